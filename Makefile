@@ -1,0 +1,67 @@
+# The harness: `make compare` runs a suite and writes results/<run-id>/; `make test` tests.
+# Both create .venv and install the project on first use (again only when pyproject.toml
+# or constraints.txt change). Run `make help` for the targets and variables.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+SUITE ?= default
+BACKENDS ?=
+WORKLOADS ?=
+REPEATS ?=
+RESULTS ?= results
+RUN ?= $(RESULTS)/latest
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install compare smoke quick test report list lint clean-venv
+
+help: ## list targets and variables
+	@echo "Targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "Variables:"
+	@echo "  SUITE=$(SUITE)      suite name (smoke, quick, default) or a .toml path"
+	@echo "  BACKENDS=a,b       only these backends (serial is kept as the baseline)"
+	@echo "  WORKLOADS=x,y      only these workloads"
+	@echo "  REPEATS=N          measured repeats per cell (overrides the suite)"
+	@echo "  RESULTS=$(RESULTS)    output root; runs go to RESULTS/<run-id>/"
+	@echo "  RUN=dir            the run for 'make report' (default RESULTS/latest)"
+	@echo "  PYTHON=$(PYTHON)     interpreter used to create $(VENV)"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=23"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $@
+
+install: $(STAMP) ## create .venv and install the project (only if missing or stale)
+
+compare: $(STAMP) ## run SUITE and write RESULTS/<run-id>/ with REPORT.md
+	$(PY) -m comparisons compare --suite "$(SUITE)" --results "$(RESULTS)" \
+		$(if $(BACKENDS),--backends "$(BACKENDS)") \
+		$(if $(WORKLOADS),--workloads "$(WORKLOADS)") \
+		$(if $(REPEATS),--repeats "$(REPEATS)")
+
+smoke: ## same as make compare SUITE=smoke
+	@$(MAKE) --no-print-directory compare SUITE=smoke
+
+quick: ## same as make compare SUITE=quick
+	@$(MAKE) --no-print-directory compare SUITE=quick
+
+test: $(STAMP) ## run the tests (real backends, small sizes)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+report: $(STAMP) ## rebuild summary.csv and REPORT.md of RUN from records.jsonl
+	$(PY) -m comparisons report "$(RUN)"
+
+list: $(STAMP) ## name every workload, backend and suite
+	$(PY) -m comparisons list
+
+lint: $(STAMP) ## ruff check and format check
+	$(PY) -m ruff check comparisons workloads tests
+	$(PY) -m ruff format --check comparisons workloads tests
+
+clean-venv: ## remove .venv
+	rm -rf $(VENV)

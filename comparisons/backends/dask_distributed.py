@@ -1,0 +1,55 @@
+"""`dask`: a `distributed.LocalCluster` of `workers` single-threaded worker processes.
+
+Idiom: `client.map(fn, inputs)` then `client.gather(futures)`, the futures API's batched
+submission (one scheduler message for the whole list rather than one `submit` per task,
+dask.org "Futures" and "Best practices"). `pure=False` because a repeat must compute again
+rather than reuse a previous repeat's results under the same keys. The cluster listens on
+127.0.0.1 only, with the dashboards off; workers are separate processes with one thread
+each, so pure-Python work runs in parallel like `multiprocessing`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from comparisons.backends.base import Backend
+from workloads.spec import Workload
+
+
+class DaskBackend(Backend):
+    name = "dask"
+    summary = "distributed.LocalCluster, `workers` 1-thread worker processes, client.map"
+    parallel = True
+
+    def setup(self) -> None:
+        from distributed import Client, LocalCluster
+
+        self.cluster = LocalCluster(
+            n_workers=self.workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            worker_dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        self.client = Client(self.cluster)
+        self.client.wait_for_workers(self.workers)
+
+    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        futures = self.client.map(workload.sync, inputs, pure=False)
+        return self.client.gather(futures)
+
+    def teardown(self) -> None:
+        self.client.close()
+        self.cluster.close()
+
+    def describe(self) -> dict[str, Any]:
+        import distributed
+
+        return {
+            "scheduler_address": self.cluster.scheduler_address,
+            "threads_per_worker": 1,
+            "distributed": distributed.__version__,
+        }

@@ -1,0 +1,29 @@
+"""`serial`: the baseline every speedup is measured against.
+
+A plain loop in the calling thread, `[workload.sync(x) for x in inputs]`: what the code
+looks like before anyone reaches for concurrency. Speedup and efficiency of every other
+backend are ratios to this backend's median time on the same workload and size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from comparisons.backends.base import Backend
+from workloads.spec import Workload
+
+
+class SerialBackend(Backend):
+    name = "serial"
+    summary = "a plain for-loop in one thread: the baseline for speedup"
+    parallel = False
+    fixed_workers = 1
+
+    def setup(self) -> None:
+        pass
+
+    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        return [workload.sync(item) for item in inputs]
+
+    def teardown(self) -> None:
+        pass

@@ -1,0 +1,202 @@
+"""Command line: `python -m comparisons {list,run,compare,report}`.
+
+This is the edge where a user's mistakes are caught: an unknown name, a bad value or
+file gives one `error: ...` line naming what is wrong and what is valid, and exit
+status 2, never a traceback. The Makefile's targets call these commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from comparisons.backends import REGISTRY as BACKENDS
+from comparisons.backends import backend_class
+from comparisons.cell import CellSpec
+from comparisons.errors import UserError
+from workloads import REGISTRY as WORKLOADS
+from workloads import load_workload
+
+EXIT_USER_ERROR = 2
+EXIT_CELL_FAILED = 1
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line, not usage plus error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="python -m comparisons",
+        description="Run the same workloads on Python's concurrency models and compare them.",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=Parser, metavar="{list,run,compare,report}"
+    )
+
+    commands.add_parser("list", help="name every workload, backend and suite")
+
+    run = commands.add_parser("run", help="run one cell in a fresh subprocess, print its record")
+    run.add_argument("--workload", required=True, help=f"one of: {', '.join(WORKLOADS)}")
+    run.add_argument("--backend", required=True, help=f"one of: {', '.join(BACKENDS)}")
+    run.add_argument("--workers", type=int, default=1, help="parallel workers (default 1)")
+    run.add_argument("--tasks", type=int, default=8, help="number of tasks (default 8)")
+    run.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a workload parameter; repeat for several",
+    )
+    run.add_argument("--repeats", type=int, default=5, help="measured repeats (default 5)")
+    run.add_argument("--warmups", type=int, default=1, help="warm-up repeats (default 1)")
+    run.add_argument("--timeout", type=float, default=600.0, help="cell timeout, s")
+    run.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter that runs the cell (default: this one)",
+    )
+    run.add_argument("--json", action="store_true", help="print the record as one JSON object")
+
+    compare = commands.add_parser("compare", help="run a suite and write results and a report")
+    compare.add_argument("--suite", default="default", help="suite name or .toml path")
+    compare.add_argument("--backends", default="", help="comma-separated subset of backends")
+    compare.add_argument("--workloads", default="", help="comma-separated subset of workloads")
+    compare.add_argument("--repeats", type=int, default=None, help="override measured repeats")
+    compare.add_argument("--results", default="results", help="output root (default results)")
+    compare.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter that runs the cells (default: this one)",
+    )
+
+    report = commands.add_parser("report", help="rebuild summary.csv and REPORT.md of a run")
+    report.add_argument("run_dir", help="a results/<run-id> directory")
+
+    cell = commands.add_parser("_cell", help=argparse.SUPPRESS)
+    cell.add_argument("spec")
+    cell.add_argument("result")
+    return parser
+
+
+def _split(value: str) -> list[str] | None:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    return names or None
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UserError(f"--param {pair!r} is not NAME=VALUE")
+        params[name.strip()] = value.strip()
+    return params
+
+
+def command_list() -> int:
+    from comparisons.suite import builtin_suites, suite_description
+
+    print("workloads:")
+    for name in WORKLOADS:
+        workload = load_workload(name)
+        print(f"  {name:<18} [{workload.kind}] {workload.description}")
+        for pname, param in workload.params.items():
+            print(f"  {'':<18}   {pname}: {param.describe()}")
+    print("backends:")
+    for name in BACKENDS:
+        print(f"  {name:<18} {backend_class(name).summary}")
+    print("suites:")
+    for name, path in builtin_suites().items():
+        print(f"  {name:<18} {suite_description(path)}")
+    return 0
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from comparisons.harness import run_cell
+    from comparisons.suite import check_cell
+
+    spec = check_cell(
+        CellSpec(
+            workload=args.workload,
+            backend=args.backend,
+            workers=args.workers,
+            tasks=args.tasks,
+            params=_parse_params(args.param),
+            repeats=args.repeats,
+            warmups=args.warmups,
+            timeout_s=args.timeout,
+        )
+    )
+    _check_python(args.python)
+    record = run_cell(
+        spec,
+        python=args.python,
+        context={"command": shlex.join(["python", "-m", "comparisons", *sys.argv[1:]])},
+    )
+    if args.json:
+        print(json.dumps(record, sort_keys=True, default=repr))
+    else:
+        from rich.console import Console
+
+        from comparisons.runner import summarize_record
+
+        Console(soft_wrap=True).print(f"{spec.key}: {summarize_record(record)}", highlight=False)
+    return 0 if record["status"] == "ok" else EXIT_CELL_FAILED
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    from comparisons.runner import run_suite
+    from comparisons.suite import expand_suite, resolve_suite_path
+
+    path = resolve_suite_path(args.suite)
+    suite, cells = expand_suite(
+        path,
+        backends=_split(args.backends),
+        workloads=_split(args.workloads),
+        repeats=args.repeats,
+    )
+    _check_python(args.python)
+    try:
+        run_suite(cells, suite=suite, results_root=Path(args.results), python=args.python)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from comparisons.report import build_report
+
+    print(build_report(Path(args.run_dir)))
+    return 0
+
+
+def _check_python(python: str) -> None:
+    if not Path(python).is_file():
+        raise UserError(f"--python {python!r} is not an interpreter file")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "list":
+            return command_list()
+        if args.command == "run":
+            return command_run(args)
+        if args.command == "compare":
+            return command_compare(args)
+        if args.command == "report":
+            return command_report(args)
+        from comparisons.cell import cell_main
+
+        return cell_main(args.spec, args.result)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR

@@ -1,0 +1,145 @@
+"""Runs one cell in a fresh Python subprocess and turns what it measured into a record.
+
+Flow: `run_cell(spec)` writes the spec to a temporary file, starts
+`python -m comparisons _cell SPEC RESULT` (see `comparisons.cell`) in its own session,
+samples the whole process tree's memory and CPU while it runs (`TreeWatcher`), kills the
+tree if it outlives the cell's timeout, ends anything the cell left running, and builds
+the record (`comparisons.records.build_record`). A fresh interpreter per cell, as pyperf
+does, keeps one model's imports, pools and daemons from touching another's numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from comparisons.cell import CellSpec
+from comparisons.environment import PROJECT_ROOT
+from comparisons.process_tree import SAMPLE_INTERVAL_S, TreeWatcher
+from comparisons.records import build_record
+
+# Native libraries' own thread pools are pinned to one thread per worker so that
+# oversubscription does not masquerade as a model's result (DESIGN.md, fairness rules).
+PINNED_NATIVE_THREADS = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
+# Processes a cell leaves behind get this long to finish exiting on their own.
+SHUTDOWN_GRACE_S = 5.0
+OUTPUT_TAIL_CHARS = 2000
+
+
+def cell_environment(scratch: Path) -> dict[str, str]:
+    """The environment variables a cell subprocess runs with.
+
+    TMPDIR points into the cell's own scratch directory, so what the engines leave in
+    temporary space (Ray's session folders, Dask's scratch space) goes with the cell.
+    """
+    env = dict(os.environ)
+    env.update(PINNED_NATIVE_THREADS)
+    env["TMPDIR"] = str(scratch)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def run_cell(
+    spec: CellSpec,
+    *,
+    python: str = sys.executable,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Measure `spec` in a fresh `python` subprocess and return its record."""
+    started_at = _now()
+    # A short prefix: Ray's socket paths under TMPDIR must fit in 107 characters.
+    with tempfile.TemporaryDirectory(prefix="cmp-", ignore_cleanup_errors=True) as scratch:
+        spec_path = Path(scratch, "spec.json")
+        result_path = Path(scratch, "result.json")
+        log_path = Path(scratch, "output.log")
+        tmp_dir = Path(scratch, "tmp")
+        tmp_dir.mkdir()
+        spec_path.write_text(json.dumps(spec.to_json()))
+        begin = time.perf_counter()
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [python, "-m", "comparisons", "_cell", str(spec_path), str(result_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=cell_environment(tmp_dir),
+                cwd=PROJECT_ROOT,
+                start_new_session=True,
+            )
+        watcher = _watch(proc)
+        timed_out = False
+        try:
+            while proc.poll() is None:
+                if watcher is not None:
+                    watcher.sample()
+                if time.perf_counter() - begin > spec.timeout_s:
+                    timed_out = True
+                    break
+                time.sleep(SAMPLE_INTERVAL_S)
+        except BaseException:
+            _end_tree(proc, watcher)
+            raise
+        leftovers: list[str] = []
+        if timed_out:
+            _end_tree(proc, watcher)
+        elif watcher is not None and watcher.wait_for_survivors(SHUTDOWN_GRACE_S):
+            leftovers = watcher.end_all()
+        wall_s = time.perf_counter() - begin
+        outcome = _read_outcome(result_path)
+        output_tail = log_path.read_text(errors="replace")[-OUTPUT_TAIL_CHARS:]
+
+    monitor = {
+        "started_at": started_at,
+        "finished_at": _now(),
+        "cell_wall_s": wall_s,
+        "exit_code": proc.returncode,
+        "timed_out": timed_out,
+        "peak_rss_bytes": watcher.peak_rss_bytes if watcher else None,
+        "peak_processes": watcher.peak_processes if watcher else None,
+        "cpu_s_total": watcher.cpu_seconds if watcher else None,
+        "leftover_processes": leftovers,
+        "output_tail": output_tail,
+        "python": python,
+    }
+    return build_record(spec, outcome, monitor, context or {})
+
+
+def _watch(proc: subprocess.Popen) -> TreeWatcher | None:
+    try:
+        return TreeWatcher(proc.pid)
+    except psutil.Error:
+        return None  # exited before it could be watched; its exit code tells why
+
+
+def _end_tree(proc: subprocess.Popen, watcher: TreeWatcher | None) -> None:
+    if watcher is not None:
+        watcher.end_all(grace_s=1.0)
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
+def _read_outcome(result_path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(result_path.read_text())
+    except (OSError, ValueError):
+        return None

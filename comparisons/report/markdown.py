@@ -1,0 +1,224 @@
+"""`REPORT.md`: the machine, an at-a-glance answer, then one ranked table per workload.
+
+Everything is derived from the loaded records (with baselines attached), so rebuilding
+from the same `records.jsonl` gives the same bytes. Groups are cells that do the same
+work at the same size (workload, tasks, params); within a group, rows are ranked by
+median work time, and a row whose 95% interval overlaps the fastest one's is marked as
+indistinguishable from it rather than declared slower.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from comparisons.records import baseline_key
+from comparisons.report import formatting as fmt
+from comparisons.stats import UNSTABLE_CV
+
+LOOP_NOTE = "CPU work runs on the event-loop thread"
+
+
+def _group_title(record: dict[str, Any]) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in sorted(record["params"].items()))
+    return f"{record['workload']}: {record['tasks']} tasks" + (f", {params}" if params else "")
+
+
+def _groups(records: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    grouped: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        grouped[baseline_key(record)].append(record)
+    ordered = sorted(grouped.items(), key=lambda item: json.dumps(item[0], default=str))
+    return [(_group_title(rows[0]), _rank(rows)) for _, rows in ordered]
+
+
+def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ok = sorted(
+        (r for r in rows if r["status"] == "ok"),
+        key=lambda r: (r["stats"]["median"], r["backend"], r["workers"]),
+    )
+    failed = sorted((r for r in rows if r["status"] != "ok"), key=lambda r: r["backend"])
+    return ok + failed
+
+
+def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a["stats"]["ci95_low"] <= b["stats"]["ci95_high"] and (
+        b["stats"]["ci95_low"] <= a["stats"]["ci95_high"]
+    )
+
+
+def _machine(records: list[dict[str, Any]]) -> list[str]:
+    env = next((r["env"] for r in records if r.get("env")), None)
+    if env is None:
+        return ["No cell recorded its environment."]
+    python = env["python"]
+    gil = "GIL enabled" if python["gil_enabled"] else "GIL disabled"
+    packages = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
+    git = env.get("git") or {}
+    commit = (git.get("commit") or "unknown")[:12] + (" (dirty tree)" if git.get("dirty") else "")
+    pinned = env.get("native_thread_variables", {}).get("OMP_NUM_THREADS")
+    lines = [
+        f"- **CPU**: {env['cpu_model']}; {env['logical_cores']} logical / "
+        f"{env['physical_cores']} physical cores, {env['usable_cores']} usable"
+        + (
+            f", cgroup limit {env['cgroup_cpu_limit']:g} CPUs"
+            if env.get("cgroup_cpu_limit")
+            else ""
+        ),
+        f"- **Memory**: {env['memory_total_bytes'] / 2**30:.1f} GiB; **OS**: {env['os']}",
+        f"- **Python**: {python['implementation']} {python['version']} ({gil}); "
+        f"multiprocessing start method `{env['multiprocessing_start_method']}`",
+        f"- **Packages**: {packages}",
+        f"- **Native thread pools**: pinned to {pinned or 'default'} thread(s) per worker "
+        "(OMP/OpenBLAS/MKL variables)",
+        f"- **Project commit**: {commit}",
+    ]
+    loads = [r["env"]["load_average"][0] for r in records if r.get("env")]
+    busy = max(loads, default=0.0)
+    if busy > 0.5 * env["usable_cores"]:
+        lines.append(
+            f"- **Warning**: the 1-minute load average reached {busy:.2f} on "
+            f"{env['usable_cores']} cores during the run, partly from the run itself; if "
+            "other programs were busy, numbers may be slower and noisier than this "
+            "machine can do. Close them and run again."
+        )
+    return lines
+
+
+def _glance(groups: list[tuple[str, list[dict[str, Any]]]]) -> list[str]:
+    lines = [
+        "| work | fastest here | median | speedup vs serial | runner-up |",
+        "|---|---|---|---|---|",
+    ]
+    for title, rows in groups:
+        ok = [r for r in rows if r["status"] == "ok"]
+        if not ok:
+            lines.append(f"| {title} | no successful cell | – | – | – |")
+            continue
+        best = ok[0]
+        speed = (best.get("baseline") or {}).get("speedup")
+        if len(ok) > 1:
+            second = ok[1]
+            gap = second["stats"]["median"] / best["stats"]["median"]
+            tie = " (indistinguishable)" if _overlaps(best, second) else ""
+            runner = f"{second['backend']} ×{gap:.2f} slower{tie}"
+        else:
+            runner = "–"
+        lines.append(
+            f"| {title} | **{best['backend']}** ({best['workers']} workers) | "
+            f"{fmt.seconds(best['stats']['median'])} | {fmt.ratio(speed)} | {runner} |"
+        )
+    return lines
+
+
+def _table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| # | backend | workers | median | 95% CI | IQR | CV | tasks/s | speedup (95% CI) "
+        "| efficiency | CPU use | set-up | teardown | peak RSS | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    fastest = rows[0] if rows and rows[0]["status"] == "ok" else None
+    for rank, r in enumerate(rows, start=1):
+        if r["status"] != "ok":
+            lines.append(
+                f"| – | {r['backend']} | {r['workers']} | **{r['status']}** | | | | | | | | "
+                f"{fmt.seconds(r.get('setup_s'))} | | {fmt.mebibytes(r.get('peak_rss_bytes'))} "
+                "| see failures below |"
+            )
+            continue
+        s = r["stats"]
+        base = r.get("baseline") or {}
+        low, high = base.get("speedup_ci95") or (None, None)
+        speed = f"{fmt.ratio(base['speedup'])} ({low:.2f}–{high:.2f})" if base else "no baseline"
+        notes = []
+        if r is not fastest and fastest is not None and _overlaps(r, fastest):
+            notes.append("≈ fastest")
+        if s["unstable"]:
+            notes.append(f"⚠ unstable (CV {s['cv'] * 100:.0f}%)")
+        if s["outliers"]:
+            notes.append(f"{s['outliers']} outlier(s)")
+        if r.get("blocks_event_loop"):
+            notes.append(LOOP_NOTE)
+        if r.get("leftover_processes"):
+            notes.append(f"left {len(r['leftover_processes'])} process(es), ended by harness")
+        lines.append(
+            f"| {rank} | {r['backend']} | {r['workers']} | {fmt.seconds(s['median'])} | "
+            f"{fmt.seconds(s['ci95_low'])} – {fmt.seconds(s['ci95_high'])} | "
+            f"{fmt.seconds(s['iqr'])} | {fmt.percent(s['cv'])} | "
+            f"{fmt.rate(r['throughput_tasks_per_s'])} | {speed} | "
+            f"{fmt.percent(base.get('efficiency'))} | {fmt.percent(r.get('cpu_utilisation'))} | "
+            f"{fmt.seconds(r.get('setup_s'))} | {fmt.seconds(r.get('teardown_s'))} | "
+            f"{fmt.mebibytes(r.get('peak_rss_bytes'))} | {'; '.join(notes)} |"
+        )
+    return lines
+
+
+def _failures(records: list[dict[str, Any]]) -> list[str]:
+    failed = [r for r in records if r["status"] != "ok"]
+    if not failed:
+        return ["Every cell completed and every repeat's results were verified."]
+    lines = []
+    for r in sorted(failed, key=lambda r: r["key"]):
+        reason = (r.get("error") or "no reason recorded").strip()
+        last = reason.splitlines()[-1] if reason else ""
+        lines.append(f"- `{r['key']}`: **{r['status']}**: {last}")
+    return lines
+
+
+HOW_TO_READ = [
+    "- **median** is the work time of one repeat (all tasks), measured in a fresh process "
+    "after warm-up; set-up (pool, loop, cluster start) and teardown are timed apart.",
+    "- **95% CI** is a bootstrap interval for the median; rows whose interval overlaps the "
+    "fastest row's are marked *≈ fastest*: the data cannot tell them apart.",
+    f"- **CV** is stdev / mean of the repeats; above {UNSTABLE_CV * 100:.0f}% a row is "
+    "flagged unstable: close other programs or raise REPEATS before trusting it.",
+    "- **speedup** is the serial baseline's median divided by this row's, with its own "
+    "interval; **efficiency** is speedup / workers (1.0 = perfect use of every worker).",
+    "- **CPU use** is CPU seconds of the cell's whole process tree per second of work "
+    "time (2.0 = two cores busy); **peak RSS** sums resident memory over that tree, so "
+    "pages shared between forked processes count once per process.",
+    f"- *{LOOP_NOTE}*: asyncio and Trio run CPU work on their one thread, as plain code "
+    "does; the row shows what that costs, not a fault of the harness.",
+]
+
+
+def render_markdown(records: list[dict[str, Any]]) -> str:
+    """The whole REPORT.md for the records of one run."""
+    run_ids = sorted({str(r["run_id"]) for r in records})
+    suites = sorted({str(r["suite"]) for r in records})
+    groups = _groups(records)
+    ok = sum(r["status"] == "ok" for r in records)
+    commands = sorted({r["command"] for r in records if r.get("command")})
+    lines = [
+        f"# Concurrency comparison: {', '.join(run_ids)}",
+        "",
+        f"Suite `{', '.join(suites)}`: {len(records)} cells, {ok} completed and verified, "
+        f"{len(records) - ok} failed or timed out.",
+        "",
+        "## Machine",
+        "",
+        *_machine(records),
+        "",
+        "## At a glance",
+        "",
+        *_glance(groups),
+        "",
+        "## Results by workload",
+        "",
+    ]
+    for title, rows in groups:
+        lines += [f"### {title}", "", *_table(rows), ""]
+    lines += [
+        "## Failed cells",
+        "",
+        *_failures(records),
+        "",
+        "## How to read this report",
+        "",
+        *HOW_TO_READ,
+        "",
+    ]
+    if commands:
+        lines += ["## Reproduce", "", *(f"    {c}" for c in commands), ""]
+    return "\n".join(lines)

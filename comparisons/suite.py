@@ -1,0 +1,228 @@
+"""Suites are data: TOML files that name cells and sweeps, expanded here into `CellSpec`s.
+
+A suite file has top-level defaults (`description`, `repeats`, `warmups`, `timeout_s`)
+and a list of `[[cells]]` tables. In a cell table, `backends`, `workers`, `tasks` and each
+entry of `params` may be one value or a list; the cell expands to their Cartesian
+product. `workers` accepts integers and the words `cores` and `N*cores` (the number of
+CPUs this process may use), so one suite fits any machine. The serial baseline always
+runs with one worker. Built-in suites live in `comparisons/suites/`; any path works too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from comparisons.backends import BASELINE, UnknownBackend, backend_class
+from comparisons.backends import REGISTRY as BACKENDS
+from comparisons.cell import CellSpec
+from comparisons.errors import UserError
+from workloads import UnknownWorkload, load_workload
+from workloads.spec import ParameterError
+
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+SUITE_KEYS = {"description", "repeats", "warmups", "timeout_s", "cells"}
+CELL_KEYS = {
+    "workload",
+    "backends",
+    "workers",
+    "tasks",
+    "params",
+    "repeats",
+    "warmups",
+    "timeout_s",
+    "note",
+}
+CORES_PATTERN = re.compile(r"^\s*(?:(\d+)\s*\*\s*)?cores\s*$")
+
+
+def usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def builtin_suites() -> dict[str, Path]:
+    return {path.stem: path for path in sorted(SUITES_DIR.glob("*.toml"))}
+
+
+def suite_description(path: Path) -> str:
+    return str(tomllib.loads(path.read_text()).get("description", ""))
+
+
+def resolve_suite_path(name_or_path: str) -> Path:
+    suites = builtin_suites()
+    if name_or_path in suites:
+        return suites[name_or_path]
+    path = Path(name_or_path)
+    if path.suffix == ".toml" and path.is_file():
+        return path
+    raise UserError(
+        f"unknown suite {name_or_path!r} (valid: {', '.join(suites)}, or a path to a .toml file)"
+    )
+
+
+def resolve_workers(value: Any, where: str) -> int:
+    if isinstance(value, bool):
+        raise UserError(f"{where}: workers {value!r} is not a whole number or 'cores'")
+    if isinstance(value, int):
+        workers = value
+    elif isinstance(value, str) and (match := CORES_PATTERN.match(value)):
+        workers = int(match.group(1) or 1) * usable_cores()
+    else:
+        raise UserError(f"{where}: workers {value!r} is not a whole number, 'cores' or 'N*cores'")
+    if workers < 1:
+        raise UserError(f"{where}: workers must be at least 1, got {workers}")
+    return workers
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _positive_int(value: Any, name: str, where: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UserError(f"{where}: {name} must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def _positive_number(value: Any, name: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise UserError(f"{where}: {name} must be a number > 0, got {value!r}")
+    return float(value)
+
+
+def check_cell(spec: CellSpec) -> CellSpec:
+    """Validate names and values of one cell before anything runs; normalise params."""
+    try:
+        workload = load_workload(spec.workload)
+        backend = backend_class(spec.backend)
+        params = workload.resolve_params(spec.params)
+    except (UnknownWorkload, UnknownBackend, ParameterError) as exc:
+        raise UserError(str(exc).strip("'\"")) from None
+    where = f"{spec.workload} on {spec.backend}"
+    _positive_int(spec.tasks, "tasks", where)
+    _positive_int(spec.workers, "workers", where)
+    _positive_int(spec.repeats, "repeats", where)
+    _positive_int(spec.warmups, "warmups", where, minimum=0)
+    _positive_number(spec.timeout_s, "timeout_s", where)
+    if backend.fixed_workers is not None and spec.workers != backend.fixed_workers:
+        raise UserError(
+            f"backend {spec.backend} runs with exactly {backend.fixed_workers} worker(s), "
+            f"got {spec.workers}"
+        )
+    return replace(spec, params=params)
+
+
+def expand_suite(
+    path: Path,
+    *,
+    backends: list[str] | None = None,
+    workloads: list[str] | None = None,
+    repeats: int | None = None,
+) -> tuple[dict[str, Any], list[CellSpec]]:
+    """Read a suite file and return its settings and its validated cells, baseline first.
+
+    `backends` and `workloads` narrow the suite; the serial baseline is kept whenever a
+    workload is kept, because speedup is meaningless without it.
+    """
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"suite {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise UserError(f"cannot read suite {path}: {exc.strerror}") from None
+    unknown = sorted(set(data) - SUITE_KEYS)
+    if unknown:
+        raise UserError(
+            f"suite {path.name}: unknown key {', '.join(unknown)} "
+            f"(valid: {', '.join(sorted(SUITE_KEYS))})"
+        )
+    tables = data.get("cells")
+    if not isinstance(tables, list) or not tables:
+        raise UserError(f"suite {path.name}: needs at least one [[cells]] table")
+    for name in backends or []:
+        if name not in BACKENDS:
+            raise UserError(f"unknown backend {name!r} (valid: {', '.join(BACKENDS)})")
+    for name in workloads or []:
+        try:
+            load_workload(name)
+        except UnknownWorkload as exc:
+            raise UserError(str(exc).strip("'\"")) from None
+    if repeats is not None:
+        _positive_int(repeats, "repeats", "REPEATS")
+
+    defaults = {
+        "repeats": data.get("repeats", 5),
+        "warmups": data.get("warmups", 1),
+        "timeout_s": data.get("timeout_s", 600.0),
+    }
+    cells: list[CellSpec] = []
+    for index, table in enumerate(tables, start=1):
+        cells.extend(_expand_table(table, f"suite {path.name}, cell {index}", defaults, repeats))
+
+    if workloads:
+        cells = [c for c in cells if c.workload in workloads]
+    if backends:
+        keep = set(backends) | {BASELINE}
+        cells = [c for c in cells if c.backend in keep]
+    if not cells:
+        raise UserError(f"suite {path.name}: no cells left after BACKENDS/WORKLOADS filters")
+    first_of_key: dict[str, CellSpec] = {}
+    for cell in cells:
+        first_of_key.setdefault(cell.key, cell)
+    unique = list(first_of_key.values())
+    # The baseline of each workload runs first, so later cells get their speedup at once.
+    unique.sort(key=lambda c: c.backend != BASELINE)
+    settings = {"name": path.stem, "path": str(path), "description": data.get("description", "")}
+    return settings, unique
+
+
+def _expand_table(
+    table: Any, where: str, defaults: dict[str, Any], repeats_override: int | None
+) -> list[CellSpec]:
+    if not isinstance(table, dict):
+        raise UserError(f"{where}: must be a table")
+    unknown = sorted(set(table) - CELL_KEYS)
+    if unknown:
+        raise UserError(
+            f"{where}: unknown key {', '.join(unknown)} (valid: {', '.join(sorted(CELL_KEYS))})"
+        )
+    if "workload" not in table:
+        raise UserError(f"{where}: missing 'workload'")
+    names = table.get("backends", "all")
+    backend_names = list(BACKENDS) if names == "all" else _as_list(names)
+    workers_list = [resolve_workers(w, where) for w in _as_list(table.get("workers", 1))]
+    tasks_list = _as_list(table.get("tasks", 1))
+    params = table.get("params", {})
+    if not isinstance(params, dict):
+        raise UserError(f"{where}: params must be a table")
+    param_names = sorted(params)
+    param_values = [_as_list(params[name]) for name in param_names]
+    repeats = repeats_override or table.get("repeats", defaults["repeats"])
+
+    cells = []
+    for backend, workers, tasks, combo in itertools.product(
+        backend_names, workers_list, tasks_list, itertools.product(*param_values)
+    ):
+        if not isinstance(backend, str):
+            raise UserError(f"{where}: backend names must be strings, got {backend!r}")
+        if backend == BASELINE:
+            workers = 1
+        spec = CellSpec(
+            workload=table["workload"],
+            backend=backend,
+            workers=workers,
+            tasks=tasks,
+            params=dict(zip(param_names, combo, strict=False)),
+            repeats=repeats,
+            warmups=table.get("warmups", defaults["warmups"]),
+            timeout_s=table.get("timeout_s", defaults["timeout_s"]),
+        )
+        cells.append(check_cell(spec))
+    return cells

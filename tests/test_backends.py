@@ -1,0 +1,48 @@
+"""Every backend runs every workload in a real subprocess and verifies every repeat.
+
+These are the real engines (Ray daemons, a Dask LocalCluster, process pools) at tiny
+sizes. They check correctness and the record's shape, never speed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from comparisons.backends import REGISTRY as BACKENDS
+from comparisons.cell import CellSpec
+from comparisons.harness import run_cell
+from comparisons.records import REQUIRED_FIELDS
+from workloads import REGISTRY as WORKLOADS
+
+TINY_PARAMS = {"cpu.primes": {"span": 500}, "io.sleep": {"latency": 0.01}}
+
+
+@pytest.mark.parametrize("backend", list(BACKENDS))
+@pytest.mark.parametrize("workload", list(WORKLOADS))
+def test_backend_runs_workload_and_verifies_every_repeat(backend, workload):
+    workers = 1 if backend == "serial" else 2
+    spec = CellSpec(
+        workload,
+        backend,
+        workers,
+        tasks=5,
+        params=TINY_PARAMS[workload],
+        repeats=2,
+        warmups=1,
+        timeout_s=120,
+    )
+    record = run_cell(spec)
+
+    assert record["status"] == "ok", record["error"]
+    assert record["verification"] == {
+        "ok": True,
+        "detail": "5 results match",
+        "repeats_checked": 3,
+    }
+    assert len(record["samples_s"]) == 2 and all(s > 0 for s in record["samples_s"])
+    assert set(REQUIRED_FIELDS) <= set(record)
+    assert record["setup_s"] >= 0 and record["teardown_s"] >= 0
+    assert record["peak_rss_bytes"] > 0
+    assert record["leftover_processes"] == []
+    assert record["env"]["python"]["version"]
+    assert min(record["samples_s"]) <= record["stats"]["median"] <= max(record["samples_s"])

@@ -1,0 +1,45 @@
+"""The harness survives what cells do: timeouts kill the whole tree, crashes are recorded."""
+
+from __future__ import annotations
+
+import psutil
+import pytest
+
+from comparisons.cell import CellSpec
+from comparisons.harness import run_cell
+
+
+def own_descendants() -> list[psutil.Process]:
+    return [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    ]
+
+
+@pytest.mark.parametrize("backend", ["processes", "ray"])
+def test_a_hung_cell_times_out_and_its_whole_tree_is_ended(backend):
+    spec = CellSpec(
+        "io.sleep",
+        backend,
+        workers=2,
+        tasks=2,
+        params={"latency": 120.0},
+        repeats=1,
+        warmups=0,
+        timeout_s=10 if backend == "ray" else 2,
+    )
+    record = run_cell(spec)
+    assert record["status"] == "timeout"
+    assert "timeout" in record["error"]
+    assert record["samples_s"] == [] and record["stats"] is None
+    assert record["peak_processes"] > 1  # the pool or the Ray daemons were running
+    assert own_descendants() == []
+
+
+def test_a_cell_that_dies_without_a_result_is_an_error_with_its_exit_code():
+    spec = CellSpec("io.sleep", "threads", workers=2, tasks=2, params={"latency": 0.0})
+    record = run_cell(spec, python="/bin/false")
+    assert record["status"] == "error"
+    assert record["exit_code"] == 1 and "no result" in record["error"]
+    assert record["verification"]["ok"] is False

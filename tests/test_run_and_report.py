@@ -1,0 +1,128 @@
+"""A whole suite run writes every output, and the report is re-derivable from records."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from comparisons.environment import PROJECT_ROOT
+from comparisons.records import load_records
+
+SUITE = """
+description = "test suite"
+repeats = 2
+warmups = 1
+timeout_s = 120
+
+[[cells]]
+workload = "cpu.primes"
+backends = ["serial", "threads", "processes", "trio"]
+workers = 2
+tasks = 4
+params = { span = 300 }
+
+[[cells]]
+workload = "io.sleep"
+backends = ["serial", "asyncio", "threads"]
+workers = 3
+tasks = 3
+params = { latency = 0.01 }
+"""
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "comparisons", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("results")
+    suite = root / "mini.toml"
+    suite.write_text(SUITE)
+    done = cli("compare", "--suite", str(suite), "--results", str(root / "out"))
+    assert done.returncode == 0, done.stderr
+    return (root / "out" / "latest").resolve()
+
+
+def test_a_run_writes_records_csv_env_and_report(finished_run):
+    assert finished_run.name.endswith(tuple("0123456789abcdef")) and "-mini-" in finished_run.name
+    records = load_records(finished_run / "records.jsonl")
+    assert len(records) == 7
+    assert all(r["status"] == "ok" and r["verification"]["ok"] for r in records)
+    assert {r["run_id"] for r in records} == {finished_run.name}
+    with open(finished_run / "summary.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 7 and {row["backend"] for row in rows} == {
+        "serial",
+        "threads",
+        "processes",
+        "trio",
+        "asyncio",
+    }
+    env = json.loads((finished_run / "env.json").read_text())
+    assert env["environment"]["logical_cores"] >= 1 and env["suite"] == "mini"
+    report = (finished_run / "REPORT.md").read_text()
+    for heading in (
+        "## Machine",
+        "## At a glance",
+        "### cpu.primes: 4 tasks",
+        "### io.sleep: 3 tasks",
+        "## Failed cells",
+    ):
+        assert heading in report
+
+
+def test_speedup_is_attached_against_the_serial_baseline(finished_run):
+    records = load_records(finished_run / "records.jsonl")
+    for record in records:
+        baseline = record["baseline"]
+        assert baseline is not None and baseline["backend"] == "serial"
+        serial = next(
+            r for r in records if r["backend"] == "serial" and r["workload"] == record["workload"]
+        )
+        expected = serial["stats"]["median"] / record["stats"]["median"]
+        assert baseline["speedup"] == pytest.approx(expected)
+        assert baseline["efficiency"] == pytest.approx(expected / record["workers"])
+
+
+def test_report_is_rebuilt_byte_identical_from_records_alone(finished_run, tmp_path):
+    copy = tmp_path / "run"
+    copy.mkdir()
+    shutil.copy(finished_run / "records.jsonl", copy)
+    for _ in range(2):
+        done = cli("report", str(copy))
+        assert done.returncode == 0, done.stderr
+        assert (copy / "REPORT.md").read_bytes() == (finished_run / "REPORT.md").read_bytes()
+        assert (copy / "summary.csv").read_bytes() == (finished_run / "summary.csv").read_bytes()
+
+
+def test_a_corrupt_records_line_is_named_and_nothing_is_written(finished_run, tmp_path):
+    copy = tmp_path / "run"
+    copy.mkdir()
+    lines = (finished_run / "records.jsonl").read_text().splitlines()
+    lines[2] = lines[2][: len(lines[2]) // 2]
+    (copy / "records.jsonl").write_text("\n".join(lines) + "\n")
+    done = cli("report", str(copy))
+    assert done.returncode == 2
+    assert "records.jsonl:3: not valid JSON" in done.stderr and "Traceback" not in done.stderr
+    assert not (copy / "REPORT.md").exists() and not (copy / "summary.csv").exists()
+
+
+def test_an_unwritable_results_directory_is_refused(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    done = cli("compare", "--suite", "smoke", "--results", str(blocker / "sub"))
+    assert done.returncode == 2 and "cannot write results" in done.stderr
+    assert done.stderr.count("\n") == 1

@@ -1,0 +1,92 @@
+"""Suite files expand into validated cells; malformed ones are refused with a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from comparisons.errors import UserError
+from comparisons.suite import builtin_suites, expand_suite, resolve_suite_path, usable_cores
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "suite.toml"
+    path.write_text(text)
+    return path
+
+
+def test_builtin_suites_expand_and_put_baselines_first():
+    for name in ("smoke", "quick", "default"):
+        settings, cells = expand_suite(resolve_suite_path(name))
+        assert settings["name"] == name and cells
+        backends = [c.backend for c in cells]
+        first_other = next(i for i, b in enumerate(backends) if b != "serial")
+        assert "serial" not in backends[first_other:]
+        assert all(c.workers == 1 for c in cells if c.backend == "serial")
+
+
+def test_sweep_is_a_cartesian_product_and_cores_resolves(tmp_path):
+    path = write(
+        tmp_path,
+        """
+repeats = 2
+[[cells]]
+workload = "cpu.primes"
+backends = ["serial", "threads"]
+workers = [1, "cores", "2*cores"]
+tasks = [2, 4]
+params = { span = [10, 20] }
+""",
+    )
+    _, cells = expand_suite(path)
+    threads = [c for c in cells if c.backend == "threads"]
+    serial = [c for c in cells if c.backend == "serial"]
+    assert len(threads) == len({1, usable_cores(), 2 * usable_cores()}) * 2 * 2
+    assert len(serial) == 4  # workers collapse to 1 for the baseline
+    assert {c.params["span"] for c in cells} == {10, 20}
+    assert all(c.repeats == 2 and c.params["start"] == 1_000_000 for c in cells)
+
+
+def test_filters_keep_the_serial_baseline():
+    _, cells = expand_suite(
+        resolve_suite_path("smoke"), backends=["ray"], workloads=["io.sleep"], repeats=7
+    )
+    assert {c.backend for c in cells} == {"serial", "ray"}
+    assert {c.workload for c in cells} == {"io.sleep"}
+    assert {c.repeats for c in cells} == {7}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[cells]\n", "not valid TOML"),
+        ("colour = 1\n[[cells]]\nworkload='io.sleep'\n", "unknown key colour"),
+        ("repeats = 3\n", "at least one"),
+        ("[[cells]]\nbackends='all'\n", "missing 'workload'"),
+        ("[[cells]]\nworkload='io.nope'\n", "unknown workload 'io.nope'"),
+        ("[[cells]]\nworkload='io.sleep'\nbackends=['threadz']\n", "unknown backend 'threadz'"),
+        ("[[cells]]\nworkload='io.sleep'\nworkers=0\n", "workers must be at least 1"),
+        ("[[cells]]\nworkload='io.sleep'\nworkers='lots'\n", "not a whole number"),
+        ("[[cells]]\nworkload='io.sleep'\ntasks=-1\n", "tasks must be"),
+        ("[[cells]]\nworkload='io.sleep'\nparams={latency=-1}\n", "below its minimum"),
+        ("[[cells]]\nworkload='io.sleep'\nspeed=3\n", "unknown key speed"),
+        ("[[cells]]\nworkload='io.sleep'\ntimeout_s=0\n", "timeout_s must be"),
+    ],
+)
+def test_malformed_suites_are_refused_with_a_reason(tmp_path, text, message):
+    with pytest.raises(UserError, match=message):
+        expand_suite(write(tmp_path, text))
+
+
+def test_unknown_suite_names_the_valid_ones():
+    with pytest.raises(UserError, match="smoke"):
+        resolve_suite_path("nightly")
+    assert {"smoke", "quick", "default"} <= set(builtin_suites())
+
+
+def test_filters_that_name_unknown_things_are_refused():
+    with pytest.raises(UserError, match="unknown backend 'rey'"):
+        expand_suite(resolve_suite_path("smoke"), backends=["rey"])
+    with pytest.raises(UserError, match="unknown workload"):
+        expand_suite(resolve_suite_path("smoke"), workloads=["cpu.nope"])

@@ -1,0 +1,74 @@
+"""Workloads compute the right thing, verify strictly and validate their parameters."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import trio
+
+from workloads import REGISTRY, UnknownWorkload, load_workload
+from workloads.cpu_primes import count_primes, expected_counts
+from workloads.spec import ParameterError
+
+
+def test_every_registered_workload_loads_with_its_own_name():
+    for name in REGISTRY:
+        assert load_workload(name).name == name
+
+
+def test_unknown_workload_names_the_valid_ones():
+    with pytest.raises(UnknownWorkload, match="cpu.primes"):
+        load_workload("cpu.nope")
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "count"), [(0, 100, 25), (0, 1_000_000, 78_498), (100, 200, 21), (2, 3, 1)]
+)
+def test_trial_division_matches_known_prime_counts(lo, hi, count):
+    assert count_primes((lo, hi)) == count
+
+
+@pytest.mark.parametrize(("start", "span", "tasks"), [(0, 97, 5), (999_983, 1_000, 3), (1, 1, 4)])
+def test_sieve_expectation_agrees_with_trial_division(start, span, tasks):
+    workload = load_workload("cpu.primes")
+    params = {"start": start, "span": span}
+    inputs = workload.make_inputs(tasks, params)
+    assert expected_counts(tasks, params) == [count_primes(item) for item in inputs]
+
+
+def test_verify_reports_the_first_wrong_result():
+    workload = load_workload("cpu.primes")
+    verdict = workload.verify([4, 5, 2], [4, 4, 2])
+    assert not verdict.ok and "task 1" in verdict.detail
+    assert not workload.verify([4], [4, 4]).ok
+    assert workload.verify([4, 4], [4, 4]).ok
+
+
+def test_sleep_forms_all_return_the_task_id():
+    workload = load_workload("io.sleep")
+    item = (7, 0.001)
+    assert workload.sync(item) == 7
+    assert asyncio.run(workload.asyncio(item)) == 7
+    assert trio.run(workload.trio, item) == 7
+    assert workload.expected(3, {"latency": 0.0}) == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"span": "0"}, "below its minimum"),
+        ({"span": "many"}, "not a valid int"),
+        ({"span": 2.5}, "not a valid int"),
+        ({"spam": 1}, "no parameter spam"),
+    ],
+)
+def test_bad_parameters_are_refused_with_a_reason(given, message):
+    with pytest.raises(ParameterError, match=message):
+        load_workload("cpu.primes").resolve_params(given)
+
+
+def test_parameters_from_the_command_line_are_converted():
+    assert load_workload("io.sleep").resolve_params({"latency": "0.5"}) == {"latency": 0.5}
+    with pytest.raises(ParameterError, match="below its minimum"):
+        load_workload("io.sleep").resolve_params({"latency": "-1"})

@@ -1,0 +1,150 @@
+"""The contract between a workload (WHAT is computed) and the backends (HOW it is run).
+
+A workload module builds one `Workload`: its task functions in the forms each concurrency
+model needs, its parameters with defaults and valid ranges, how to make the task inputs,
+and how to verify results independently of any backend. Backends read only this
+interface; the harness (`comparisons.cell`) uses it to make inputs and check every repeat.
+
+Flow: workloads/<module>.py -> Workload -> comparisons.backends.* run it ->
+comparisons.cell verifies and times it -> record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("cpu", "io", "mixed", "overhead", "fault")
+
+
+class ParameterError(ValueError):
+    """A workload parameter has the wrong name, type or range (a user's mistake)."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One workload parameter: its type, default, inclusive range and meaning."""
+
+    default: int | float
+    help: str
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+
+    @property
+    def type(self) -> type:
+        return type(self.default)
+
+    def parse(self, name: str, raw: Any) -> int | float:
+        """Convert `raw` (a CLI string or a suite value) and check its range."""
+        try:
+            if isinstance(raw, bool):
+                raise ValueError
+            value = self.type(raw) if isinstance(raw, str) else raw
+            if self.type is int and (not isinstance(value, int) or isinstance(value, bool)):
+                raise ValueError
+            if self.type is float:
+                value = float(value)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"parameter {name}={raw!r} is not a valid {self.type.__name__}"
+            ) from None
+        if self.minimum is not None and value < self.minimum:
+            raise ParameterError(f"parameter {name}={value} is below its minimum {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise ParameterError(f"parameter {name}={value} is above its maximum {self.maximum}")
+        return value
+
+    def describe(self) -> str:
+        bounds = f"[{self.minimum if self.minimum is not None else '-inf'}, " + (
+            f"{self.maximum if self.maximum is not None else 'inf'}]"
+        )
+        return f"{self.type.__name__} {bounds}, default {self.default}: {self.help}"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of checking one repeat's results against the expected ones."""
+
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A backend-agnostic unit of work, offered in every form a concurrency model needs.
+
+    Attributes:
+        name: registry name, `<kind>.<what>` (e.g. `cpu.primes`).
+        kind: one of KINDS; the report groups verdicts by it.
+        description: one line for `python -m comparisons list`.
+        sync: a top-level (hence picklable) function `item -> result`, used by serial,
+            threads, processes, Dask and Ray.
+        asyncio: an `async def item -> result` run on an asyncio loop.
+        trio: an `async def item -> result` run under `trio.run`.
+        make_inputs: `(tasks, params) -> list of items`, deterministic.
+        expected: `(tasks, params) -> list of results`, computed without any backend and
+            by a method independent of `sync` wherever one exists.
+        params: the workload's own parameters (besides `tasks`), by name.
+        blocks_event_loop: True when the async forms run the work on the loop's one thread
+            (CPU work); the report says so beside those rows.
+    """
+
+    name: str
+    kind: str
+    description: str
+    sync: Callable[[Any], Any]
+    asyncio: Callable[[Any], Awaitable[Any]]
+    trio: Callable[[Any], Awaitable[Any]]
+    make_inputs: Callable[[int, Mapping[str, Any]], list[Any]]
+    expected: Callable[[int, Mapping[str, Any]], list[Any]]
+    params: Mapping[str, Param] = field(default_factory=dict)
+    blocks_event_loop: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"workload {self.name}: kind {self.kind!r} not in {KINDS}")
+
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, int | float]:
+        """Defaults overlaid with `given`, each parsed and range-checked."""
+        unknown = sorted(set(given) - set(self.params))
+        if unknown:
+            valid = ", ".join(sorted(self.params)) or "none"
+            raise ParameterError(
+                f"workload {self.name} has no parameter {', '.join(unknown)} (valid: {valid})"
+            )
+        resolved = {name: p.default for name, p in self.params.items()}
+        for name, raw in given.items():
+            resolved[name] = self.params[name].parse(name, raw)
+        return resolved
+
+    def verify(self, results: Sequence[Any], expected: Sequence[Any]) -> Verification:
+        """Every task's result, in input order, must equal the expected one."""
+        results = list(results)
+        if len(results) != len(expected):
+            return Verification(False, f"{len(results)} results for {len(expected)} tasks")
+        wrong = [
+            i for i, (got, want) in enumerate(zip(results, expected, strict=False)) if got != want
+        ]
+        if wrong:
+            i = wrong[0]
+            return Verification(
+                False,
+                f"{len(wrong)} of {len(expected)} results wrong; first at task {i}: "
+                f"got {results[i]!r}, expected {expected[i]!r}",
+            )
+        return Verification(True, f"{len(expected)} results match")
+
+
+def run_on_loop(function: Callable[[Any], Any]) -> Callable[[Any], Awaitable[Any]]:
+    """The async form of CPU work: call `function` on the event loop's own thread.
+
+    This is what plain asyncio or Trio code does with CPU work, and it blocks the loop
+    while it runs; the report must show the consequence rather than hide it.
+    """
+
+    async def on_loop(item: Any) -> Any:
+        return function(item)
+
+    on_loop.__name__ = on_loop.__qualname__ = f"{function.__name__}_on_loop"
+    return on_loop
