@@ -13,10 +13,11 @@ WORKLOADS ?=
 REPEATS ?=
 RESULTS ?= results
 RUN ?= $(RESULTS)/latest
+RESUME ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install compare smoke quick test report list lint clean-venv
+.PHONY: help install compare smoke quick test report diff fidelity list lint clean-venv
 
 help: ## list targets and variables
 	@echo "Targets:"
@@ -28,6 +29,8 @@ help: ## list targets and variables
 	@echo "  REPEATS=N          measured repeats per cell (overrides the suite)"
 	@echo "  RESULTS=$(RESULTS)    output root; runs go to RESULTS/<run-id>/"
 	@echo "  RUN=dir            the run for 'make report' (default RESULTS/latest)"
+	@echo "  RESUME=run-id      finish an interrupted run, skipping cells already done"
+	@echo "  A=dir B=dir        the two runs for 'make diff'"
 	@echo "  PYTHON=$(PYTHON)     interpreter used to create $(VENV)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -42,7 +45,8 @@ compare: $(STAMP) ## run SUITE and write RESULTS/<run-id>/ with REPORT.md
 	$(PY) -m comparisons compare --suite "$(SUITE)" --results "$(RESULTS)" \
 		$(if $(BACKENDS),--backends "$(BACKENDS)") \
 		$(if $(WORKLOADS),--workloads "$(WORKLOADS)") \
-		$(if $(REPEATS),--repeats "$(REPEATS)")
+		$(if $(REPEATS),--repeats "$(REPEATS)") \
+		$(if $(RESUME),--resume "$(RESUME)")
 
 smoke: ## same as make compare SUITE=smoke
 	@$(MAKE) --no-print-directory compare SUITE=smoke
@@ -55,6 +59,13 @@ test: $(STAMP) ## run the tests (real backends, small sizes)
 
 report: $(STAMP) ## rebuild summary.csv and REPORT.md of RUN from records.jsonl
 	$(PY) -m comparisons report "$(RUN)"
+
+diff: $(STAMP) ## per-cell change from run A to run B: make diff A=dir B=dir
+	@test -n "$(A)" -a -n "$(B)" || { echo "error: make diff needs A=<run dir> B=<run dir>" >&2; exit 2; }
+	$(PY) -m comparisons diff "$(A)" "$(B)"
+
+fidelity: $(STAMP) ## harness vs hand-written scripts: does the harness distort?
+	$(PY) -m comparisons.fidelity
 
 list: $(STAMP) ## name every workload, backend and suite
 	$(PY) -m comparisons list

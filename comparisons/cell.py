@@ -11,7 +11,11 @@ seen from outside: peak memory of the whole tree, timeouts, crashes.
 
 from __future__ import annotations
 
+import ctypes
 import json
+import math
+import os
+import signal
 import sys
 import time
 import traceback
@@ -23,12 +27,23 @@ import psutil
 
 from comparisons.backends import backend_class
 from comparisons.environment import capture_environment
+from comparisons.process_tree import TOKEN_VARIABLE, TreeWatcher, end_processes
 from workloads import load_workload
+
+MAX_LOOPS = 10_000
+# What a model's own teardown left running gets this long to exit before it is ended.
+LEFTOVER_GRACE_S = 5.0
+STDLIB_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 
 
 @dataclass(frozen=True)
 class CellSpec:
-    """Everything that defines a cell; its `key` identifies it across runs."""
+    """Everything that defines a cell; its `key` identifies it across runs.
+
+    `min_repeat_s` calibrates short cells as pyperf does: when one run of the tasks is
+    shorter, each measured repeat runs them `loops` times back to back and its sample is
+    the mean time of one run, so timer and scheduling noise stay small beside the work.
+    """
 
     workload: str
     backend: str
@@ -38,6 +53,7 @@ class CellSpec:
     repeats: int = 5
     warmups: int = 1
     timeout_s: float = 600.0
+    min_repeat_s: float = 0.0
 
     @property
     def key(self) -> str:
@@ -83,6 +99,7 @@ def measure_cell(spec: CellSpec) -> dict[str, Any]:
         "teardown_s": None,
         "error": None,
     }
+    last: float | None = None
     started = time.perf_counter()
     try:
         backend.setup()
@@ -94,14 +111,23 @@ def measure_cell(spec: CellSpec) -> dict[str, Any]:
 
     try:
         checked = 0
+        loops = 1
         for repeat in range(spec.warmups + spec.repeats):
+            measured = repeat >= spec.warmups
+            if measured and repeat == spec.warmups:
+                loops = _calibrate(backend, workload, inputs, spec.min_repeat_s, last)
             cpu_before = tree_cpu_seconds()
-            begin = time.perf_counter()
-            results = backend.run(workload, inputs)
-            elapsed = time.perf_counter() - begin
+            last = 0.0
+            for _ in range(loops if measured else 1):
+                begin = time.perf_counter()
+                results = backend.run(workload, inputs)
+                last += time.perf_counter() - begin
+                # Checked outside the timed span, every run, before the next one starts.
+                verdict = workload.verify(results, expected)
+                checked += 1
+                if not verdict.ok:
+                    break
             cpu_spent = tree_cpu_seconds() - cpu_before
-            verdict = workload.verify(results, expected)
-            checked += 1
             outcome["verification"] = {
                 "ok": verdict.ok,
                 "detail": verdict.detail,
@@ -110,14 +136,28 @@ def measure_cell(spec: CellSpec) -> dict[str, Any]:
             if not verdict.ok:
                 outcome["error"] = f"verification failed on repeat {repeat}: {verdict.detail}"
                 break
-            if repeat >= spec.warmups:
-                outcome["samples_s"].append(elapsed)
-                outcome["cpu_s"].append(cpu_spent)
+            if measured:
+                outcome["samples_s"].append(last / loops)
+                outcome["cpu_s"].append(cpu_spent / loops)
+        outcome["loops"] = loops
         outcome["backend_info"] = backend.describe()
     except BaseException:
         outcome["error"] = "run failed: " + traceback.format_exc(limit=8)
     _safe_teardown(backend, outcome)
     return outcome
+
+
+def _calibrate(
+    backend: Any, workload: Any, inputs: list[Any], min_repeat_s: float, last: float | None
+) -> int:
+    """Runs per measured repeat so that a repeat lasts at least `min_repeat_s`."""
+    if min_repeat_s <= 0:
+        return 1
+    if last is None:  # no warm-up: time one unmeasured run to calibrate on
+        begin = time.perf_counter()
+        backend.run(workload, inputs)
+        last = time.perf_counter() - begin
+    return max(1, min(MAX_LOOPS, math.ceil(min_repeat_s / max(last, 1e-9))))
 
 
 def _safe_teardown(backend: Any, outcome: dict[str, Any]) -> None:
@@ -131,14 +171,63 @@ def _safe_teardown(backend: Any, outcome: dict[str, Any]) -> None:
     outcome["teardown_s"] = time.perf_counter() - begin
 
 
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _die_with_harness() -> None:
+    """Ask Linux to send SIGTERM here if the harness dies, even by SIGKILL.
+
+    SIGTERM becomes SystemExit, which `measure_cell` turns into a normal teardown, so a
+    Ray instance or Dask cluster is shut down by its own API instead of being orphaned.
+    """
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the harness died before the request was made
+        raise SystemExit(128 + signal.SIGTERM)
+
+
+def _end_own_leftovers() -> list[str]:
+    """End what the model left running after its teardown, from inside the cell.
+
+    The harness does the same from outside; doing it here too covers a harness that was
+    killed outright (the cell then runs this after its SIGTERM-driven teardown).
+    """
+    watcher = TreeWatcher(os.getpid(), os.environ.get(TOKEN_VARIABLE))
+
+    def leftovers() -> list[psutil.Process]:
+        return [p for p in watcher.survivors() if not _ends_with_cell(p)]
+
+    deadline = time.monotonic() + LEFTOVER_GRACE_S
+    while leftovers():
+        if time.monotonic() >= deadline:
+            return end_processes(leftovers)
+        time.sleep(0.1)
+    return []
+
+
+def _ends_with_cell(proc: psutil.Process) -> bool:
+    """The stdlib's helper processes, which exit by themselves when the cell exits."""
+    try:
+        command = " ".join(proc.cmdline())
+    except psutil.Error:
+        return True
+    return any(helper in command for helper in STDLIB_HELPERS)
+
+
 def cell_main(spec_path: str, result_path: str) -> int:
     """Entry point of the cell subprocess: read the spec, measure, write the result."""
+    _die_with_harness()
     spec = CellSpec.from_json(json.loads(Path(spec_path).read_text()))
     try:
         outcome = measure_cell(spec)
     except BaseException:
         outcome = {"error": "cell failed: " + traceback.format_exc(limit=8)}
     outcome["env"] = capture_environment()
+    outcome["leftover_processes"] = _end_own_leftovers()
     # Written to a file rather than stdout: Ray and Dask may print there.
     Path(result_path).write_text(json.dumps(outcome, default=repr))
     sys.stdout.flush()

@@ -1,4 +1,4 @@
-"""Command line: `python -m comparisons {list,run,compare,report}`.
+"""Command line: `python -m comparisons {list,run,compare,report,diff}`.
 
 This is the edge where a user's mistakes are caught: an unknown name, a bad value or
 file gives one `error: ...` line naming what is wrong and what is valid, and exit
@@ -18,6 +18,7 @@ from comparisons.backends import REGISTRY as BACKENDS
 from comparisons.backends import backend_class
 from comparisons.cell import CellSpec
 from comparisons.errors import UserError
+from comparisons.suite import DEFAULT_MIN_REPEAT_S
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
 
@@ -38,7 +39,7 @@ def build_parser() -> Parser:
         description="Run the same workloads on Python's concurrency models and compare them.",
     )
     commands = parser.add_subparsers(
-        dest="command", required=True, parser_class=Parser, metavar="{list,run,compare,report}"
+        dest="command", required=True, parser_class=Parser, metavar="{list,run,compare,report,diff}"
     )
 
     commands.add_parser("list", help="name every workload, backend and suite")
@@ -59,6 +60,14 @@ def build_parser() -> Parser:
     run.add_argument("--warmups", type=int, default=1, help="warm-up repeats (default 1)")
     run.add_argument("--timeout", type=float, default=600.0, help="cell timeout, s")
     run.add_argument(
+        "--min-repeat",
+        type=float,
+        default=DEFAULT_MIN_REPEAT_S,
+        metavar="S",
+        help="loop shorter runs within a repeat until it lasts S seconds "
+        f"(default {DEFAULT_MIN_REPEAT_S})",
+    )
+    run.add_argument(
         "--python",
         default=sys.executable,
         help="interpreter that runs the cell (default: this one)",
@@ -72,6 +81,12 @@ def build_parser() -> Parser:
     compare.add_argument("--repeats", type=int, default=None, help="override measured repeats")
     compare.add_argument("--results", default="results", help="output root (default results)")
     compare.add_argument(
+        "--resume",
+        default=None,
+        metavar="RUN",
+        help="finish an interrupted run (a run id under --results, or its path)",
+    )
+    compare.add_argument(
         "--python",
         default=sys.executable,
         help="interpreter that runs the cells (default: this one)",
@@ -79,6 +94,16 @@ def build_parser() -> Parser:
 
     report = commands.add_parser("report", help="rebuild summary.csv and REPORT.md of a run")
     report.add_argument("run_dir", help="a results/<run-id> directory")
+
+    diff = commands.add_parser("diff", help="per-cell change between two runs, with intervals")
+    diff.add_argument("run_a", help="the earlier run directory (A)")
+    diff.add_argument("run_b", help="the later run directory (B)")
+    diff.add_argument(
+        "--threshold",
+        type=float,
+        default=0.05,
+        help="smallest change that counts, as a fraction (default 0.05)",
+    )
 
     cell = commands.add_parser("_cell", help=argparse.SUPPRESS)
     cell.add_argument("spec")
@@ -133,6 +158,7 @@ def command_run(args: argparse.Namespace) -> int:
             repeats=args.repeats,
             warmups=args.warmups,
             timeout_s=args.timeout,
+            min_repeat_s=args.min_repeat,
         )
     )
     _check_python(args.python)
@@ -153,19 +179,23 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def command_compare(args: argparse.Namespace) -> int:
-    from comparisons.runner import run_suite
+    from comparisons.runner import load_run, run_suite, start_run
     from comparisons.suite import expand_suite, resolve_suite_path
 
-    path = resolve_suite_path(args.suite)
-    suite, cells = expand_suite(
-        path,
-        backends=_split(args.backends),
-        workloads=_split(args.workloads),
-        repeats=args.repeats,
-    )
     _check_python(args.python)
+    results_root = Path(args.results)
+    if args.resume:
+        run_dir, suite, cells = load_run(args.resume, results_root)
+    else:
+        suite, cells = expand_suite(
+            resolve_suite_path(args.suite),
+            backends=_split(args.backends),
+            workloads=_split(args.workloads),
+            repeats=args.repeats,
+        )
+        run_dir = start_run(cells, suite=suite, results_root=results_root)
     try:
-        run_suite(cells, suite=suite, results_root=Path(args.results), python=args.python)
+        run_suite(run_dir, cells, suite=suite, python=args.python)
     except KeyboardInterrupt:
         return 130
     return 0
@@ -175,6 +205,15 @@ def command_report(args: argparse.Namespace) -> int:
     from comparisons.report import build_report
 
     print(build_report(Path(args.run_dir)))
+    return 0
+
+
+def command_diff(args: argparse.Namespace) -> int:
+    from comparisons.diff import render_diff
+
+    if not 0 <= args.threshold < 1:
+        raise UserError(f"--threshold must be a fraction in [0, 1), got {args.threshold}")
+    print(render_diff(Path(args.run_a), Path(args.run_b), args.threshold), end="")
     return 0
 
 
@@ -194,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
             return command_compare(args)
         if args.command == "report":
             return command_report(args)
+        if args.command == "diff":
+            return command_diff(args)
         from comparisons.cell import cell_main
 
         return cell_main(args.spec, args.result)

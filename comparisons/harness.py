@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ import psutil
 
 from comparisons.cell import CellSpec
 from comparisons.environment import PROJECT_ROOT
-from comparisons.process_tree import SAMPLE_INTERVAL_S, TreeWatcher
+from comparisons.process_tree import SAMPLE_INTERVAL_S, TOKEN_VARIABLE, TreeWatcher
 from comparisons.records import build_record
 
 # Native libraries' own thread pools are pinned to one thread per worker so that
@@ -38,10 +39,12 @@ PINNED_NATIVE_THREADS = {
 }
 # Processes a cell leaves behind get this long to finish exiting on their own.
 SHUTDOWN_GRACE_S = 5.0
+# A cell asked to stop (timeout, interrupt) gets this long to tear its model down itself.
+STOP_GRACE_S = 10.0
 OUTPUT_TAIL_CHARS = 2000
 
 
-def cell_environment(scratch: Path) -> dict[str, str]:
+def cell_environment(scratch: Path, token: str) -> dict[str, str]:
     """The environment variables a cell subprocess runs with.
 
     TMPDIR points into the cell's own scratch directory, so what the engines leave in
@@ -50,6 +53,7 @@ def cell_environment(scratch: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(PINNED_NATIVE_THREADS)
     env["TMPDIR"] = str(scratch)
+    env[TOKEN_VARIABLE] = token
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
     return env
 
@@ -66,6 +70,8 @@ def run_cell(
 ) -> dict[str, Any]:
     """Measure `spec` in a fresh `python` subprocess and return its record."""
     started_at = _now()
+    load_before = [round(v, 2) for v in os.getloadavg()]
+    busy_before = _system_busy_seconds()
     # A short prefix: Ray's socket paths under TMPDIR must fit in 107 characters.
     with tempfile.TemporaryDirectory(prefix="cmp-", ignore_cleanup_errors=True) as scratch:
         spec_path = Path(scratch, "spec.json")
@@ -74,6 +80,7 @@ def run_cell(
         tmp_dir = Path(scratch, "tmp")
         tmp_dir.mkdir()
         spec_path.write_text(json.dumps(spec.to_json()))
+        token = secrets.token_hex(8)
         begin = time.perf_counter()
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
@@ -81,11 +88,11 @@ def run_cell(
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=cell_environment(tmp_dir),
+                env=cell_environment(tmp_dir, token),
                 cwd=PROJECT_ROOT,
                 start_new_session=True,
             )
-        watcher = _watch(proc)
+        watcher = _watch(proc, token)
         timed_out = False
         try:
             while proc.poll() is None:
@@ -96,14 +103,15 @@ def run_cell(
                     break
                 time.sleep(SAMPLE_INTERVAL_S)
         except BaseException:
-            _end_tree(proc, watcher)
+            _stop_cell(proc, watcher)
             raise
         leftovers: list[str] = []
         if timed_out:
-            _end_tree(proc, watcher)
+            _stop_cell(proc, watcher)
         elif watcher is not None and watcher.wait_for_survivors(SHUTDOWN_GRACE_S):
-            leftovers = watcher.end_all()
+            leftovers = watcher.end_survivors()
         wall_s = time.perf_counter() - begin
+        busy = _system_busy_seconds() - busy_before
         outcome = _read_outcome(result_path)
         output_tail = log_path.read_text(errors="replace")[-OUTPUT_TAIL_CHARS:]
 
@@ -116,6 +124,11 @@ def run_cell(
         "peak_rss_bytes": watcher.peak_rss_bytes if watcher else None,
         "peak_processes": watcher.peak_processes if watcher else None,
         "cpu_s_total": watcher.cpu_seconds if watcher else None,
+        "load_before": load_before,
+        # CPU the rest of the machine used meanwhile, in cores: neighbours, not the cell.
+        "other_cpu_cores": (
+            max(0.0, busy - watcher.cpu_seconds) / wall_s if watcher and wall_s > 0 else None
+        ),
         "leftover_processes": leftovers,
         "output_tail": output_tail,
         "python": python,
@@ -123,15 +136,28 @@ def run_cell(
     return build_record(spec, outcome, monitor, context or {})
 
 
-def _watch(proc: subprocess.Popen) -> TreeWatcher | None:
+def _system_busy_seconds() -> float:
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def _watch(proc: subprocess.Popen, token: str) -> TreeWatcher | None:
     try:
-        return TreeWatcher(proc.pid)
+        return TreeWatcher(proc.pid, token)
     except psutil.Error:
         return None  # exited before it could be watched; its exit code tells why
 
 
-def _end_tree(proc: subprocess.Popen, watcher: TreeWatcher | None) -> None:
+def _stop_cell(proc: subprocess.Popen, watcher: TreeWatcher | None) -> None:
+    """Ask the cell to tear down (SIGTERM), then kill whatever of its tree remains."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            pass
     if watcher is not None:
+        watcher.wait_for_survivors(SHUTDOWN_GRACE_S if proc.poll() is not None else 0)
         watcher.end_all(grace_s=1.0)
     if proc.poll() is None:
         proc.kill()

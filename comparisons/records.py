@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,7 @@ def build_record(
     elif not outcome:
         status = "error"
         error = (
-            f"cell process exited with code {monitor['exit_code']} and no result; "
+            f"cell process {describe_exit(monitor['exit_code'])} and left no result; "
             f"last output: {monitor['output_tail'][-600:].strip() or '(none)'}"
         )
     elif outcome.get("error"):
@@ -110,6 +111,8 @@ def build_record(
         "params": outcome.get("params") or dict(spec.params),
         "repeats": spec.repeats,
         "warmups": spec.warmups,
+        "loops": outcome.get("loops", 1),
+        "min_repeat_s": spec.min_repeat_s,
         "timeout_s": spec.timeout_s,
         "status": status,
         "error": error,
@@ -125,12 +128,17 @@ def build_record(
         "cpu_s_per_repeat": cpu,
         "cpu_utilisation": summarize(utilisation)["median"] if utilisation else None,
         "cpu_s_total": monitor["cpu_s_total"],
+        "load_before": monitor.get("load_before"),
+        "other_cpu_cores": monitor.get("other_cpu_cores"),
         "verification": outcome.get("verification")
         or {"ok": False, "detail": "no result", "repeats_checked": 0},
         "backend_info": outcome.get("backend_info") or {},
         "blocks_event_loop": workload.blocks_event_loop and backend.event_loop,
         "parallel": backend.parallel,
-        "leftover_processes": monitor["leftover_processes"],
+        "leftover_processes": [
+            *(outcome.get("leftover_processes") or []),
+            *monitor["leftover_processes"],
+        ],
         "exit_code": monitor["exit_code"],
         "python": monitor["python"],
         "env": outcome.get("env"),
@@ -139,6 +147,18 @@ def build_record(
         "finished_at": monitor["finished_at"],
         "command": context.get("command"),
     }
+
+
+def describe_exit(code: int | None) -> str:
+    """'exited with code 1', or 'was killed by SIGSEGV' for a negative Popen code."""
+    if code is None or code >= 0:
+        return f"exited with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    hint = " (the kernel's out-of-memory killer sends this)" if name == "SIGKILL" else ""
+    return f"was killed by {name}{hint}"
 
 
 def baseline_key(record: dict[str, Any]) -> tuple:

@@ -13,7 +13,9 @@ import json
 import os
 import secrets
 import shlex
+import signal
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +29,13 @@ from comparisons.cell import CellSpec
 from comparisons.environment import capture_environment
 from comparisons.errors import UserError
 from comparisons.harness import run_cell
-from comparisons.records import append_record, attach_baseline, baseline_key
+from comparisons.records import (
+    CorruptRecords,
+    append_record,
+    attach_baseline,
+    baseline_key,
+    load_records,
+)
 from comparisons.report import RECORDS_FILE, build_report
 from comparisons.report import formatting as fmt
 
@@ -78,61 +86,131 @@ def summarize_record(record: dict[str, Any]) -> str:
     )
 
 
-def run_suite(
-    cells: list[CellSpec],
-    *,
-    suite: dict[str, Any],
-    results_root: Path,
-    python: str = sys.executable,
-) -> Path:
-    """Run every cell, write records and the report; return the run directory."""
+CELLS_FILE = "cells.json"
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def start_run(cells: list[CellSpec], *, suite: dict[str, Any], results_root: Path) -> Path:
+    """Create the run directory with `env.json` and the cell list a resume will need."""
     run_id = new_run_id(suite["name"])
     run_dir = make_run_dir(results_root, run_id)
     command = shlex.join(["python", "-m", "comparisons", *sys.argv[1:]])
-    context = {"run_id": run_id, "suite": suite["name"], "command": command}
     env = capture_environment()
     (run_dir / "env.json").write_text(
-        json.dumps({**context, "suite_path": suite["path"], "environment": env}, indent=2) + "\n"
+        json.dumps(
+            {
+                "run_id": run_id,
+                "suite": suite["name"],
+                "command": command,
+                "suite_path": suite["path"],
+                "environment": env,
+            },
+            indent=2,
+        )
+        + "\n"
     )
+    (run_dir / CELLS_FILE).write_text(
+        json.dumps({"suite": suite, "cells": [c.to_json() for c in cells]}, indent=1) + "\n"
+    )
+    return run_dir
+
+
+def load_run(run: str, results_root: Path) -> tuple[Path, dict[str, Any], list[CellSpec]]:
+    """Find an earlier run by id or path, with its suite and full cell list."""
+    candidates = [Path(run), results_root / run]
+    run_dir = next((p for p in candidates if (p / CELLS_FILE).is_file()), None)
+    if run_dir is None:
+        raise UserError(
+            f"{run!r} is not a run that can be resumed (no {CELLS_FILE} under it or under "
+            f"{results_root / run})"
+        )
+    try:
+        data = json.loads((run_dir / CELLS_FILE).read_text())
+        cells = [CellSpec.from_json(c) for c in data["cells"]]
+        suite = data["suite"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{run_dir / CELLS_FILE} is damaged: {exc}") from None
+    return run_dir.resolve(), suite, cells
+
+
+def run_suite(
+    run_dir: Path,
+    cells: list[CellSpec],
+    *,
+    suite: dict[str, Any],
+    python: str = sys.executable,
+) -> Path:
+    """Run every cell of `run_dir` that has no record yet; write records and the report.
+
+    Raises KeyboardInterrupt after saving what finished when interrupted (Ctrl-C or
+    SIGTERM); `--resume` then runs only the cells still missing.
+    """
+    run_id = run_dir.name
+    results_root = run_dir.parent
     records_path = run_dir / RECORDS_FILE
+    done: dict[str, dict[str, Any]] = {}
+    if records_path.exists():
+        try:
+            done = {r["key"]: r for r in load_records(records_path)}
+        except CorruptRecords as exc:
+            raise UserError(str(exc)) from None
+    todo = [c for c in cells if c.key not in done]
+    command = shlex.join(["python", "-m", "comparisons", *sys.argv[1:]])
+    context = {"run_id": run_id, "suite": suite["name"], "command": command}
     console = Console(stderr=True, soft_wrap=True)
-    console.print(f"run [bold]{run_id}[/bold]: {len(cells)} cells -> {run_dir}")
-    baselines: dict[tuple, dict[str, Any]] = {}
+    skipped = f", {len(done)} already done" if done else ""
+    console.print(f"run [bold]{run_id}[/bold]: {len(todo)} cells to run{skipped} -> {run_dir}")
+    baselines: dict[tuple, dict[str, Any]] = {
+        baseline_key(r): r
+        for r in done.values()
+        if r["backend"] == BASELINE and r["status"] == "ok"
+    }
     begin = time.monotonic()
     interrupted = False
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as progress:
-        bar = progress.add_task("starting", total=len(cells))
-        for index, spec in enumerate(cells, start=1):
-            label = f"[{index}/{len(cells)}] {describe_cell(spec)}"
-            progress.update(bar, description=label)
-            if not console.is_terminal:
-                console.print(f"{label} ...", highlight=False)
-            try:
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if on_main_thread else None
+    try:
+        with Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as progress:
+            bar = progress.add_task("starting", total=len(todo))
+            for index, spec in enumerate(todo, start=1):
+                label = f"[{index}/{len(todo)}] {describe_cell(spec)}"
+                progress.update(bar, description=label)
+                if not console.is_terminal:
+                    console.print(f"{label} ...", highlight=False)
                 record = run_cell(spec, python=python, context=context)
-            except KeyboardInterrupt:
-                interrupted = True
-                break
-            key = baseline_key(record)
-            if spec.backend == BASELINE and record["status"] == "ok":
-                baselines[key] = record
-            attach_baseline(record, baselines.get(key))
-            append_record(records_path, record)
-            progress.advance(bar)
-            console.print(f"{label}: {summarize_record(record)}", highlight=False)
+                key = baseline_key(record)
+                if spec.backend == BASELINE and record["status"] == "ok":
+                    baselines[key] = record
+                attach_baseline(record, baselines.get(key))
+                append_record(records_path, record)
+                progress.advance(bar)
+                console.print(f"{label}: {summarize_record(record)}", highlight=False)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
     elapsed = time.monotonic() - begin
     if records_path.exists():
         report = build_report(run_dir)
         point_latest(results_root, run_dir)
         console.print(f"report: {report} ({elapsed:.0f} s)")
     if interrupted:
-        console.print(f"[yellow]interrupted[/yellow]: records so far kept in {records_path}")
+        console.print(
+            f"[yellow]interrupted[/yellow]: finished cells are kept in {records_path}; "
+            f"finish the run with: make compare RESUME={run_id}"
+            + (f" RESULTS={results_root}" if results_root.name != "results" else "")
+        )
         raise KeyboardInterrupt
     return run_dir

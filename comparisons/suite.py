@@ -38,6 +38,8 @@ CELL_KEYS = {
     "timeout_s",
     "note",
 }
+# Like pyperf's minimum time per value: shorter runs are looped within a repeat.
+DEFAULT_MIN_REPEAT_S = 0.1
 CORES_PATTERN = re.compile(r"^\s*(?:(\d+)\s*\*\s*)?cores\s*$")
 
 
@@ -111,6 +113,12 @@ def check_cell(spec: CellSpec) -> CellSpec:
     _positive_int(spec.repeats, "repeats", where)
     _positive_int(spec.warmups, "warmups", where, minimum=0)
     _positive_number(spec.timeout_s, "timeout_s", where)
+    if (
+        isinstance(spec.min_repeat_s, bool)
+        or not isinstance(spec.min_repeat_s, (int, float))
+        or spec.min_repeat_s < 0
+    ):
+        raise UserError(f"{where}: min_repeat_s must be >= 0 s, got {spec.min_repeat_s!r}")
     if backend.fixed_workers is not None and spec.workers != backend.fixed_workers:
         raise UserError(
             f"backend {spec.backend} runs with exactly {backend.fixed_workers} worker(s), "
@@ -161,6 +169,7 @@ def expand_suite(
         "repeats": data.get("repeats", 5),
         "warmups": data.get("warmups", 1),
         "timeout_s": data.get("timeout_s", 600.0),
+        "min_repeat_s": data.get("min_repeat_s", DEFAULT_MIN_REPEAT_S),
     }
     cells: list[CellSpec] = []
     for index, table in enumerate(tables, start=1):
@@ -223,6 +232,7 @@ def _expand_table(
             repeats=repeats,
             warmups=table.get("warmups", defaults["warmups"]),
             timeout_s=table.get("timeout_s", defaults["timeout_s"]),
+            min_repeat_s=table.get("min_repeat_s", defaults["min_repeat_s"]),
         )
         cells.append(check_cell(spec))
     return cells

@@ -43,3 +43,22 @@ def test_a_cell_that_dies_without_a_result_is_an_error_with_its_exit_code():
     assert record["status"] == "error"
     assert record["exit_code"] == 1 and "no result" in record["error"]
     assert record["verification"]["ok"] is False
+
+
+def test_short_runs_are_looped_until_a_repeat_lasts_long_enough():
+    spec = CellSpec(
+        "cpu.primes",
+        "serial",
+        workers=1,
+        tasks=2,
+        params={"span": 50},
+        repeats=3,
+        warmups=1,
+        min_repeat_s=0.05,
+    )
+    record = run_cell(spec)
+    assert record["status"] == "ok", record["error"]
+    assert record["loops"] > 1
+    assert record["verification"]["repeats_checked"] == 1 + 3 * record["loops"]
+    # Each sample is the time of one run of the tasks, not of the whole loop.
+    assert max(record["samples_s"]) * record["loops"] >= 0.05 * 0.5

@@ -126,3 +126,52 @@ def test_an_unwritable_results_directory_is_refused(tmp_path):
     done = cli("compare", "--suite", "smoke", "--results", str(blocker / "sub"))
     assert done.returncode == 2 and "cannot write results" in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def test_diff_of_a_run_with_itself_reports_no_change(finished_run):
+    done = cli("diff", str(finished_run), str(finished_run))
+    assert done.returncode == 0, done.stderr
+    assert "Same machine and software in both runs." in done.stdout
+    assert "7 cells compared: 0 faster, 0 slower, 7 same" in done.stdout
+    assert "2 of 2 unchanged" in done.stdout
+
+
+def test_diff_flags_a_cell_that_became_twice_as_slow(finished_run, tmp_path):
+    slower = tmp_path / "slower"
+    slower.mkdir()
+    records = [
+        json.loads(line) for line in (finished_run / "records.jsonl").read_text().splitlines()
+    ]
+    for record in records:
+        if record["backend"] == "threads" and record["workload"] == "cpu.primes":
+            record["samples_s"] = [2 * s for s in record["samples_s"]]
+    (slower / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    done = cli("diff", str(finished_run), str(slower))
+    assert done.returncode == 0, done.stderr
+    assert "1 slower, 6 same" in done.stdout
+    row = next(line for line in done.stdout.splitlines() if "cpu.primes|threads" in line)
+    assert "**slower**" in row and "| 2.000 (" in row
+
+
+def test_diff_of_something_that_is_not_a_run_is_refused(finished_run, tmp_path):
+    done = cli("diff", str(finished_run), str(tmp_path))
+    assert done.returncode == 2 and "is not a run directory" in done.stderr
+
+
+def test_pyperf_reads_the_exported_run(finished_run):
+    exported = finished_run / "pyperf.json"
+    stats = subprocess.run(
+        [sys.executable, "-m", "pyperf", "stats", str(exported)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert stats.returncode == 0, stats.stderr
+    assert "cpu.primes|processes" in stats.stdout
+    compared = subprocess.run(
+        [sys.executable, "-m", "pyperf", "compare_to", str(exported), str(exported)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert compared.returncode == 0, compared.stderr

@@ -1,18 +1,21 @@
-"""Turning a run's records into its outputs: `summary.csv` and `REPORT.md`.
+"""Turning a run's records into its outputs: `summary.csv`, `pyperf.json`, `REPORT.md`.
 
 `build_report(run_dir)` reads `records.jsonl` alone (nothing else in the run directory),
 re-attaches serial baselines and writes each exporter's file. Each format is one small
-module (`csv_export`, `markdown`) reading the same loaded records.
+module (`csv_export`, `pyperf_export`, `markdown`) reading the same loaded records.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from comparisons.errors import UserError
 from comparisons.records import CorruptRecords, attach_baselines, load_records, unique_records
 from comparisons.report.csv_export import render_csv
 from comparisons.report.markdown import render_markdown
+from comparisons.report.pyperf_export import write_pyperf
+from comparisons.stats import summarize
 
 RECORDS_FILE = "records.jsonl"
 
@@ -28,11 +31,24 @@ def build_report(run_dir: Path) -> Path:
         raise UserError(str(exc)) from None
     if not records:
         raise UserError(f"{records_path} holds no records yet")
-    records = attach_baselines(unique_records(records))
+    records = attach_baselines([restate(r) for r in unique_records(records)])
     _write(run_dir / "summary.csv", render_csv(records))
+    write_pyperf(records, run_dir / "pyperf.json")
     report_path = run_dir / "REPORT.md"
     _write(report_path, render_markdown(records))
     return report_path
+
+
+def restate(record: dict[str, Any]) -> dict[str, Any]:
+    """Recompute a record's statistics from its raw samples with the current code.
+
+    Raw samples are the source of truth: a report rebuilt after the statistics improve
+    shows the improved statistics for old runs too.
+    """
+    if record["status"] == "ok" and record["samples_s"]:
+        record["stats"] = summarize(record["samples_s"])
+        record["throughput_tasks_per_s"] = record["tasks"] / record["stats"]["median"]
+    return record
 
 
 def _write(path: Path, text: str) -> None:

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 
+def _three_figures(value: float) -> str:
+    """Three significant figures, trailing zeros kept (2.00, not 2)."""
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
 def seconds(value: float | None) -> str:
-    """A duration with a unit that keeps three significant figures readable."""
+    """A duration in s, ms or µs, with three significant figures."""
     if value is None:
         return "–"
     magnitude = abs(value)
-    if magnitude >= 100:
-        return f"{value:.0f} s"
     if magnitude >= 1:
-        return f"{value:.3g} s"
+        return f"{_three_figures(value)} s"
     if magnitude >= 1e-3:
-        return f"{value * 1e3:.3g} ms"
-    return f"{value * 1e6:.3g} µs"
+        return f"{_three_figures(value * 1e3)} ms"
+    return f"{_three_figures(value * 1e6)} µs"
 
 
 def mebibytes(value: float | None) -> str:

@@ -3,8 +3,8 @@
 Everything is derived from the loaded records (with baselines attached), so rebuilding
 from the same `records.jsonl` gives the same bytes. Groups are cells that do the same
 work at the same size (workload, tasks, params); within a group, rows are ranked by
-median work time, and a row whose 95% interval overlaps the fastest one's is marked as
-indistinguishable from it rather than declared slower.
+median work time, and a row whose ratio to the fastest one is not significant (its 95%
+interval includes 1) is marked as indistinguishable rather than declared slower.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from comparisons.records import baseline_key
 from comparisons.report import formatting as fmt
-from comparisons.stats import UNSTABLE_CV
+from comparisons.stats import UNSTABLE_CV, ratio_of_medians
 
 LOOP_NOTE = "CPU work runs on the event-loop thread"
 
@@ -42,10 +42,9 @@ def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ok + failed
 
 
-def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return a["stats"]["ci95_low"] <= b["stats"]["ci95_high"] and (
-        b["stats"]["ci95_low"] <= a["stats"]["ci95_high"]
-    )
+def _indistinguishable(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """True when the interval of the ratio of the two medians includes 1."""
+    return not ratio_of_medians(a["samples_s"], b["samples_s"])["significant"]
 
 
 def _machine(records: list[dict[str, Any]]) -> list[str]:
@@ -101,7 +100,7 @@ def _glance(groups: list[tuple[str, list[dict[str, Any]]]]) -> list[str]:
         if len(ok) > 1:
             second = ok[1]
             gap = second["stats"]["median"] / best["stats"]["median"]
-            tie = " (indistinguishable)" if _overlaps(best, second) else ""
+            tie = " (indistinguishable)" if _indistinguishable(best, second) else ""
             runner = f"{second['backend']} ×{gap:.2f} slower{tie}"
         else:
             runner = "–"
@@ -132,10 +131,10 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
         low, high = base.get("speedup_ci95") or (None, None)
         speed = f"{fmt.ratio(base['speedup'])} ({low:.2f}–{high:.2f})" if base else "no baseline"
         notes = []
-        if r is not fastest and fastest is not None and _overlaps(r, fastest):
+        if r is not fastest and fastest is not None and _indistinguishable(r, fastest):
             notes.append("≈ fastest")
         if s["unstable"]:
-            notes.append(f"⚠ unstable (CV {s['cv'] * 100:.0f}%)")
+            notes.append("⚠ " + "; ".join(s["warnings"]))
         if s["outliers"]:
             notes.append(f"{s['outliers']} outlier(s)")
         if r.get("blocks_event_loop"):
@@ -169,10 +168,13 @@ def _failures(records: list[dict[str, Any]]) -> list[str]:
 HOW_TO_READ = [
     "- **median** is the work time of one repeat (all tasks), measured in a fresh process "
     "after warm-up; set-up (pool, loop, cluster start) and teardown are timed apart.",
-    "- **95% CI** is a bootstrap interval for the median; rows whose interval overlaps the "
-    "fastest row's are marked *≈ fastest*: the data cannot tell them apart.",
-    f"- **CV** is stdev / mean of the repeats; above {UNSTABLE_CV * 100:.0f}% a row is "
-    "flagged unstable: close other programs or raise REPEATS before trusting it.",
+    "- **95% CI** is a bootstrap interval for the median. A row is marked *≈ fastest* "
+    "when the 95% interval of its median's ratio to the fastest row's includes 1: the "
+    "data cannot tell them apart, so neither should be called the winner.",
+    f"- **CV** is stdev / mean of the repeats. ⚠ marks a row whose CV exceeds "
+    f"{UNSTABLE_CV * 100:.0f}%, whose min or max lies 50% or more from the mean, or whose "
+    "repeats last under 1 ms (pyperf's warnings): such a median can move between runs, "
+    "so close other programs or raise REPEATS before trusting a ranking built on it.",
     "- **speedup** is the serial baseline's median divided by this row's, with its own "
     "interval; **efficiency** is speedup / workers (1.0 = perfect use of every worker).",
     "- **CPU use** is CPU seconds of the cell's whole process tree per second of work "

@@ -1,0 +1,47 @@
+"""`pyperf.json`: a run in pyperf's own format, written with pyperf's API.
+
+One pyperf benchmark per successful cell, named by the cell's key, with its warm-up
+count and measured values (seconds per run of all tasks), so that
+`python -m pyperf stats` and `python -m pyperf compare_to A/pyperf.json B/pyperf.json`
+work on our runs and a pyperf user can check our numbers with tools they trust.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def write_pyperf(records: list[dict[str, Any]], path: Path) -> Path | None:
+    """Write the ok cells of `records` to `path`; None when no cell succeeded."""
+    import pyperf
+
+    benchmarks = []
+    for record in sorted(records, key=lambda r: r["key"]):
+        if record["status"] != "ok" or not record["samples_s"]:
+            continue
+        env = record.get("env") or {}
+        metadata = {
+            "name": record["key"],
+            "unit": "second",
+            "loops": int(record.get("loops") or 1),
+            "description": f"{record['workload']} on {record['backend']}",
+        }
+        if env.get("logical_cores"):
+            metadata["cpu_count"] = int(env["logical_cores"])
+        if env.get("cpu_model"):
+            metadata["cpu_model_name"] = env["cpu_model"]
+        if env.get("python"):
+            metadata["python_version"] = env["python"]["version"]
+        run = pyperf.Run(
+            [float(v) for v in record["samples_s"]],
+            metadata=metadata,
+            collect_metadata=False,
+        )
+        benchmarks.append(pyperf.Benchmark([run]))
+    if not benchmarks:
+        return None
+    partial = path.with_name(path.name + ".partial")
+    pyperf.BenchmarkSuite(benchmarks).dump(str(partial), replace=True)
+    partial.replace(path)
+    return path
