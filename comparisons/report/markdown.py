@@ -10,6 +10,7 @@ interval includes 1) is marked as indistinguishable rather than declared slower.
 from __future__ import annotations
 
 import json
+import statistics
 from collections import defaultdict
 from typing import Any
 
@@ -18,6 +19,8 @@ from comparisons.report import formatting as fmt
 from comparisons.stats import UNSTABLE_CV, ratio_of_medians
 
 LOOP_NOTE = "CPU work runs on the event-loop thread"
+# Other programs' CPU use, in cores, above which a cell's numbers are marked as suspect.
+BUSY_NEIGHBOURS_CORES = 0.25
 
 
 def _group_title(record: dict[str, Any]) -> str:
@@ -73,15 +76,20 @@ def _machine(records: list[dict[str, Any]]) -> list[str]:
         "(OMP/OpenBLAS/MKL variables)",
         f"- **Project commit**: {commit}",
     ]
-    loads = [r["env"]["load_average"][0] for r in records if r.get("env")]
-    busy = max(loads, default=0.0)
-    if busy > 0.5 * env["usable_cores"]:
+    neighbours = [r["other_cpu_cores"] for r in records if r.get("other_cpu_cores") is not None]
+    if neighbours:
+        busiest = max(neighbours)
         lines.append(
-            f"- **Warning**: the 1-minute load average reached {busy:.2f} on "
-            f"{env['usable_cores']} cores during the run, partly from the run itself; if "
-            "other programs were busy, numbers may be slower and noisier than this "
-            "machine can do. Close them and run again."
+            f"- **Other programs**: used {statistics.median(neighbours):.2f} cores in the "
+            f"median cell, {busiest:.2f} at most (CPU time outside the cells' own process "
+            "trees, the harness's sampling included)"
         )
+        if busiest > BUSY_NEIGHBOURS_CORES:
+            lines.append(
+                f"- **Warning**: other programs used up to {busiest:.2f} cores while cells "
+                "ran (rows marked *busy machine*); those numbers may be slower and noisier "
+                "than this machine can do. Close other programs and run again."
+            )
     return lines
 
 
@@ -139,6 +147,8 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
             notes.append(f"{s['outliers']} outlier(s)")
         if r.get("blocks_event_loop"):
             notes.append(LOOP_NOTE)
+        if (r.get("other_cpu_cores") or 0) > BUSY_NEIGHBOURS_CORES:
+            notes.append(f"busy machine ({r['other_cpu_cores']:.2f} cores used by others)")
         if r.get("leftover_processes"):
             notes.append(f"left {len(r['leftover_processes'])} process(es), ended by harness")
         lines.append(
