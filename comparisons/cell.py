@@ -15,6 +15,7 @@ import ctypes
 import json
 import math
 import os
+import resource
 import signal
 import sys
 import time
@@ -190,6 +191,27 @@ def _die_with_harness() -> None:
         raise SystemExit(128 + signal.SIGTERM)
 
 
+def raise_soft_limits() -> dict[str, list[int]]:
+    """Raise the soft limits a process may raise itself (open files, processes).
+
+    Thousands of sockets or threads in flight need them; the record keeps the values.
+    """
+    limits = {}
+    for name in ("RLIMIT_NOFILE", "RLIMIT_NPROC"):
+        which = getattr(resource, name, None)
+        if which is None:
+            continue
+        soft, hard = resource.getrlimit(which)
+        if soft != hard:
+            try:
+                resource.setrlimit(which, (hard, hard))
+                soft = hard
+            except (ValueError, OSError):
+                pass
+        limits[name.removeprefix("RLIMIT_").lower()] = [soft, hard]
+    return limits
+
+
 def _end_own_leftovers() -> list[str]:
     """End what the model left running after its teardown, from inside the cell.
 
@@ -221,11 +243,13 @@ def _ends_with_cell(proc: psutil.Process) -> bool:
 def cell_main(spec_path: str, result_path: str) -> int:
     """Entry point of the cell subprocess: read the spec, measure, write the result."""
     _die_with_harness()
+    limits = raise_soft_limits()
     spec = CellSpec.from_json(json.loads(Path(spec_path).read_text()))
     try:
         outcome = measure_cell(spec)
     except BaseException:
         outcome = {"error": "cell failed: " + traceback.format_exc(limit=8)}
+    outcome["limits"] = limits
     outcome["env"] = capture_environment()
     outcome["leftover_processes"] = _end_own_leftovers()
     # Written to a file rather than stdout: Ray and Dask may print there.

@@ -23,10 +23,13 @@ from typing import Any
 
 import psutil
 
+from comparisons.backends import backend_class
 from comparisons.cell import CellSpec
 from comparisons.environment import PROJECT_ROOT
 from comparisons.process_tree import SAMPLE_INTERVAL_S, TOKEN_VARIABLE, TreeWatcher
 from comparisons.records import build_record
+from comparisons.services import ServiceError, Services, running_services
+from workloads import load_workload
 
 # Native libraries' own thread pools are pinned to one thread per worker so that
 # oversubscription does not masquerade as a model's result (DESIGN.md, fairness rules).
@@ -68,55 +71,100 @@ def run_cell(
     python: str = sys.executable,
     context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Measure `spec` in a fresh `python` subprocess and return its record."""
+    """Measure `spec` in a fresh `python` subprocess and return its record.
+
+    A cell the backend declares it cannot run (`Backend.cannot_run`) is recorded as
+    `skipped` with the reason, without starting anything; a cell whose services do not
+    start is recorded as an `error`.
+    """
+    context = context or {}
     started_at = _now()
-    load_before = [round(v, 2) for v in os.getloadavg()]
-    busy_before = _system_busy_seconds()
+    reason = backend_class(spec.backend).cannot_run(spec.workers)
+    if reason:
+        return build_record(spec, None, _not_started(started_at, python, reason), context)
+    workload = load_workload(spec.workload)
     # A short prefix: Ray's socket paths under TMPDIR must fit in 107 characters.
     with tempfile.TemporaryDirectory(prefix="cmp-", ignore_cleanup_errors=True) as scratch:
-        spec_path = Path(scratch, "spec.json")
-        result_path = Path(scratch, "result.json")
-        log_path = Path(scratch, "output.log")
-        tmp_dir = Path(scratch, "tmp")
-        tmp_dir.mkdir()
-        spec_path.write_text(json.dumps(spec.to_json()))
-        token = secrets.token_hex(8)
-        begin = time.perf_counter()
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [python, "-m", "comparisons", "_cell", str(spec_path), str(result_path)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=cell_environment(tmp_dir, token),
-                cwd=PROJECT_ROOT,
-                start_new_session=True,
-            )
-        watcher = _watch(proc, token)
-        timed_out = False
         try:
-            while proc.poll() is None:
-                if watcher is not None:
-                    watcher.sample()
-                if time.perf_counter() - begin > spec.timeout_s:
-                    timed_out = True
-                    break
-                time.sleep(SAMPLE_INTERVAL_S)
-        except BaseException:
-            _stop_cell(proc, watcher)
-            raise
-        leftovers: list[str] = []
-        if timed_out:
-            _stop_cell(proc, watcher)
-        elif watcher is not None and watcher.wait_for_survivors(SHUTDOWN_GRACE_S):
-            leftovers = watcher.end_survivors()
-        wall_s = time.perf_counter() - begin
-        busy = _system_busy_seconds() - busy_before
-        outcome = _read_outcome(result_path)
-        output_tail = log_path.read_text(errors="replace")[-OUTPUT_TAIL_CHARS:]
+            with running_services(workload.services, python, Path(scratch)) as services:
+                monitor, outcome = _measure(spec, python, Path(scratch), services)
+        except ServiceError as exc:
+            return build_record(
+                spec, None, _not_started(started_at, python, None, str(exc)), context
+            )
+    monitor["started_at"] = started_at
+    return build_record(spec, outcome, monitor, context)
+
+
+def _not_started(
+    started_at: str, python: str, skip_reason: str | None, error: str | None = None
+) -> dict[str, Any]:
+    return {
+        "started_at": started_at,
+        "finished_at": _now(),
+        "cell_wall_s": 0.0,
+        "exit_code": None,
+        "timed_out": False,
+        "peak_rss_bytes": None,
+        "peak_processes": None,
+        "cpu_s_total": None,
+        "leftover_processes": [],
+        "output_tail": "",
+        "python": python,
+        "skip_reason": skip_reason,
+        "start_error": error,
+    }
+
+
+def _measure(
+    spec: CellSpec, python: str, scratch: Path, services: Services
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    load_before = [round(v, 2) for v in os.getloadavg()]
+    busy_before = _system_busy_seconds()
+    service_cpu_before = services.cpu_seconds()
+    spec_path = Path(scratch, "spec.json")
+    result_path = Path(scratch, "result.json")
+    log_path = Path(scratch, "output.log")
+    tmp_dir = Path(scratch, "tmp")
+    tmp_dir.mkdir()
+    spec_path.write_text(json.dumps(spec.to_json()))
+    token = secrets.token_hex(8)
+    begin = time.perf_counter()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [python, "-m", "comparisons", "_cell", str(spec_path), str(result_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**cell_environment(tmp_dir, token), **services.variables},
+            cwd=PROJECT_ROOT,
+            start_new_session=True,
+        )
+    watcher = _watch(proc, token)
+    timed_out = False
+    try:
+        while proc.poll() is None:
+            if watcher is not None:
+                watcher.sample()
+            if time.perf_counter() - begin > spec.timeout_s:
+                timed_out = True
+                break
+            time.sleep(SAMPLE_INTERVAL_S)
+    except BaseException:
+        _stop_cell(proc, watcher)
+        raise
+    leftovers: list[str] = []
+    if timed_out:
+        _stop_cell(proc, watcher)
+    elif watcher is not None and watcher.wait_for_survivors(SHUTDOWN_GRACE_S):
+        leftovers = watcher.end_survivors()
+    wall_s = time.perf_counter() - begin
+    busy = _system_busy_seconds() - busy_before
+    busy -= services.cpu_seconds() - service_cpu_before
+    outcome = _read_outcome(result_path)
+    output_tail = log_path.read_text(errors="replace")[-OUTPUT_TAIL_CHARS:]
 
     monitor = {
-        "started_at": started_at,
         "finished_at": _now(),
         "cell_wall_s": wall_s,
         "exit_code": proc.returncode,
@@ -132,8 +180,9 @@ def run_cell(
         "leftover_processes": leftovers,
         "output_tail": output_tail,
         "python": python,
+        "services": sorted(services.variables),
     }
-    return build_record(spec, outcome, monitor, context or {})
+    return monitor, outcome
 
 
 def _system_busy_seconds() -> float:

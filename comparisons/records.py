@@ -78,7 +78,11 @@ def build_record(
     samples = outcome.get("samples_s") or []
     cpu = outcome.get("cpu_s") or []
 
-    if monitor["timed_out"]:
+    if monitor.get("skip_reason"):
+        status, error = "skipped", monitor["skip_reason"]
+    elif monitor.get("start_error"):
+        status, error = "error", monitor["start_error"]
+    elif monitor["timed_out"]:
         status, error = "timeout", f"cell exceeded its {spec.timeout_s:g} s timeout; tree killed"
     elif not outcome:
         status = "error"
@@ -94,6 +98,7 @@ def build_record(
         status, error = "ok", None
 
     stats = summarize(samples) if samples else None
+    params = outcome.get("params") or workload.resolve_params(spec.params)
     utilisation = (
         [c / s for c, s in zip(cpu, samples, strict=False) if s > 0] if samples and cpu else []
     )
@@ -108,7 +113,7 @@ def build_record(
         "variant": "default",
         "workers": spec.workers,
         "tasks": spec.tasks,
-        "params": outcome.get("params") or dict(spec.params),
+        "params": params,
         "repeats": spec.repeats,
         "warmups": spec.warmups,
         "loops": outcome.get("loops", 1),
@@ -119,6 +124,8 @@ def build_record(
         "samples_s": samples,
         "stats": stats,
         "throughput_tasks_per_s": spec.tasks / stats["median"] if stats else None,
+        "bytes_per_task": workload.bytes_per_task(params) if workload.bytes_per_task else None,
+        "services": monitor.get("services") or [],
         "baseline": None,
         "setup_s": outcome.get("setup_s"),
         "teardown_s": outcome.get("teardown_s"),
@@ -129,6 +136,7 @@ def build_record(
         "cpu_utilisation": summarize(utilisation)["median"] if utilisation else None,
         "cpu_s_total": monitor["cpu_s_total"],
         "load_before": monitor.get("load_before"),
+        "limits": outcome.get("limits"),
         "other_cpu_cores": monitor.get("other_cpu_cores"),
         "verification": outcome.get("verification")
         or {"ok": False, "detail": "no result", "repeats_checked": 0},

@@ -1,6 +1,7 @@
 """Suites are data: TOML files that name cells and sweeps, expanded here into `CellSpec`s.
 
-A suite file has top-level defaults (`description`, `repeats`, `warmups`, `timeout_s`)
+A suite file has top-level defaults (`description`, `repeats`, `warmups`, `timeout_s`,
+`min_repeat_s`)
 and a list of `[[cells]]` tables. In a cell table, `backends`, `workers`, `tasks` and each
 entry of `params` may be one value or a list; the cell expands to their Cartesian
 product. `workers` accepts integers and the words `cores` and `N*cores` (the number of
@@ -26,7 +27,7 @@ from workloads import UnknownWorkload, load_workload
 from workloads.spec import ParameterError
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
-SUITE_KEYS = {"description", "repeats", "warmups", "timeout_s", "cells"}
+SUITE_KEYS = {"description", "repeats", "warmups", "timeout_s", "min_repeat_s", "cells"}
 CELL_KEYS = {
     "workload",
     "backends",
@@ -36,6 +37,7 @@ CELL_KEYS = {
     "repeats",
     "warmups",
     "timeout_s",
+    "min_repeat_s",
     "note",
 }
 # Like pyperf's minimum time per value: shorter runs are looped within a repeat.

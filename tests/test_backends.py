@@ -13,8 +13,20 @@ from comparisons.cell import CellSpec
 from comparisons.harness import run_cell
 from comparisons.records import REQUIRED_FIELDS
 from workloads import REGISTRY as WORKLOADS
+from workloads import load_workload
 
-TINY_PARAMS = {"cpu.primes": {"span": 500}, "io.sleep": {"latency": 0.01}}
+TINY_PARAMS = {
+    "cpu.primes": {"span": 500},
+    "cpu.mandelbrot": {"width": 20, "max_iter": 20},
+    "cpu.numpy": {"size": 16, "products": 3},
+    "cpu.hash": {"megabytes": 1},
+    "io.sleep": {"latency": 0.01},
+    "io.http": {"delay": 0.01, "kilobytes": 2},
+    "io.files": {"kilobytes": 8},
+    "mixed.pipeline": {"delay": 0.01, "kilobytes": 1, "span": 200},
+    "overhead.noop": {},
+    "overhead.transfer": {"kilobytes": 64},
+}
 
 
 @pytest.mark.parametrize("backend", list(BACKENDS))
@@ -39,6 +51,10 @@ def test_backend_runs_workload_and_verifies_every_repeat(backend, workload):
         "detail": "5 results match",
         "repeats_checked": 3,
     }
+    expected_services = (
+        ["COMPARISONS_SERVICE_LATENCY_SERVER"] if load_workload(workload).services else []
+    )
+    assert record["services"] == expected_services
     assert len(record["samples_s"]) == 2 and all(s > 0 for s in record["samples_s"])
     assert set(REQUIRED_FIELDS) <= set(record)
     assert record["setup_s"] >= 0 and record["teardown_s"] >= 0

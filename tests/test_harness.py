@@ -62,3 +62,12 @@ def test_short_runs_are_looped_until_a_repeat_lasts_long_enough():
     assert record["verification"]["repeats_checked"] == 1 + 3 * record["loops"]
     # Each sample is the time of one run of the tasks, not of the whole loop.
     assert max(record["samples_s"]) * record["loops"] >= 0.05 * 0.5
+
+
+def test_a_model_that_cannot_run_that_many_workers_is_skipped_with_its_reason():
+    spec = CellSpec("io.sleep", "processes", workers=1_000_000, tasks=2, params={"latency": 0.0})
+    record = run_cell(spec)
+    assert record["status"] == "skipped"
+    assert "1000000 processes worker processes would need" in record["error"]
+    assert record["samples_s"] == [] and record["exit_code"] is None
+    assert own_descendants() == []

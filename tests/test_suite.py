@@ -17,7 +17,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_builtin_suites_expand_and_put_baselines_first():
-    for name in ("smoke", "quick", "default"):
+    for name in ("smoke", "quick", "default", "full"):
         settings, cells = expand_suite(resolve_suite_path(name))
         assert settings["name"] == name and cells
         backends = [c.backend for c in cells]
@@ -90,3 +90,12 @@ def test_filters_that_name_unknown_things_are_refused():
         expand_suite(resolve_suite_path("smoke"), backends=["rey"])
     with pytest.raises(UserError, match="unknown workload"):
         expand_suite(resolve_suite_path("smoke"), workloads=["cpu.nope"])
+
+
+def test_min_repeat_defaults_and_can_be_set(tmp_path):
+    _, cells = expand_suite(write(tmp_path, "[[cells]]\nworkload='io.sleep'\n"))
+    assert cells[0].min_repeat_s == 0.1
+    path = write(tmp_path, "min_repeat_s = 0\n[[cells]]\nworkload='io.sleep'\nmin_repeat_s=0.5\n")
+    assert expand_suite(path)[1][0].min_repeat_s == 0.5
+    with pytest.raises(UserError, match="min_repeat_s must be"):
+        expand_suite(write(tmp_path, "[[cells]]\nworkload='io.sleep'\nmin_repeat_s=-1\n"))

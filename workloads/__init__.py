@@ -12,7 +12,15 @@ from workloads.spec import Workload
 
 REGISTRY: dict[str, str] = {
     "cpu.primes": "workloads.cpu_primes",
+    "cpu.mandelbrot": "workloads.cpu_mandelbrot",
+    "cpu.numpy": "workloads.cpu_numpy",
+    "cpu.hash": "workloads.cpu_hash",
     "io.sleep": "workloads.io_sleep",
+    "io.http": "workloads.io_http",
+    "io.files": "workloads.io_files",
+    "mixed.pipeline": "workloads.mixed_pipeline",
+    "overhead.noop": "workloads.overhead_noop",
+    "overhead.transfer": "workloads.overhead_transfer",
 }
 
 

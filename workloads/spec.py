@@ -88,6 +88,12 @@ class Workload:
         params: the workload's own parameters (besides `tasks`), by name.
         blocks_event_loop: True when the async forms run the work on the loop's one thread
             (CPU work); the report says so beside those rows.
+        matches: `(got, expected) -> bool` for results that need a tolerance (floats) or
+            a looser type; equality when None.
+        bytes_per_task: `params -> bytes` a task moves, for workloads where data rate is
+            the point (the report then shows GB/s).
+        services: names of services the harness must run beside the cell
+            (`comparisons.services`), e.g. the latency server.
     """
 
     name: str
@@ -100,6 +106,9 @@ class Workload:
     expected: Callable[[int, Mapping[str, Any]], list[Any]]
     params: Mapping[str, Param] = field(default_factory=dict)
     blocks_event_loop: bool = False
+    matches: Callable[[Any, Any], bool] | None = None
+    bytes_per_task: Callable[[Mapping[str, Any]], int] | None = None
+    services: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -123,8 +132,11 @@ class Workload:
         results = list(results)
         if len(results) != len(expected):
             return Verification(False, f"{len(results)} results for {len(expected)} tasks")
+        same = self.matches or (lambda got, want: got == want)
         wrong = [
-            i for i, (got, want) in enumerate(zip(results, expected, strict=False)) if got != want
+            i
+            for i, (got, want) in enumerate(zip(results, expected, strict=True))
+            if not same(got, want)
         ]
         if wrong:
             i = wrong[0]

@@ -12,7 +12,26 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
+import psutil
+
 from workloads.spec import Workload
+
+
+def too_many_processes(name: str, workers: int, bytes_per_worker: int) -> str | None:
+    """A reason to skip when `workers` processes would need over half the free memory.
+
+    `bytes_per_worker` is the resident memory one worker process of the model needs,
+    as measured by this project's own runs (peak RSS of the cell tree / workers).
+    """
+    needed = workers * bytes_per_worker
+    available = psutil.virtual_memory().available
+    if needed <= available / 2:
+        return None
+    return (
+        f"{workers} {name} worker processes would need about {needed / 2**30:.1f} GiB "
+        f"(~{bytes_per_worker / 2**20:.0f} MiB each), more than half of the "
+        f"{available / 2**30:.1f} GiB available"
+    )
 
 
 class Backend(ABC):
@@ -47,6 +66,13 @@ class Backend(ABC):
     @abstractmethod
     def teardown(self) -> None:
         """Stop everything `setup` started and wait for it (timed as teardown)."""
+
+    @classmethod
+    def cannot_run(cls, workers: int) -> str | None:
+        """Why this model cannot run with `workers` here (the cell is skipped), or None."""
+        if cls.fixed_workers is not None and workers != cls.fixed_workers:
+            return f"{cls.name} runs with exactly {cls.fixed_workers} worker(s)"
+        return None
 
     def describe(self) -> dict[str, Any]:
         """Settings worth recording (chunk size, start method, addresses, versions)."""

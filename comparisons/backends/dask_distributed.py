@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from comparisons.backends.base import Backend
+from comparisons.backends.base import Backend, too_many_processes
 from workloads.spec import Workload
 
 
@@ -21,6 +21,12 @@ class DaskBackend(Backend):
     name = "dask"
     summary = "distributed.LocalCluster, `workers` 1-thread worker processes, client.map"
     parallel = True
+    # Resident memory of a nanny plus its worker, from this project's default-suite runs.
+    bytes_per_worker = 90 * 2**20
+
+    @classmethod
+    def cannot_run(cls, workers: int) -> str | None:
+        return too_many_processes(cls.name, workers, cls.bytes_per_worker)
 
     def setup(self) -> None:
         from distributed import Client, LocalCluster

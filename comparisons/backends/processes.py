@@ -13,7 +13,7 @@ import math
 import multiprocessing
 from typing import Any
 
-from comparisons.backends.base import Backend
+from comparisons.backends.base import Backend, too_many_processes
 from workloads.spec import Workload
 
 
@@ -26,6 +26,12 @@ class ProcessesBackend(Backend):
     name = "processes"
     summary = "multiprocessing.Pool.map over `workers` processes, default chunksize rule"
     parallel = True
+    # Resident memory of a forked Pool worker, from this project's default-suite runs.
+    bytes_per_worker = 25 * 2**20
+
+    @classmethod
+    def cannot_run(cls, workers: int) -> str | None:
+        return too_many_processes(cls.name, workers, cls.bytes_per_worker)
 
     def setup(self) -> None:
         self.context = multiprocessing.get_context()

@@ -21,7 +21,7 @@ import logging
 import os
 from typing import Any
 
-from comparisons.backends.base import Backend
+from comparisons.backends.base import Backend, too_many_processes
 from workloads.spec import Workload
 
 
@@ -29,6 +29,12 @@ class RayBackend(Backend):
     name = "ray"
     summary = "Ray remote tasks, ray.init(num_cpus=workers) on loopback, one ray.get(list)"
     parallel = True
+    # Resident memory of a Ray worker and its share of the daemons, from our own runs.
+    bytes_per_worker = 200 * 2**20
+
+    @classmethod
+    def cannot_run(cls, workers: int) -> str | None:
+        return too_many_processes(cls.name, workers, cls.bytes_per_worker)
 
     def setup(self) -> None:
         # Before the import: Ray reads both when its modules load, and its daemons inherit them.

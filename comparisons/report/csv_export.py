@@ -30,6 +30,7 @@ COLUMNS = (
     "outliers",
     "unstable",
     "throughput_tasks_per_s",
+    "gb_per_s",
     "speedup",
     "speedup_ci95_low",
     "speedup_ci95_high",
@@ -71,6 +72,11 @@ def row(record: dict[str, Any]) -> dict[str, Any]:
         "outliers": stats.get("outliers"),
         "unstable": stats.get("unstable"),
         "throughput_tasks_per_s": record.get("throughput_tasks_per_s"),
+        "gb_per_s": (
+            record["bytes_per_task"] * record["tasks"] / stats["median"] / 1e9
+            if record.get("bytes_per_task") and stats.get("median")
+            else None
+        ),
         "speedup": baseline.get("speedup"),
         "speedup_ci95_low": low,
         "speedup_ci95_high": high,

@@ -121,17 +121,18 @@ def _glance(groups: list[tuple[str, list[dict[str, Any]]]]) -> list[str]:
 
 def _table(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| # | backend | workers | median | 95% CI | IQR | CV | tasks/s | speedup (95% CI) "
-        "| efficiency | CPU use | set-up | teardown | peak RSS | notes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| # | backend | workers | median | 95% CI | IQR | CV | tasks/s | per task "
+        "| speedup (95% CI) | efficiency | CPU use | set-up | teardown | peak RSS | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     fastest = rows[0] if rows and rows[0]["status"] == "ok" else None
     for rank, r in enumerate(rows, start=1):
         if r["status"] != "ok":
+            why = "see failures below" if r["status"] != "skipped" else r["error"]
             lines.append(
-                f"| – | {r['backend']} | {r['workers']} | **{r['status']}** | | | | | | | | "
+                f"| – | {r['backend']} | {r['workers']} | **{r['status']}** | | | | | | | | | "
                 f"{fmt.seconds(r.get('setup_s'))} | | {fmt.mebibytes(r.get('peak_rss_bytes'))} "
-                "| see failures below |"
+                f"| {why} |"
             )
             continue
         s = r["stats"]
@@ -145,6 +146,9 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
             notes.append("⚠ " + "; ".join(s["warnings"]))
         if s["outliers"]:
             notes.append(f"{s['outliers']} outlier(s)")
+        if r.get("bytes_per_task"):
+            rate = r["bytes_per_task"] * r["tasks"] / s["median"]
+            notes.append(f"{rate / 1e9:.3g} GB/s")
         if r.get("blocks_event_loop"):
             notes.append(LOOP_NOTE)
         if (r.get("other_cpu_cores") or 0) > BUSY_NEIGHBOURS_CORES:
@@ -155,7 +159,8 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
             f"| {rank} | {r['backend']} | {r['workers']} | {fmt.seconds(s['median'])} | "
             f"{fmt.seconds(s['ci95_low'])} – {fmt.seconds(s['ci95_high'])} | "
             f"{fmt.seconds(s['iqr'])} | {fmt.percent(s['cv'])} | "
-            f"{fmt.rate(r['throughput_tasks_per_s'])} | {speed} | "
+            f"{fmt.rate(r['throughput_tasks_per_s'])} | {fmt.seconds(s['median'] / r['tasks'])} | "
+            f"{speed} | "
             f"{fmt.percent(base.get('efficiency'))} | {fmt.percent(r.get('cpu_utilisation'))} | "
             f"{fmt.seconds(r.get('setup_s'))} | {fmt.seconds(r.get('teardown_s'))} | "
             f"{fmt.mebibytes(r.get('peak_rss_bytes'))} | {'; '.join(notes)} |"
@@ -164,9 +169,13 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def _failures(records: list[dict[str, Any]]) -> list[str]:
-    failed = [r for r in records if r["status"] != "ok"]
+    failed = [r for r in records if r["status"] not in ("ok", "skipped")]
     if not failed:
-        return ["Every cell completed and every repeat's results were verified."]
+        skipped = sum(r["status"] == "skipped" for r in records)
+        return [
+            "Every cell that ran completed and every repeat's results were verified."
+            + (f" {skipped} cell(s) were skipped; their rows say why." if skipped else "")
+        ]
     lines = []
     for r in sorted(failed, key=lambda r: r["key"]):
         reason = (r.get("error") or "no reason recorded").strip()
