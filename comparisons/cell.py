@@ -120,6 +120,7 @@ def measure_cell(spec: CellSpec) -> dict[str, Any]:
             cpu_before = tree_cpu_seconds()
             last = 0.0
             for _ in range(loops if measured else 1):
+                backend.prepare(workload, inputs)
                 begin = time.perf_counter()
                 results = backend.run(workload, inputs)
                 last += time.perf_counter() - begin
@@ -155,6 +156,7 @@ def _calibrate(
     if min_repeat_s <= 0:
         return 1
     if last is None:  # no warm-up: time one unmeasured run to calibrate on
+        backend.prepare(workload, inputs)
         begin = time.perf_counter()
         backend.run(workload, inputs)
         last = time.perf_counter() - begin

@@ -20,6 +20,8 @@ from comparisons.backends import BASELINE, backend_class
 from comparisons.cell import CellSpec
 from comparisons.stats import speedup, summarize
 
+CEILING = "ceiling"
+
 SCHEMA_VERSION = 1
 STATUSES = ("ok", "error", "timeout", "skipped")
 REQUIRED_FIELDS = (
@@ -142,6 +144,8 @@ def build_record(
         or {"ok": False, "detail": "no result", "repeats_checked": 0},
         "backend_info": outcome.get("backend_info") or {},
         "blocks_event_loop": workload.blocks_event_loop and backend.event_loop,
+        "category": workload.category,
+        "reference": backend.reference,
         "parallel": backend.parallel,
         "leftover_processes": [
             *(outcome.get("leftover_processes") or []),
@@ -194,11 +198,23 @@ def attach_baseline(record: dict[str, Any], baseline: dict[str, Any] | None) -> 
 
 
 def attach_baselines(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Attach the serial baseline found among `records` to each record."""
+    """Attach the serial baseline, and the machine's ceiling where measured, to each record."""
     baselines = {
         baseline_key(r): r for r in records if r["backend"] == BASELINE and r["status"] == "ok"
     }
-    return [attach_baseline(r, baselines.get(baseline_key(r))) for r in records]
+    attached = [attach_baseline(r, baselines.get(baseline_key(r))) for r in records]
+    ceilings = {
+        (baseline_key(r), r["workers"]): r
+        for r in attached
+        if r["backend"] == CEILING and r["status"] == "ok" and r.get("baseline")
+    }
+    for r in attached:
+        ceiling = ceilings.get((baseline_key(r), r["workers"]))
+        if r.get("baseline") and ceiling is not None:
+            limit = ceiling["baseline"]["speedup"]
+            r["baseline"]["ceiling_speedup"] = limit
+            r["baseline"]["ceiling_efficiency"] = r["baseline"]["speedup"] / limit
+    return attached
 
 
 def append_record(path: Path, record: dict[str, Any]) -> None:

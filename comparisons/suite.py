@@ -1,5 +1,9 @@
 """Suites are data: TOML files that name cells and sweeps, expanded here into `CellSpec`s.
 
+A `granularity` table instead of `tasks` keeps the total work fixed while the task size
+varies (see `_task_sizes`). In `backends`, "all" means every concurrency model; the
+`ceiling` yardstick runs only where a suite names it.
+
 A suite file has top-level defaults (`description`, `repeats`, `warmups`, `timeout_s`,
 `min_repeat_s`)
 and a list of `[[cells]]` tables. In a cell table, `backends`, `workers`, `tasks` and each
@@ -19,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from comparisons.backends import BASELINE, UnknownBackend, backend_class
+from comparisons.backends import BASELINE, UnknownBackend, backend_class, model_names
 from comparisons.backends import REGISTRY as BACKENDS
 from comparisons.cell import CellSpec
 from comparisons.errors import UserError
@@ -38,6 +42,7 @@ CELL_KEYS = {
     "warmups",
     "timeout_s",
     "min_repeat_s",
+    "granularity",
     "note",
 }
 # Like pyperf's minimum time per value: shorter runs are looped within a repeat.
@@ -194,6 +199,30 @@ def expand_suite(
     return settings, unique
 
 
+def _task_sizes(table: dict[str, Any], where: str) -> list[tuple[int, dict[str, Any]]]:
+    """(tasks, params) pairs: `tasks` as given, or a granularity sweep.
+
+    `granularity = { param = "span", total = 1200000, sizes = [50, 500] }` keeps the total
+    work fixed and splits it into tasks of each size: tasks = total // size, with the
+    workload parameter `param` set to the size.
+    """
+    sweep = table.get("granularity")
+    if sweep is None:
+        return [(tasks, {}) for tasks in _as_list(table.get("tasks", 1))]
+    if "tasks" in table:
+        raise UserError(f"{where}: give either tasks or granularity, not both")
+    if not isinstance(sweep, dict) or set(sweep) != {"param", "total", "sizes"}:
+        raise UserError(f"{where}: granularity needs exactly param, total and sizes")
+    total = _positive_int(sweep["total"], "granularity total", where)
+    pairs = []
+    for size in _as_list(sweep["sizes"]):
+        size = _positive_int(size, "granularity size", where)
+        if size > total:
+            raise UserError(f"{where}: granularity size {size} exceeds total {total}")
+        pairs.append((total // size, {str(sweep["param"]): size}))
+    return pairs
+
+
 def _expand_table(
     table: Any, where: str, defaults: dict[str, Any], repeats_override: int | None
 ) -> list[CellSpec]:
@@ -206,20 +235,21 @@ def _expand_table(
         )
     if "workload" not in table:
         raise UserError(f"{where}: missing 'workload'")
-    names = table.get("backends", "all")
-    backend_names = list(BACKENDS) if names == "all" else _as_list(names)
+    backend_names: list[Any] = []
+    for name in _as_list(table.get("backends", "all")):
+        backend_names += model_names() if name == "all" else [name]
     workers_list = [resolve_workers(w, where) for w in _as_list(table.get("workers", 1))]
-    tasks_list = _as_list(table.get("tasks", 1))
     params = table.get("params", {})
     if not isinstance(params, dict):
         raise UserError(f"{where}: params must be a table")
+    sizes = _task_sizes(table, where)
     param_names = sorted(params)
     param_values = [_as_list(params[name]) for name in param_names]
     repeats = repeats_override or table.get("repeats", defaults["repeats"])
 
     cells = []
-    for backend, workers, tasks, combo in itertools.product(
-        backend_names, workers_list, tasks_list, itertools.product(*param_values)
+    for backend, workers, (tasks, size_param), combo in itertools.product(
+        backend_names, workers_list, sizes, itertools.product(*param_values)
     ):
         if not isinstance(backend, str):
             raise UserError(f"{where}: backend names must be strings, got {backend!r}")
@@ -230,7 +260,7 @@ def _expand_table(
             backend=backend,
             workers=workers,
             tasks=tasks,
-            params=dict(zip(param_names, combo, strict=False)),
+            params={**dict(zip(param_names, combo, strict=True)), **size_param},
             repeats=repeats,
             warmups=table.get("warmups", defaults["warmups"]),
             timeout_s=table.get("timeout_s", defaults["timeout_s"]),

@@ -76,12 +76,20 @@ def test_a_run_writes_records_csv_env_and_report(finished_run):
     report = (finished_run / "REPORT.md").read_text()
     for heading in (
         "## Machine",
-        "## At a glance",
+        "## Verdict",
+        "## Fastest per workload",
+        "## The tutorial's claims, checked",
+        "## Plots",
         "### cpu.primes: 4 tasks",
         "### io.sleep: 3 tasks",
         "## Failed cells",
     ):
         assert heading in report
+    # Every figure the report embeds exists, and nothing else is in plots/.
+    embedded = {
+        line.split("](")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")
+    }
+    assert embedded and embedded == {f"plots/{p.name}" for p in (finished_run / "plots").iterdir()}
 
 
 def test_speedup_is_attached_against_the_serial_baseline(finished_run):

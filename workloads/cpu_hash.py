@@ -53,4 +53,5 @@ WORKLOAD = Workload(
     expected=expected_digests,
     params=PARAMS,
     blocks_event_loop=True,
+    category="GIL-releasing CPU",
 )

@@ -58,4 +58,5 @@ WORKLOAD = Workload(
     expected=expected_sums,
     params=PARAMS,
     blocks_event_loop=True,
+    category="GIL-bound CPU",
 )

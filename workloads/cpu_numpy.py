@@ -61,4 +61,5 @@ WORKLOAD = Workload(
     params=PARAMS,
     blocks_event_loop=True,
     matches=close_enough,
+    category="GIL-releasing CPU",
 )

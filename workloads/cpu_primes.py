@@ -80,4 +80,5 @@ WORKLOAD = Workload(
     expected=expected_counts,
     params=PARAMS,
     blocks_event_loop=True,
+    category="GIL-bound CPU",
 )

@@ -93,4 +93,5 @@ WORKLOAD = Workload(
     expected=expected_digests,
     params=PARAMS,
     bytes_per_task=bytes_per_task,
+    category="file I/O",
 )

@@ -134,4 +134,5 @@ WORKLOAD = Workload(
     params=PARAMS,
     bytes_per_task=bytes_per_task,
     services=(SERVICE,),
+    category="network I/O",
 )

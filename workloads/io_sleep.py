@@ -59,4 +59,5 @@ WORKLOAD = Workload(
     make_inputs=make_inputs,
     expected=expected_ids,
     params=PARAMS,
+    category="high-concurrency I/O",
 )

@@ -83,4 +83,5 @@ WORKLOAD = Workload(
     blocks_event_loop=True,
     services=(SERVICE,),
     matches=matches,
+    category="mixed I/O + CPU",
 )

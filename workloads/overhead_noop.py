@@ -35,4 +35,5 @@ WORKLOAD = Workload(
     trio=identity_async,
     make_inputs=make_inputs,
     expected=make_inputs,
+    category="tiny tasks",
 )

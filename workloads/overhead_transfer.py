@@ -49,4 +49,5 @@ WORKLOAD = Workload(
     expected=expected_sums,
     params=PARAMS,
     bytes_per_task=bytes_per_task,
+    category="data transfer",
 )

@@ -94,6 +94,8 @@ class Workload:
             the point (the report then shows GB/s).
         services: names of services the harness must run beside the cell
             (`comparisons.services`), e.g. the latency server.
+        category: the kind of work a user would name (GIL-bound CPU, network I/O, ...);
+            the report's verdict has one row per category.
     """
 
     name: str
@@ -109,6 +111,7 @@ class Workload:
     matches: Callable[[Any, Any], bool] | None = None
     bytes_per_task: Callable[[Mapping[str, Any]], int] | None = None
     services: tuple[str, ...] = ()
+    category: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -19,9 +19,15 @@ REGISTRY: dict[str, str] = {
     "trio": "comparisons.backends.trio_nursery:TrioBackend",
     "dask": "comparisons.backends.dask_distributed:DaskBackend",
     "ray": "comparisons.backends.ray_tasks:RayBackend",
+    "ceiling": "comparisons.backends.ceiling:CeilingBackend",
 }
 
 BASELINE = "serial"
+
+
+def model_names() -> list[str]:
+    """Registered concurrency models, without reference yardsticks such as `ceiling`."""
+    return [name for name in REGISTRY if not backend_class(name).reference]
 
 
 class UnknownBackend(LookupError):

@@ -17,13 +17,15 @@ import psutil
 from workloads.spec import Workload
 
 
-def too_many_processes(name: str, workers: int, bytes_per_worker: int) -> str | None:
+def too_many_processes(
+    name: str, workers: int, bytes_per_worker: int, bytes_fixed: int = 0
+) -> str | None:
     """A reason to skip when `workers` processes would need over half the free memory.
 
-    `bytes_per_worker` is the resident memory one worker process of the model needs,
-    as measured by this project's own runs (peak RSS of the cell tree / workers).
+    The need is `bytes_fixed + workers * bytes_per_worker`, fitted to the peak RSS of
+    this project's own cells at 1, 2 and 3 workers (daemons are the fixed part).
     """
-    needed = workers * bytes_per_worker
+    needed = bytes_fixed + workers * bytes_per_worker
     available = psutil.virtual_memory().available
     if needed <= available / 2:
         return None
@@ -44,6 +46,8 @@ class Backend(ABC):
         fixed_workers: when set, the only worker count this model accepts (serial: 1).
         event_loop: True when tasks are coroutines on one event-loop thread (asyncio,
             Trio), so CPU work in a task blocks every other task.
+        reference: True for a yardstick that is not a concurrency model (the machine's
+            ceiling); suites' "all" leaves it out and the report shows it apart.
     """
 
     name: ClassVar[str]
@@ -51,6 +55,7 @@ class Backend(ABC):
     parallel: ClassVar[bool]
     fixed_workers: ClassVar[int | None] = None
     event_loop: ClassVar[bool] = False
+    reference: ClassVar[bool] = False
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -58,6 +63,9 @@ class Backend(ABC):
     @abstractmethod
     def setup(self) -> None:
         """Start what the model needs before any task runs (timed as set-up)."""
+
+    def prepare(self, workload: Workload, inputs: list[Any]) -> None:  # noqa: B027
+        """Stage a run before the clock starts (untimed); most models need nothing."""
 
     @abstractmethod
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:

@@ -21,12 +21,13 @@ class DaskBackend(Backend):
     name = "dask"
     summary = "distributed.LocalCluster, `workers` 1-thread worker processes, client.map"
     parallel = True
-    # Resident memory of a nanny plus its worker, from this project's default-suite runs.
-    bytes_per_worker = 90 * 2**20
+    # Peak RSS fitted to our own cells at 1-3 workers: fixed part + a nanny plus its worker.
+    bytes_fixed = 70 * 2**20
+    bytes_per_worker = 70 * 2**20
 
     @classmethod
     def cannot_run(cls, workers: int) -> str | None:
-        return too_many_processes(cls.name, workers, cls.bytes_per_worker)
+        return too_many_processes(cls.name, workers, cls.bytes_per_worker, cls.bytes_fixed)
 
     def setup(self) -> None:
         from distributed import Client, LocalCluster

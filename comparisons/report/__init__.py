@@ -14,8 +14,11 @@ from comparisons.errors import UserError
 from comparisons.records import CorruptRecords, attach_baselines, load_records, unique_records
 from comparisons.report.csv_export import render_csv
 from comparisons.report.markdown import render_markdown
+from comparisons.report.plots import write_plots
 from comparisons.report.pyperf_export import write_pyperf
 from comparisons.stats import summarize
+from workloads import REGISTRY as WORKLOADS
+from workloads import load_workload
 
 RECORDS_FILE = "records.jsonl"
 
@@ -34,8 +37,9 @@ def build_report(run_dir: Path) -> Path:
     records = attach_baselines([restate(r) for r in unique_records(records)])
     _write(run_dir / "summary.csv", render_csv(records))
     write_pyperf(records, run_dir / "pyperf.json")
+    figures = write_plots(records, run_dir / "plots")
     report_path = run_dir / "REPORT.md"
-    _write(report_path, render_markdown(records))
+    _write(report_path, render_markdown(records, figures))
     return report_path
 
 
@@ -45,6 +49,9 @@ def restate(record: dict[str, Any]) -> dict[str, Any]:
     Raw samples are the source of truth: a report rebuilt after the statistics improve
     shows the improved statistics for old runs too.
     """
+    if not record.get("category") and record["workload"] in WORKLOADS:
+        # Records written before workloads declared a category get today's.
+        record["category"] = load_workload(record["workload"]).category
     if record["status"] == "ok" and record["samples_s"]:
         record["stats"] = summarize(record["samples_s"])
         record["throughput_tasks_per_s"] = record["tasks"] / record["stats"]["median"]

@@ -1,4 +1,4 @@
-"""`REPORT.md`: the machine, an at-a-glance answer, then one ranked table per workload.
+"""`REPORT.md`: the machine, the verdict, the tutorial's claims, plots, then the tables.
 
 Everything is derived from the loaded records (with baselines attached), so rebuilding
 from the same `records.jsonl` gives the same bytes. Groups are cells that do the same
@@ -16,6 +16,8 @@ from typing import Any
 
 from comparisons.records import baseline_key
 from comparisons.report import formatting as fmt
+from comparisons.report.claims import render_claims
+from comparisons.report.verdict import render_verdict
 from comparisons.stats import UNSTABLE_CV, ratio_of_medians
 
 LOOP_NOTE = "CPU work runs on the event-loop thread"
@@ -37,12 +39,16 @@ def _groups(records: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
 
 
 def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    ok = sorted(
-        (r for r in rows if r["status"] == "ok"),
-        key=lambda r: (r["stats"]["median"], r["backend"], r["workers"]),
-    )
+    """Models ranked by median, then reference yardsticks (the ceiling), then failures."""
+
+    def order(r: dict[str, Any]) -> tuple:
+        return (r["stats"]["median"], r["backend"], r["workers"])
+
+    ok = [r for r in rows if r["status"] == "ok"]
+    models = sorted((r for r in ok if not r.get("reference")), key=order)
+    references = sorted((r for r in ok if r.get("reference")), key=order)
     failed = sorted((r for r in rows if r["status"] != "ok"), key=lambda r: r["backend"])
-    return ok + failed
+    return models + references + failed
 
 
 def _indistinguishable(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -99,7 +105,7 @@ def _glance(groups: list[tuple[str, list[dict[str, Any]]]]) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for title, rows in groups:
-        ok = [r for r in rows if r["status"] == "ok"]
+        ok = [r for r in rows if r["status"] == "ok" and not r.get("reference")]
         if not ok:
             lines.append(f"| {title} | no successful cell | – | – | – |")
             continue
@@ -127,6 +133,8 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
     ]
     fastest = rows[0] if rows and rows[0]["status"] == "ok" else None
     for rank, r in enumerate(rows, start=1):
+        if r.get("reference"):
+            rank = "–"  # a yardstick, not a contender
         if r["status"] != "ok":
             why = "see failures below" if r["status"] != "skipped" else r["error"]
             lines.append(
@@ -140,7 +148,13 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
         low, high = base.get("speedup_ci95") or (None, None)
         speed = f"{fmt.ratio(base['speedup'])} ({low:.2f}–{high:.2f})" if base else "no baseline"
         notes = []
-        if r is not fastest and fastest is not None and _indistinguishable(r, fastest):
+        if r.get("reference"):
+            notes.append("the machine's ceiling: pre-forked processes, no model (reference)")
+        elif base.get("ceiling_efficiency") is not None:
+            notes.append(f"{fmt.percent(base['ceiling_efficiency'])} of the machine's ceiling")
+        if r.get("reference"):
+            pass
+        elif r is not fastest and fastest is not None and _indistinguishable(r, fastest):
             notes.append("≈ fastest")
         if s["unstable"]:
             notes.append("⚠ " + "; ".join(s["warnings"]))
@@ -204,8 +218,41 @@ HOW_TO_READ = [
 ]
 
 
-def render_markdown(records: list[dict[str, Any]]) -> str:
-    """The whole REPORT.md for the records of one run."""
+def _granularity(records: list[dict[str, Any]]) -> list[str]:
+    """Per model, the smallest task at which it reaches 80% of its own best efficiency."""
+    sweeps: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        if r["status"] == "ok" and r.get("baseline") and r["kind"] == "cpu":
+            sweeps[(r["workload"], r["workers"])].append(r)
+    lines = []
+    for (workload, workers), rows in sorted(sweeps.items()):
+        sizes = sorted({r["baseline"]["median_s"] / r["tasks"] for r in rows})
+        if len(sizes) < 3 or workers < 2:
+            continue
+        if not lines:
+            lines = [
+                "| work | model | best efficiency | smallest task reaching 80% of it |",
+                "|---|---|---|---|",
+            ]
+        for backend in sorted({r["backend"] for r in rows} - {"serial"}):
+            mine = sorted(
+                (r for r in rows if r["backend"] == backend),
+                key=lambda r: r["baseline"]["median_s"] / r["tasks"],
+            )
+            best = max(r["baseline"]["efficiency"] for r in mine)
+            good = [r for r in mine if r["baseline"]["efficiency"] >= 0.8 * best]
+            smallest = good[0]["baseline"]["median_s"] / good[0]["tasks"]
+            lines.append(
+                f"| {workload}, {workers} workers | {backend} | {fmt.percent(best)} | "
+                f"{fmt.seconds(smallest)} of serial work per task |"
+            )
+    return lines
+
+
+def render_markdown(
+    records: list[dict[str, Any]], figures: list[tuple[str, str]] | None = None
+) -> str:
+    """The whole REPORT.md for the records of one run; `figures` are (path, caption)."""
     run_ids = sorted({str(r["run_id"]) for r in records})
     suites = sorted({str(r["suite"]) for r in records})
     groups = _groups(records)
@@ -221,13 +268,45 @@ def render_markdown(records: list[dict[str, Any]]) -> str:
         "",
         *_machine(records),
         "",
-        "## At a glance",
+        "## Verdict",
+        "",
+        "For each kind of work in this run: the fastest model here, the runner-up, the "
+        "margin (runner-up's median / best's, with its 95% interval) and when the answer "
+        "changes. Generated from the records below.",
+        "",
+        *render_verdict(records),
+        "",
+        "## Fastest per workload",
         "",
         *_glance(groups),
         "",
-        "## Results by workload",
+    ]
+    granularity = _granularity(records)
+    if granularity:
+        lines += [
+            "## How small a task can each model afford?",
+            "",
+            "From the granularity sweep (a fixed amount of work split into tasks of each "
+            "size): the smallest task, in serial seconds, at which each model reaches 80% "
+            "of its own best efficiency. Below it, per-task overhead eats the gain.",
+            "",
+            *granularity,
+            "",
+        ]
+    lines += [
+        "## The tutorial's claims, checked",
+        "",
+        "The claims of the tutorial this project grew from (`shared/seed-tutorial.txt`), "
+        "each checked by a rule over this run's cells.",
+        "",
+        *render_claims([r for r in records if not r.get("reference")]),
         "",
     ]
+    if figures:
+        lines += ["## Plots", ""]
+        for path, caption in figures:
+            lines += [f"![{caption}]({path})", "", f"*{caption}*", ""]
+    lines += ["## Results by workload", ""]
     for title, rows in groups:
         lines += [f"### {title}", "", *_table(rows), ""]
     lines += [

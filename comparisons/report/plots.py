@@ -1,0 +1,285 @@
+"""`plots/*.png`: the figures REPORT.md embeds, drawn with matplotlib from the records.
+
+Each figure is made only when the run has the data for it: speedup against workers
+(with the ideal line, and the machine's ceiling when measured), efficiency against task
+size, I/O throughput and memory against concurrency, start-up and per-task overhead,
+and peak memory per model. Axes carry units, titles name the machine, error bars show
+the 95% intervals. PNGs are written without a timestamp, so a rebuild gives the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+Records = list[dict[str, Any]]
+PNG_METADATA = {"Software": None}  # no version/time stamp: rebuilds are byte-identical
+BACKEND_ORDER = ("serial", "threads", "processes", "asyncio", "trio", "dask", "ray", "ceiling")
+
+
+def _machine(records: Records) -> str:
+    env = next((r["env"] for r in records if r.get("env")), None)
+    if not env:
+        return "unknown machine"
+    return f"{env['cpu_model']}, {env['usable_cores']} cores"
+
+
+def _ok(records: Records) -> Records:
+    return [r for r in records if r["status"] == "ok"]
+
+
+def _backends(rows: Records) -> list[str]:
+    present = {r["backend"] for r in rows}
+    return [b for b in BACKEND_ORDER if b in present] + sorted(present - set(BACKEND_ORDER))
+
+
+def _save(fig: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata=PNG_METADATA)
+    plt.close(fig)
+
+
+def _grid(panels: int, columns: int = 2) -> tuple[Any, list[Any]]:
+    """A figure with `panels` axes, at most `columns` per row; unused axes hidden."""
+    columns = min(columns, panels)
+    rows = -(-panels // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(6 * columns, 4.4 * rows), squeeze=False)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[panels:]:
+        ax.set_visible(False)
+    return fig, flat[:panels]
+
+
+def _params_key(r: dict[str, Any]) -> tuple:
+    return tuple(sorted(r["params"].items()))
+
+
+def speedup_vs_workers(records: Records, path: Path) -> str | None:
+    groups: dict[tuple, Records] = defaultdict(list)
+    for r in _ok(records):
+        if r["kind"] == "cpu" and r.get("baseline"):
+            groups[(r["workload"], r["tasks"], _params_key(r))].append(r)
+    groups = {
+        k: v
+        for k, v in groups.items()
+        if len({r["workers"] for r in v if r["backend"] != "serial"}) >= 2
+    }
+    if not groups:
+        return None
+    fig, axes = _grid(len(groups))
+    for ax, ((workload, tasks, _), rows) in zip(axes, sorted(groups.items()), strict=False):
+        top = max(r["workers"] for r in rows)
+        ax.plot([1, top], [1, top], "k--", linewidth=1, label="ideal")
+        for backend in _backends(rows):
+            mine = sorted((r for r in rows if r["backend"] == backend), key=lambda r: r["workers"])
+            if not mine or backend == "serial":
+                continue
+            x = [r["workers"] for r in mine]
+            y = [r["baseline"]["speedup"] for r in mine]
+            low = [s - r["baseline"]["speedup_ci95"][0] for s, r in zip(y, mine, strict=True)]
+            high = [r["baseline"]["speedup_ci95"][1] - s for s, r in zip(y, mine, strict=True)]
+            style = {"linestyle": ":", "color": "grey"} if backend == "ceiling" else {}
+            ax.errorbar(x, y, yerr=[low, high], marker="o", capsize=3, label=backend, **style)
+        ax.set_xlabel("workers (OS threads or processes)")
+        ax.set_ylabel("speedup over serial (×)")
+        ax.set_title(f"{workload}, {tasks} tasks")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"Speedup against workers: {_machine(records)}")
+    _save(fig, path)
+    return "Speedup against workers, per CPU workload (dashed: ideal; bars: 95% interval)."
+
+
+def efficiency_vs_task_size(records: Records, path: Path) -> str | None:
+    groups: dict[tuple, Records] = defaultdict(list)
+    for r in _ok(records):
+        if r["kind"] == "cpu" and r.get("baseline") and r["backend"] != "serial":
+            groups[(r["workload"], r["workers"])].append(r)
+    groups = {
+        k: v
+        for k, v in groups.items()
+        if len({r["baseline"]["median_s"] / r["tasks"] for r in v}) >= 3
+    }
+    if not groups:
+        return None
+    fig, axes = _grid(len(groups))
+    for ax, ((workload, workers), rows) in zip(axes, sorted(groups.items()), strict=False):
+        for backend in _backends(rows):
+            mine = sorted(
+                (r for r in rows if r["backend"] == backend),
+                key=lambda r: r["baseline"]["median_s"] / r["tasks"],
+            )
+            x = [r["baseline"]["median_s"] / r["tasks"] for r in mine]
+            y = [r["baseline"]["efficiency"] for r in mine]
+            ax.plot(x, y, marker="o", label=backend)
+        ax.set_xscale("log")
+        ax.set_xlabel("task size: serial time per task (s, log scale)")
+        ax.set_ylabel("efficiency (speedup / workers)")
+        ax.set_title(f"{workload}, {workers} workers")
+        ax.axhline(0.8, color="grey", linewidth=0.8, linestyle=":")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"Efficiency against task size: {_machine(records)}")
+    _save(fig, path)
+    return "Efficiency against task size (dotted: 80%): how small a task each model can afford."
+
+
+def io_concurrency(records: Records, path: Path) -> str | None:
+    rows = [r for r in _ok(records) if r["kind"] == "io" and r["workload"] != "io.files"]
+    by_workload: dict[str, Records] = defaultdict(list)
+    for r in rows:
+        by_workload[r["workload"]].append(r)
+    by_workload = {k: v for k, v in by_workload.items() if len({r["workers"] for r in v}) >= 2}
+    if not by_workload:
+        return None
+    fig, axes = plt.subplots(
+        2, len(by_workload), figsize=(5.5 * len(by_workload), 8), squeeze=False
+    )
+    for column, (workload, mine) in enumerate(sorted(by_workload.items())):
+        top, bottom = axes[0][column], axes[1][column]
+        for backend in _backends(mine):
+            points = sorted(
+                (r for r in mine if r["backend"] == backend), key=lambda r: r["workers"]
+            )
+            x = [r["workers"] for r in points]
+            rate = [r["throughput_tasks_per_s"] for r in points]
+            rate_low = [r["tasks"] / r["stats"]["ci95_high"] for r in points]
+            rate_high = [r["tasks"] / r["stats"]["ci95_low"] for r in points]
+            top.errorbar(
+                x,
+                rate,
+                yerr=[
+                    [a - b for a, b in zip(rate, rate_low, strict=True)],
+                    [b - a for a, b in zip(rate, rate_high, strict=True)],
+                ],
+                marker="o",
+                capsize=3,
+                label=backend,
+            )
+            bottom.plot(
+                x,
+                [r["peak_rss_bytes"] / r["workers"] / 2**10 for r in points],
+                marker="o",
+                label=backend,
+            )
+        for ax in (top, bottom):
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("tasks in flight (workers / concurrency limit, log)")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+        top.set_ylabel("throughput (tasks/s, log)")
+        top.set_title(f"{workload}: throughput")
+        bottom.set_ylabel("peak RSS per task in flight (KiB, log)")
+        bottom.set_title(f"{workload}: memory per task in flight")
+    fig.suptitle(f"I/O against concurrency: {_machine(records)}")
+    _save(fig, path)
+    return "I/O throughput and memory per in-flight task against concurrency."
+
+
+def overheads(records: Records, path: Path) -> str | None:
+    rows = _ok(records)
+    backends = [b for b in _backends(rows) if b != "ceiling"]
+    if len(backends) < 2:
+        return None
+    starts = {
+        b: [(r["setup_s"] or 0) + (r["teardown_s"] or 0) for r in rows if r["backend"] == b]
+        for b in backends
+    }
+    noop = {r["backend"]: r for r in rows if r.get("category") == "tiny tasks"}
+    panels = 2 if noop else 1
+    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.2), squeeze=False)
+    ax = axes[0][0]
+    medians = [statistics.median(starts[b]) for b in backends]
+    spread = [
+        [m - min(starts[b]) for m, b in zip(medians, backends, strict=True)],
+        [max(starts[b]) - m for m, b in zip(medians, backends, strict=True)],
+    ]
+    ax.bar(backends, medians, yerr=spread, capsize=3, color="tab:blue")
+    ax.set_yscale("log")
+    ax.set_ylabel("set-up + teardown (s, log; bars: min–max over cells)")
+    ax.set_title("start-up cost, paid once per job")
+    ax.grid(alpha=0.3, axis="y")
+    if noop:
+        ax = axes[0][1]
+        names = [b for b in backends if b in noop]
+        per_task = [noop[b]["stats"]["median"] / noop[b]["tasks"] * 1e6 for b in names]
+        errors = [
+            [
+                (noop[b]["stats"]["median"] - noop[b]["stats"]["ci95_low"]) / noop[b]["tasks"] * 1e6
+                for b in names
+            ],
+            [
+                (noop[b]["stats"]["ci95_high"] - noop[b]["stats"]["median"])
+                / noop[b]["tasks"]
+                * 1e6
+                for b in names
+            ],
+        ]
+        ax.bar(names, per_task, yerr=errors, capsize=3, color="tab:orange")
+        ax.set_yscale("log")
+        ax.set_ylabel("time per empty task (µs, log)")
+        ax.set_title("per-task overhead (overhead.noop)")
+        ax.grid(alpha=0.3, axis="y")
+    for ax in axes[0]:
+        ax.tick_params(axis="x", rotation=30)
+    fig.suptitle(f"What each model costs before any work: {_machine(records)}")
+    _save(fig, path)
+    return "Start-up and per-task overhead of each model."
+
+
+def peak_memory(records: Records, path: Path) -> str | None:
+    rows = [r for r in _ok(records) if r.get("peak_rss_bytes")]
+    backends = [b for b in _backends(rows) if b != "ceiling"]
+    if len(backends) < 2:
+        return None
+    values = {b: [r["peak_rss_bytes"] / 2**20 for r in rows if r["backend"] == b] for b in backends}
+    medians = [statistics.median(values[b]) for b in backends]
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.bar(
+        backends,
+        medians,
+        yerr=[
+            [m - min(values[b]) for m, b in zip(medians, backends, strict=True)],
+            [max(values[b]) - m for m, b in zip(medians, backends, strict=True)],
+        ],
+        capsize=3,
+        color="tab:green",
+    )
+    ax.set_ylabel("peak RSS of the cell's process tree (MiB; bars: min–max)")
+    ax.set_title(f"Peak memory per model, median over its cells: {_machine(records)}")
+    ax.grid(alpha=0.3, axis="y")
+    ax.tick_params(axis="x", rotation=30)
+    _save(fig, path)
+    return "Peak memory of each model's whole process tree (median over its cells)."
+
+
+FIGURES = (
+    ("speedup_vs_workers.png", speedup_vs_workers),
+    ("efficiency_vs_task_size.png", efficiency_vs_task_size),
+    ("io_concurrency.png", io_concurrency),
+    ("overheads.png", overheads),
+    ("peak_memory.png", peak_memory),
+)
+
+
+def write_plots(records: Records, plots_dir: Path) -> list[tuple[str, str]]:
+    """Draw every figure the records support; return (relative path, caption) pairs."""
+    made = []
+    for name, draw in FIGURES:
+        target = plots_dir / name
+        caption = draw(records, target)
+        if caption:
+            made.append((f"{plots_dir.name}/{name}", caption))
+        elif target.exists():
+            target.unlink()  # a stale figure from an earlier build of this run
+    return made
