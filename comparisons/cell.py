@@ -28,6 +28,7 @@ import psutil
 
 from comparisons.backends import backend_class
 from comparisons.environment import capture_environment
+from comparisons.faults import probe_fault
 from comparisons.process_tree import TOKEN_VARIABLE, TreeWatcher, end_processes
 from workloads import load_workload
 
@@ -109,6 +110,16 @@ def measure_cell(spec: CellSpec) -> dict[str, Any]:
         _safe_teardown(backend, outcome)
         return outcome
     outcome["setup_s"] = time.perf_counter() - started
+
+    if workload.kind == "fault":
+        # A probe, not a benchmark: one batch under a deadline, then what was left.
+        try:
+            outcome["fault"] = probe_fault(backend, workload, inputs)
+            outcome["verification"] = {"ok": True, "detail": "fault probe", "repeats_checked": 0}
+        except BaseException:
+            outcome["error"] = "fault probe failed: " + traceback.format_exc(limit=8)
+        _safe_teardown(backend, outcome)
+        return outcome
 
     try:
         checked = 0
@@ -257,4 +268,9 @@ def cell_main(spec_path: str, result_path: str) -> int:
     # Written to a file rather than stdout: Ray and Dask may print there.
     Path(result_path).write_text(json.dumps(outcome, default=repr))
     sys.stdout.flush()
+    sys.stderr.flush()
+    if "fault" in outcome:
+        # A thread stuck in a hung task would keep the interpreter from exiting (it joins
+        # worker threads at exit); everything is written and torn down, so leave now.
+        os._exit(0)
     return 0

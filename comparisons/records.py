@@ -80,10 +80,27 @@ def build_record(
     samples = outcome.get("samples_s") or []
     cpu = outcome.get("cpu_s") or []
 
+    fault = outcome.get("fault")
+    if workload.kind == "fault" and fault is None and not monitor.get("skip_reason"):
+        # For a fault probe, the cell dying or blocking is the finding, not a failure
+        # (a blocked cell stopped by the harness reports SystemExit; that is not news).
+        if monitor["timed_out"]:
+            fault = {
+                "outcome": "blocked",
+                "detail": "the caller cannot give up on the hung "
+                f"task; the harness killed the cell after {spec.timeout_s:g} s",
+            }
+        elif not outcome and monitor.get("exit_code") is not None:
+            fault = {
+                "outcome": "program died",
+                "detail": f"the whole process {describe_exit(monitor['exit_code'])}",
+            }
     if monitor.get("skip_reason"):
         status, error = "skipped", monitor["skip_reason"]
     elif monitor.get("start_error"):
         status, error = "error", monitor["start_error"]
+    elif fault is not None:
+        status, error = "ok", None
     elif monitor["timed_out"]:
         status, error = "timeout", f"cell exceeded its {spec.timeout_s:g} s timeout; tree killed"
     elif not outcome:
@@ -129,6 +146,7 @@ def build_record(
         "bytes_per_task": workload.bytes_per_task(params) if workload.bytes_per_task else None,
         "services": monitor.get("services") or [],
         "baseline": None,
+        "fault": fault,
         "setup_s": outcome.get("setup_s"),
         "teardown_s": outcome.get("teardown_s"),
         "cell_wall_s": monitor["cell_wall_s"],

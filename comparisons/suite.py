@@ -8,8 +8,9 @@ A suite file has top-level defaults (`description`, `repeats`, `warmups`, `timeo
 `min_repeat_s`)
 and a list of `[[cells]]` tables. In a cell table, `backends`, `workers`, `tasks` and each
 entry of `params` may be one value or a list; the cell expands to their Cartesian
-product. `workers` accepts integers and the words `cores` and `N*cores` (the number of
-CPUs this process may use), so one suite fits any machine. The serial baseline always
+product. `workers` accepts integers, the words `cores` and `N*cores` (the number of
+CPUs this process may use), and `sweep` (1, 2, 4, ... up to the cores, then twice the
+cores), so one suite fits any machine. The serial baseline always
 runs with one worker. Built-in suites live in `comparisons/suites/`; any path works too.
 """
 
@@ -88,6 +89,16 @@ def resolve_workers(value: Any, where: str) -> int:
     if workers < 1:
         raise UserError(f"{where}: workers must be at least 1, got {workers}")
     return workers
+
+
+def worker_sweep() -> list[int]:
+    """1, 2, 4, ... below the core count, the core count, then twice it (oversubscribed)."""
+    cores = usable_cores()
+    counts, power = [], 1
+    while power < cores:
+        counts.append(power)
+        power *= 2
+    return [*counts, cores, 2 * cores]
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -238,7 +249,11 @@ def _expand_table(
     backend_names: list[Any] = []
     for name in _as_list(table.get("backends", "all")):
         backend_names += model_names() if name == "all" else [name]
-    workers_list = [resolve_workers(w, where) for w in _as_list(table.get("workers", 1))]
+    workers_list = []
+    for value in _as_list(table.get("workers", 1)):
+        for workers in worker_sweep() if value == "sweep" else [resolve_workers(value, where)]:
+            if workers not in workers_list:
+                workers_list.append(workers)
     params = table.get("params", {})
     if not isinstance(params, dict):
         raise UserError(f"{where}: params must be a table")

@@ -15,6 +15,7 @@ from comparisons.records import REQUIRED_FIELDS
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
 
+# Fault probes (fault.*) have their own tests in test_faults.py.
 TINY_PARAMS = {
     "cpu.primes": {"span": 500},
     "cpu.mandelbrot": {"width": 20, "max_iter": 20},
@@ -30,7 +31,10 @@ TINY_PARAMS = {
 
 
 @pytest.mark.parametrize("backend", list(BACKENDS))
-@pytest.mark.parametrize("workload", list(WORKLOADS))
+MEASURED = [name for name in WORKLOADS if load_workload(name).kind != "fault"]
+
+
+@pytest.mark.parametrize("workload", MEASURED)
 def test_backend_runs_workload_and_verifies_every_repeat(backend, workload):
     workers = 1 if backend == "serial" else 2
     spec = CellSpec(

@@ -9,9 +9,9 @@ from comparisons.harness import run_cell
 from comparisons.records import attach_baselines
 
 
-def test_equal_shares_are_contiguous_and_differ_by_at_most_one():
+def test_equal_shares_are_round_robin_and_differ_by_at_most_one():
     shares = equal_shares(list(range(10)), 3)
-    assert shares == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert shares == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
     assert equal_shares([1], 3) == [[1], [], []]
 
 

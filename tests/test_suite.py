@@ -99,3 +99,15 @@ def test_min_repeat_defaults_and_can_be_set(tmp_path):
     assert expand_suite(path)[1][0].min_repeat_s == 0.5
     with pytest.raises(UserError, match="min_repeat_s must be"):
         expand_suite(write(tmp_path, "[[cells]]\nworkload='io.sleep'\nmin_repeat_s=-1\n"))
+
+
+def test_sweep_runs_powers_of_two_to_the_cores_then_oversubscribes(tmp_path):
+    from comparisons.suite import worker_sweep
+
+    sweep = worker_sweep()
+    assert sweep[0] == 1 and sweep[-1] == 2 * usable_cores() and sweep[-2] == usable_cores()
+    assert sweep == sorted(set(sweep))
+    _, cells = expand_suite(
+        write(tmp_path, "[[cells]]\nworkload='io.sleep'\nbackends=['threads']\nworkers='sweep'\n")
+    )
+    assert [c.workers for c in cells] == sweep

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from comparisons.backends.base import Backend
+from comparisons.backends.base import Backend, DeadlineExceeded
 from workloads.spec import Workload
 
 
@@ -37,6 +37,17 @@ class AsyncioBackend(Backend):
                 return await workload.asyncio(item)
 
         return list(await asyncio.gather(*(bounded(item) for item in inputs)))
+
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        """`asyncio.wait_for(gather(...), deadline)`: on timeout every task is cancelled."""
+        try:
+            return self.loop.run_until_complete(
+                asyncio.wait_for(self._gather(workload, inputs), deadline_s)
+            )
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"asyncio.wait_for timed out after {deadline_s:g} s; tasks cancelled"
+            ) from None
 
     def teardown(self) -> None:
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())

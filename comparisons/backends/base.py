@@ -36,6 +36,10 @@ def too_many_processes(
     )
 
 
+class DeadlineExceeded(TimeoutError):
+    """A batch did not finish by the caller's deadline; what could be cancelled was."""
+
+
 class Backend(ABC):
     """Runs a workload's tasks with one concurrency model.
 
@@ -46,6 +50,8 @@ class Backend(ABC):
         fixed_workers: when set, the only worker count this model accepts (serial: 1).
         event_loop: True when tasks are coroutines on one event-loop thread (asyncio,
             Trio), so CPU work in a task blocks every other task.
+        can_give_up: False when the caller cannot stop waiting for a task (a plain loop);
+            `run_until` then blocks like `run`.
         reference: True for a yardstick that is not a concurrency model (the machine's
             ceiling); suites' "all" leaves it out and the report shows it apart.
     """
@@ -56,6 +62,7 @@ class Backend(ABC):
     fixed_workers: ClassVar[int | None] = None
     event_loop: ClassVar[bool] = False
     reference: ClassVar[bool] = False
+    can_give_up: ClassVar[bool] = True
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -70,6 +77,14 @@ class Backend(ABC):
     @abstractmethod
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
         """Run one task per input and return the results in input order (timed)."""
+
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        """`run` with a deadline, by the model's own means (used by the fault probes).
+
+        On the deadline, cancel what the model can cancel and raise DeadlineExceeded;
+        a task's own exception propagates as the model delivers it.
+        """
+        raise NotImplementedError(f"{self.name} has no run_until")
 
     @abstractmethod
     def teardown(self) -> None:

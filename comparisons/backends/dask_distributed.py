@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from comparisons.backends.base import Backend, too_many_processes
+from comparisons.backends.base import Backend, DeadlineExceeded, too_many_processes
 from workloads.spec import Workload
 
 
@@ -46,6 +46,21 @@ class DaskBackend(Backend):
 
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
         futures = self.client.map(workload.sync, inputs, pure=False)
+        return self.client.gather(futures)
+
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        """`distributed.wait(futures, timeout)` then `gather`; on timeout
+        `client.cancel(futures)` (a task already running in a worker is not interrupted)."""
+        from distributed import wait
+
+        futures = self.client.map(workload.sync, inputs, pure=False)
+        try:
+            wait(futures, timeout=deadline_s)
+        except TimeoutError:
+            self.client.cancel(futures)
+            raise DeadlineExceeded(
+                f"distributed.wait timed out after {deadline_s:g} s; futures cancelled"
+            ) from None
         return self.client.gather(futures)
 
     def teardown(self) -> None:

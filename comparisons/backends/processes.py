@@ -13,7 +13,7 @@ import math
 import multiprocessing
 from typing import Any
 
-from comparisons.backends.base import Backend, too_many_processes
+from comparisons.backends.base import Backend, DeadlineExceeded, too_many_processes
 from workloads.spec import Workload
 
 
@@ -43,8 +43,23 @@ class ProcessesBackend(Backend):
         self.last_chunksize = pool_chunksize(len(inputs), self.workers)
         return self.pool.map(workload.sync, inputs, chunksize=self.last_chunksize)
 
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        """`map_async(...).get(timeout)`; on timeout the only way to stop workers is
+        `pool.terminate()`, which kills them all."""
+        chunksize = pool_chunksize(len(inputs), self.workers)
+        pending = self.pool.map_async(workload.sync, inputs, chunksize=chunksize)
+        try:
+            return pending.get(timeout=deadline_s)
+        except multiprocessing.TimeoutError:
+            self.pool.terminate()
+            self.terminated = True
+            raise DeadlineExceeded(
+                f"AsyncResult.get timed out after {deadline_s:g} s; pool terminated"
+            ) from None
+
     def teardown(self) -> None:
-        self.pool.close()
+        if not getattr(self, "terminated", False):
+            self.pool.close()
         self.pool.join()
 
     def describe(self) -> dict[str, Any]:

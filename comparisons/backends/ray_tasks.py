@@ -21,7 +21,7 @@ import logging
 import os
 from typing import Any
 
-from comparisons.backends.base import Backend, too_many_processes
+from comparisons.backends.base import Backend, DeadlineExceeded, too_many_processes
 from workloads.spec import Workload
 
 
@@ -53,12 +53,30 @@ class RayBackend(Backend):
         self.remote_functions: dict[str, Any] = {}
 
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        remote = self._remote(workload)
+        return self.ray.get([remote.remote(item) for item in inputs])
+
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        """`ray.get(refs, timeout=)`; on timeout `ray.cancel(ref, force=True)` for each,
+        which kills the worker running a task."""
+        remote = self._remote(workload)
+        refs = [remote.remote(item) for item in inputs]
+        try:
+            return self.ray.get(refs, timeout=deadline_s)
+        except self.ray.exceptions.GetTimeoutError:
+            for ref in refs:
+                self.ray.cancel(ref, force=True)
+            raise DeadlineExceeded(
+                f"ray.get timed out after {deadline_s:g} s; tasks force-cancelled"
+            ) from None
+
+    def _remote(self, workload: Workload) -> Any:
         remote = self.remote_functions.get(workload.name)
         if remote is None:
             remote = self.remote_functions[workload.name] = self.ray.remote(num_cpus=1)(
                 workload.sync
             )
-        return self.ray.get([remote.remote(item) for item in inputs])
+        return remote
 
     def teardown(self) -> None:
         self.ray.shutdown()

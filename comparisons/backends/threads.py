@@ -11,7 +11,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from comparisons.backends.base import Backend
+from comparisons.backends.base import Backend, DeadlineExceeded
 from workloads.spec import Workload
 
 
@@ -26,5 +26,17 @@ class ThreadsBackend(Backend):
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
         return list(self.executor.map(workload.sync, inputs))
 
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        """`executor.map(..., timeout=)`: on timeout, map cancels the tasks not yet
+        started; a running thread cannot be stopped and keeps running."""
+        try:
+            return list(self.executor.map(workload.sync, inputs, timeout=deadline_s))
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"executor.map timed out after {deadline_s:g} s; pending tasks cancelled, "
+                "running threads cannot be stopped"
+            ) from None
+
     def teardown(self) -> None:
-        self.executor.shutdown(wait=True)
+        # A thread stuck in a hung task never returns: do not wait for it.
+        self.executor.shutdown(wait=False, cancel_futures=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import trio
 
-from comparisons.backends.base import Backend
+from comparisons.backends.base import Backend, DeadlineExceeded
 from workloads.spec import Workload
 
 
@@ -41,6 +41,22 @@ class TrioBackend(Backend):
         async with trio.open_nursery() as nursery:
             for index, item in enumerate(inputs):
                 nursery.start_soon(one, index, item)
+        return results
+
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        """`trio.move_on_after(deadline)` around the nursery: on the deadline the cancel
+        scope cancels every task in it."""
+
+        async def bounded() -> list[Any] | None:
+            with trio.move_on_after(deadline_s):
+                return await self._run_all(workload, inputs)
+            return None
+
+        results = trio.run(bounded)
+        if results is None:
+            raise DeadlineExceeded(
+                f"move_on_after({deadline_s:g}) expired; the nursery's tasks were cancelled"
+            )
         return results
 
     def teardown(self) -> None:

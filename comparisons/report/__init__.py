@@ -37,7 +37,7 @@ def build_report(run_dir: Path) -> Path:
     records = attach_baselines([restate(r) for r in unique_records(records)])
     _write(run_dir / "summary.csv", render_csv(records))
     write_pyperf(records, run_dir / "pyperf.json")
-    figures = write_plots(records, run_dir / "plots")
+    figures = write_plots([r for r in records if not r.get("fault")], run_dir / "plots")
     report_path = run_dir / "REPORT.md"
     _write(report_path, render_markdown(records, figures))
     return report_path

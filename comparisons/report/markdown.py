@@ -17,6 +17,7 @@ from typing import Any
 from comparisons.records import baseline_key
 from comparisons.report import formatting as fmt
 from comparisons.report.claims import render_claims
+from comparisons.report.faults_table import render_faults
 from comparisons.report.verdict import render_verdict
 from comparisons.stats import UNSTABLE_CV, ratio_of_medians
 
@@ -73,7 +74,9 @@ def _machine(records: list[dict[str, Any]]) -> list[str]:
             f", cgroup limit {env['cgroup_cpu_limit']:g} CPUs"
             if env.get("cgroup_cpu_limit")
             else ""
-        ),
+        )
+        + f"; SMT {'on' if env.get('smt') else 'off'}"
+        + _frequency(env.get("cpu_frequency") or {}),
         f"- **Memory**: {env['memory_total_bytes'] / 2**30:.1f} GiB; **OS**: {env['os']}",
         f"- **Python**: {python['implementation']} {python['version']} ({gil}); "
         f"multiprocessing start method `{env['multiprocessing_start_method']}`",
@@ -97,6 +100,17 @@ def _machine(records: list[dict[str, Any]]) -> list[str]:
                 "than this machine can do. Close other programs and run again."
             )
     return lines
+
+
+def _frequency(freq: dict[str, Any]) -> str:
+    parts = []
+    if freq.get("min_mhz") and freq.get("max_mhz"):
+        parts.append(f"{freq['min_mhz']}–{freq['max_mhz']} MHz")
+    elif freq.get("current_mhz"):
+        parts.append(f"{freq['current_mhz']} MHz")
+    if freq.get("governor"):
+        parts.append(f"governor {freq['governor']}")
+    return ("; " + ", ".join(parts)) if parts else ""
 
 
 def _glance(groups: list[tuple[str, list[dict[str, Any]]]]) -> list[str]:
@@ -199,6 +213,11 @@ def _failures(records: list[dict[str, Any]]) -> list[str]:
 
 
 HOW_TO_READ = [
+    "- **% of the machine's ceiling**: efficiency against the core count blames a model "
+    "for what the machine does (shared cores, frequency scaling, neighbours); the "
+    "*ceiling* row runs the same tasks on pre-forked processes released together, the "
+    "best any model could do here, and a model's share of it is what it leaves on the "
+    "table.",
     "- **median** is the work time of one repeat (all tasks), measured in a fresh process "
     "after warm-up; set-up (pool, loop, cluster start) and teardown are timed apart.",
     "- **95% CI** is a bootstrap interval for the median. A row is marked *≈ fastest* "
@@ -253,6 +272,8 @@ def render_markdown(
     records: list[dict[str, Any]], figures: list[tuple[str, str]] | None = None
 ) -> str:
     """The whole REPORT.md for the records of one run; `figures` are (path, caption)."""
+    probes = [r for r in records if r.get("fault")]
+    records = [r for r in records if not r.get("fault")]
     run_ids = sorted({str(r["run_id"]) for r in records})
     suites = sorted({str(r["suite"]) for r in records})
     groups = _groups(records)
@@ -306,6 +327,18 @@ def render_markdown(
         lines += ["## Plots", ""]
         for path, caption in figures:
             lines += [f"![{caption}]({path})", "", f"*{caption}*", ""]
+    if probes:
+        lines += [
+            "## When things go wrong",
+            "",
+            "Fault probes: in each batch one task raises, kills its own process, or never "
+            "returns, while the others work for a second; the caller waits with the "
+            "model's own deadline tools. What reached the caller, how fast, and what was "
+            "left:",
+            "",
+            *render_faults(probes),
+            "",
+        ]
     lines += ["## Results by workload", ""]
     for title, rows in groups:
         lines += [f"### {title}", "", *_table(rows), ""]

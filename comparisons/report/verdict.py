@@ -125,6 +125,11 @@ def category_verdicts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return verdicts
 
 
+def _ceiling_share(record: dict[str, Any]) -> str:
+    share = (record.get("baseline") or {}).get("ceiling_efficiency")
+    return "" if share is None else f", {fmt.percent(share)} of the machine's ceiling"
+
+
 def render_verdict(records: list[dict[str, Any]]) -> list[str]:
     verdicts = category_verdicts(records)
     if not verdicts:
@@ -138,7 +143,8 @@ def render_verdict(records: list[dict[str, Any]]) -> list[str]:
         tie = "" if margin["significant"] else " (not significant: a tie)"
         lines.append(
             f"| {v['category']}: {v['work']} | **{best['backend']}** ({best['workers']} "
-            f"workers, {fmt.seconds(best['stats']['median'])}) | {runner['backend']} "
+            f"workers, {fmt.seconds(best['stats']['median'])}{_ceiling_share(best)}) | "
+            f"{runner['backend']} "
             f"({fmt.seconds(runner['stats']['median'])}) | ×{margin['ratio']:.2f} "
             f"({margin['ci95_low']:.2f}–{margin['ci95_high']:.2f}){tie} | "
             f"{'; '.join(v['conditions']) or 'not within the sizes measured'} |"

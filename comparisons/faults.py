@@ -1,0 +1,60 @@
+"""Fault probes: how a model behaves when a task raises, kills its worker, or hangs.
+
+For a `fault.*` workload the cell does not time repeats; it calls the backend's
+`run_until` once, with a deadline, and records what came back: results, an exception
+(its type, whether the task's own message and a traceback naming the task function
+reached the caller, and how long that took), or the deadline passing. Then it waits
+until well-behaved tasks would have finished and reads the marker files the tasks left
+(`workloads.faults_common`): how many other tasks completed, and whether a hung task
+is still beating its heartbeat after the caller gave up and cancelled.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+from comparisons.backends.base import Backend, DeadlineExceeded
+from workloads.faults_common import (
+    HEARTBEAT_S,
+    OTHER_TASK_S,
+    clear_markers,
+    completed_others,
+    heartbeat_age,
+)
+from workloads.spec import Workload
+
+DEADLINE_S = 4 * OTHER_TASK_S  # the caller's patience: well past the honest tasks' second
+MESSAGE_MARK = "on purpose"
+
+
+def probe_fault(backend: Backend, workload: Workload, inputs: list[Any]) -> dict[str, Any]:
+    """Run the faulty batch once under a deadline and describe what the caller saw."""
+    clear_markers()
+    begin = time.perf_counter()
+    finding: dict[str, Any] = {"deadline_s": DEADLINE_S, "can_give_up": backend.can_give_up}
+    try:
+        results = backend.run_until(workload, inputs, DEADLINE_S)
+        finding["outcome"] = "returned"
+        finding["detail"] = f"returned {len(results)} results"
+    except DeadlineExceeded as exc:
+        finding["outcome"] = "timed out"
+        finding["detail"] = str(exc)
+    except Exception as exc:  # noqa: BLE001 - any exception type is the finding itself
+        text = "".join(traceback.format_exception(exc))
+        finding["outcome"] = "raised"
+        finding["exception"] = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        finding["message_reached_caller"] = MESSAGE_MARK in text
+        finding["traceback_names_task"] = workload.sync.__name__ in text or (
+            workload.asyncio.__name__ in text or workload.trio.__name__ in text
+        )
+        finding["detail"] = (str(exc).strip().splitlines() or [""])[0][:300]
+    finding["seconds_to_outcome"] = time.perf_counter() - begin
+    # Give well-behaved tasks the time they need, then read what they left behind.
+    time.sleep(OTHER_TASK_S + 0.5)
+    finding["others_completed"] = completed_others()
+    finding["others_total"] = len(inputs) - 1
+    age = heartbeat_age()
+    finding["hung_task_still_running"] = None if age is None else age < 10 * HEARTBEAT_S
+    return finding

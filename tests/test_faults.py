@@ -1,0 +1,87 @@
+"""Fault probes on real backends: what each model does when a task fails, dies or hangs.
+
+These pin down behaviour the report states, so that an engine upgrade that changes it
+is noticed: a task's exception reaching the caller, a hung task cancelled or left
+running, a crashed worker taking the whole program down or leaving a pool waiting.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from comparisons.backends import model_names
+from comparisons.cell import CellSpec
+from comparisons.harness import run_cell
+from comparisons.report.faults_table import render_faults
+
+
+def probe(workload: str, backend: str, timeout_s: float = 60) -> dict:
+    workers = 1 if backend == "serial" else 4
+    record = run_cell(
+        CellSpec(workload, backend, workers, tasks=4, repeats=1, warmups=0, timeout_s=timeout_s)
+    )
+    assert record["status"] == "ok", record["error"]
+    assert record["leftover_processes"] == [] or backend in ("threads", "dask")
+    return record
+
+
+@pytest.mark.parametrize("backend", model_names())
+def test_a_raising_task_reaches_the_caller_with_its_message(backend):
+    finding = probe("fault.raise", backend)["fault"]
+    assert finding["outcome"] == "raised", finding
+    assert finding["message_reached_caller"], finding
+    assert finding["others_total"] == 3
+
+
+@pytest.mark.parametrize(
+    ("backend", "still_running"),
+    [("asyncio", False), ("trio", False), ("processes", False), ("threads", True)],
+)
+def test_a_hung_task_is_timed_out_and_cancelled_or_left_running(backend, still_running):
+    finding = probe("fault.hang", backend)["fault"]
+    assert finding["outcome"] == "timed out", finding
+    assert finding["hung_task_still_running"] is still_running
+    assert finding["others_completed"] == 3
+
+
+def test_a_plain_loop_cannot_give_up_on_a_hung_task():
+    finding = probe("fault.hang", "serial", timeout_s=6)["fault"]
+    assert finding["outcome"] == "blocked"
+
+
+@pytest.mark.parametrize(
+    ("backend", "outcome"), [("threads", "program died"), ("processes", "timed out")]
+)
+def test_a_crashing_task_kills_the_program_or_leaves_the_pool_waiting(backend, outcome):
+    record = probe("fault.crash", backend)
+    assert record["fault"]["outcome"] == outcome, record["fault"]
+    if outcome == "program died":
+        assert record["exit_code"] == 3
+
+
+def test_the_fault_table_has_a_row_per_model_and_a_column_per_fault():
+    records = [
+        {
+            "backend": "asyncio",
+            "workload": "fault.hang",
+            "fault": {
+                "outcome": "timed out",
+                "deadline_s": 4.0,
+                "others_completed": 3,
+                "others_total": 3,
+                "hung_task_still_running": False,
+            },
+        },
+        {
+            "backend": "threads",
+            "workload": "fault.crash",
+            "fault": {"outcome": "program died", "detail": "the whole process exited with 3"},
+        },
+    ]
+    lines = render_faults(records)
+    assert lines[0] == "| model | `fault.crash` | `fault.hang` |"
+    rows = {line.split(" | ")[0].strip("| "): line for line in lines[2:]}
+    assert list(rows) == ["threads", "asyncio"]  # the models' usual order
+    assert "caller gives up at the 4.00 s deadline" in rows["asyncio"]
+    assert "hung task stopped" in rows["asyncio"] and "not run" in rows["asyncio"]
+    assert "exited with 3" in rows["threads"]

@@ -1,0 +1,57 @@
+"""What the `fault.*` workloads share: marker files that tell what each task did.
+
+Fault workloads are probes, not benchmarks: one task misbehaves (raises, kills its
+worker process, hangs) while the others do a second of honest work, and each task
+leaves marker files in a folder every process of the cell can see (under TMPDIR, which
+the harness points at the cell's scratch space and which workers inherit). After the
+model has answered, `comparisons.faults` reads the markers to say which other tasks
+completed, and whether a hung task is still running after the caller gave up on it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+OTHER_TASK_S = 1.0  # how long each well-behaved task works
+HEARTBEAT_S = 0.05
+
+
+def marker_dir() -> Path:
+    folder = Path(tempfile.gettempdir(), "fault-markers")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def mark(name: str) -> None:
+    (marker_dir() / name).write_text(str(os.getpid()))
+
+
+def honest_work(task_id: int) -> int:
+    """A well-behaved task: about a second of sleeping, then a 'done' marker."""
+    time.sleep(OTHER_TASK_S)
+    mark(f"done-{task_id}")
+    return task_id
+
+
+def completed_others() -> int:
+    return len(list(marker_dir().glob("done-*")))
+
+
+def heartbeat() -> None:
+    (marker_dir() / "heartbeat").touch()
+
+
+def heartbeat_age() -> float | None:
+    """Seconds since the hung task last beat, or None if it never started."""
+    path = marker_dir() / "heartbeat"
+    if not path.exists():
+        return None
+    return time.time() - path.stat().st_mtime
+
+
+def clear_markers() -> None:
+    for path in marker_dir().iterdir():
+        path.unlink(missing_ok=True)
