@@ -30,10 +30,10 @@ TINY_PARAMS = {
 }
 
 
-@pytest.mark.parametrize("backend", list(BACKENDS))
 MEASURED = [name for name in WORKLOADS if load_workload(name).kind != "fault"]
 
 
+@pytest.mark.parametrize("backend", list(BACKENDS))
 @pytest.mark.parametrize("workload", MEASURED)
 def test_backend_runs_workload_and_verifies_every_repeat(backend, workload):
     workers = 1 if backend == "serial" else 2
