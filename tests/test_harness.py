@@ -71,3 +71,14 @@ def test_a_model_that_cannot_run_that_many_workers_is_skipped_with_its_reason():
     assert "1000000 processes worker processes would need" in record["error"]
     assert record["samples_s"] == [] and record["exit_code"] is None
     assert own_descendants() == []
+
+
+def test_a_cell_killed_by_a_signal_is_an_error_naming_the_signal(tmp_path):
+    crasher = tmp_path / "segfaulting-python"
+    crasher.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    crasher.chmod(0o755)
+    spec = CellSpec("io.sleep", "threads", workers=2, tasks=2, params={"latency": 0.0})
+    record = run_cell(spec, python=str(crasher))
+    assert record["status"] == "error"
+    assert "was killed by SIGSEGV" in record["error"]
+    assert own_descendants() == []
