@@ -73,15 +73,36 @@ def environment_differences(a: list[dict], b: list[dict]) -> list[str]:
     return lines
 
 
-def winners(records: list[dict[str, Any]]) -> dict[tuple, str]:
+def fastest_models(records: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
+    """Per group of cells doing the same work, the fastest model's record (the ceiling
+    and other yardsticks excluded)."""
     groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for r in records:
-        if r["status"] == "ok":
+        if r["status"] == "ok" and r.get("stats") and not r.get("reference"):
             groups[baseline_key(r)].append(r)
-    return {
-        key: min(rows, key=lambda r: r["stats"]["median"])["backend"]
-        for key, rows in groups.items()
-    }
+    return {key: min(rows, key=lambda r: r["stats"]["median"]) for key, rows in groups.items()}
+
+
+def winner_change(
+    group: tuple, old: dict[str, Any], new: dict[str, Any], b_records: list[dict[str, Any]]
+) -> str | None:
+    """None when the winner is the same, or when in B the old winner is statistically
+    indistinguishable from the new one (a tie is not a change of winner)."""
+    if old["backend"] == new["backend"]:
+        return None
+    old_in_b = [
+        r
+        for r in b_records
+        if r["status"] == "ok"
+        and baseline_key(r) == group
+        and r["backend"] == old["backend"]
+        and r.get("stats")
+    ]
+    if old_in_b:
+        best_old = min(old_in_b, key=lambda r: r["stats"]["median"])
+        if not ratio_of_medians(best_old["samples_s"], new["samples_s"])["significant"]:
+            return None
+    return f"{group[0]} ({group[1]} tasks): {old['backend']} -> {new['backend']}"
 
 
 def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) -> str:
@@ -105,6 +126,8 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         if ra["status"] != "ok" or rb["status"] != "ok":
             failed.append(f"{key}: A {ra['status']}, B {rb['status']}")
             continue
+        if not ra.get("stats") or not rb.get("stats"):
+            continue  # a fault probe: nothing timed to compare
         result = classify(ra, rb, threshold)
         counts[result["verdict"]] += 1
         mark = {"faster": "**faster**", "slower": "**slower**", "same": "same"}
@@ -117,12 +140,12 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
     compared = sum(counts.values())
     only_a = sorted(set(by_key_a) - set(by_key_b))
     only_b = sorted(set(by_key_b) - set(by_key_a))
-    winners_a, winners_b = winners(a), winners(b)
+    winners_a, winners_b = fastest_models(a), fastest_models(b)
     shared_groups = sorted(set(winners_a) & set(winners_b), key=str)
     changed = [
-        f"{g[0]} ({g[1]} tasks): {winners_a[g]} -> {winners_b[g]}"
+        change
         for g in shared_groups
-        if winners_a[g] != winners_b[g]
+        if (change := winner_change(g, winners_a[g], winners_b[g], b)) is not None
     ]
     lines += [
         "",
@@ -131,8 +154,9 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         f"{compared} cells compared: {counts['faster']} faster, {counts['slower']} slower, "
         f"{counts['same']} same (a change counts when its 95% interval excludes 1 and it is "
         f"at least {threshold * 100:.0f}%).",
-        f"Fastest backend per workload: {len(shared_groups) - len(changed)} of "
-        f"{len(shared_groups)} unchanged" + (": " + "; ".join(changed) if changed else "."),
+        f"Fastest model per workload: {len(shared_groups) - len(changed)} of "
+        f"{len(shared_groups)} unchanged (a new fastest model that B cannot tell apart "
+        "from the old one counts as unchanged)" + (": " + "; ".join(changed) if changed else "."),
     ]
     if failed:
         lines += ["", "Failed in either run:", *(f"- {f}" for f in failed)]

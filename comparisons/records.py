@@ -199,7 +199,8 @@ def baseline_key(record: dict[str, Any]) -> tuple:
 
 def attach_baseline(record: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any]:
     """Fill `record["baseline"]` with speedup and efficiency against `baseline`."""
-    if baseline is None or baseline.get("status") != "ok" or record.get("status") != "ok":
+    measured = [r for r in (baseline, record) if r and r.get("status") == "ok" and r.get("stats")]
+    if baseline is None or len(measured) < 2:  # a fault probe has no timings to compare
         record["baseline"] = None
         return record
     ratio = speedup(baseline["samples_s"], record["samples_s"])
@@ -218,7 +219,9 @@ def attach_baseline(record: dict[str, Any], baseline: dict[str, Any] | None) -> 
 def attach_baselines(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Attach the serial baseline, and the machine's ceiling where measured, to each record."""
     baselines = {
-        baseline_key(r): r for r in records if r["backend"] == BASELINE and r["status"] == "ok"
+        baseline_key(r): r
+        for r in records
+        if r["backend"] == BASELINE and r["status"] == "ok" and r.get("stats")
     }
     attached = [attach_baseline(r, baselines.get(baseline_key(r))) for r in records]
     ceilings = {

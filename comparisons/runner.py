@@ -77,6 +77,10 @@ def summarize_record(record: dict[str, Any]) -> str:
     if record["status"] != "ok":
         reason = (record.get("error") or "").strip().splitlines()
         return f"[red]{record['status']}[/red]: {reason[-1] if reason else ''}"
+    if record.get("fault"):
+        from comparisons.report.faults_table import describe
+
+        return f"[green]probed[/green]: {describe(record['fault'])}"
     stats = record["stats"]
     base = record.get("baseline")
     speed = f", {base['speedup']:.2f}x serial" if base else ""
@@ -166,7 +170,7 @@ def run_suite(
     baselines: dict[tuple, dict[str, Any]] = {
         baseline_key(r): r
         for r in done.values()
-        if r["backend"] == BASELINE and r["status"] == "ok"
+        if r["backend"] == BASELINE and r["status"] == "ok" and r.get("stats")
     }
     begin = time.monotonic()
     interrupted = False
@@ -190,7 +194,7 @@ def run_suite(
                     console.print(f"{label} ...", highlight=False)
                 record = run_cell(spec, python=python, context=context)
                 key = baseline_key(record)
-                if spec.backend == BASELINE and record["status"] == "ok":
+                if spec.backend == BASELINE and record["status"] == "ok" and record["stats"]:
                     baselines[key] = record
                 attach_baseline(record, baselines.get(key))
                 append_record(records_path, record)

@@ -85,3 +85,36 @@ def test_the_fault_table_has_a_row_per_model_and_a_column_per_fault():
     assert "caller gives up at the 4.00 s deadline" in rows["asyncio"]
     assert "hung task stopped" in rows["asyncio"] and "not run" in rows["asyncio"]
     assert "exited with 3" in rows["threads"]
+
+
+def test_a_suite_with_fault_probes_reports_them(tmp_path):
+    import subprocess
+    import sys
+
+    from comparisons.environment import PROJECT_ROOT
+
+    suite = tmp_path / "faults.toml"
+    suite.write_text(
+        "[[cells]]\nworkload='fault.raise'\nbackends=['serial','threads']\nworkers=2\n"
+        "tasks=3\nrepeats=1\nwarmups=0\ntimeout_s=30\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "comparisons",
+            "compare",
+            "--suite",
+            str(suite),
+            "--results",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = (tmp_path / "out" / "latest" / "REPORT.md").read_text()
+    assert "## When things go wrong" in report
+    assert "| serial | raises `DeliberateFailure`" in report
