@@ -255,8 +255,12 @@ def peak_memory(records: Records, path: Path) -> str | None:
         capsize=3,
         color="tab:green",
     )
-    ax.set_ylabel("peak RSS of the cell's process tree (MiB; bars: min–max)")
-    ax.set_title(f"Peak memory per model, median over its cells: {_machine(records)}")
+    ax.set_yscale("log")
+    ax.set_ylabel("peak RSS of the cell's tree (MiB, log)")
+    ax.set_title(
+        f"Peak memory per model (median, bars: min–max over cells): {_machine(records)}",
+        fontsize=10,
+    )
     ax.grid(alpha=0.3, axis="y")
     ax.tick_params(axis="x", rotation=30)
     _save(fig, path)
