@@ -72,6 +72,10 @@ def processes_give_true_parallelism(records: Records) -> Finding:
     return _verdict(checks), evidence or "no processes cell on CPU work with >1 worker"
 
 
+def _size(nbytes: int) -> str:
+    return f"{nbytes / 2**20:g} MiB" if nbytes >= 2**20 else f"{nbytes / 2**10:g} KiB"
+
+
 def _cores(r: dict[str, Any]) -> int:
     return (r.get("env") or {}).get("usable_cores") or r["workers"]
 
@@ -98,7 +102,7 @@ def processes_cost_more_per_task(records: Records) -> Finding:
             }
             checks.append(rate["processes"] < rate["threads"])
             notes.append(
-                f"{rows['threads']['bytes_per_task'] / 2**20:g} MiB arrays: processes "
+                f"{_size(rows['threads']['bytes_per_task'])} arrays: processes "
                 f"{rate['processes'] / 1e9:.3g} GB/s, threads "
                 f"{rate['threads'] / 1e9:.3g} GB/s"
             )

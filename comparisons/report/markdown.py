@@ -125,8 +125,9 @@ def _glance(groups: list[tuple[str, list[dict[str, Any]]]]) -> list[str]:
             continue
         best = ok[0]
         speed = (best.get("baseline") or {}).get("speedup")
-        if len(ok) > 1:
-            second = ok[1]
+        others = [r for r in ok if r["backend"] != best["backend"]]
+        if others:
+            second = others[0]  # the runner-up is another model, not more workers
             gap = second["stats"]["median"] / best["stats"]["median"]
             tie = " (indistinguishable)" if _indistinguishable(best, second) else ""
             runner = f"{second['backend']} ×{gap:.2f} slower{tie}"
