@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
-from typing import Any
 
 import trio
 
-from workloads.faults_common import OTHER_TASK_S, honest_work, mark
+from workloads.faults_common import OTHER_TASK_S, honest_work, mark, one_faulty_task_last, task_ids
 from workloads.spec import Workload
 
 EXIT_CODE = 3
@@ -47,14 +45,6 @@ async def crash_or_work_trio(item: tuple[int, bool]) -> int:
     return task_id
 
 
-def make_inputs(tasks: int, params: Mapping[str, Any]) -> list[tuple[int, bool]]:
-    return [(i, i == tasks - 1) for i in range(tasks)]
-
-
-def expected_ids(tasks: int, params: Mapping[str, Any]) -> list[int]:
-    return list(range(tasks))
-
-
 WORKLOAD = Workload(
     name="fault.crash",
     kind="fault",
@@ -62,7 +52,7 @@ WORKLOAD = Workload(
     sync=crash_or_work,
     asyncio=crash_or_work_asyncio,
     trio=crash_or_work_trio,
-    make_inputs=make_inputs,
-    expected=expected_ids,
+    make_inputs=one_faulty_task_last,
+    expected=task_ids,
     category="faults",
 )

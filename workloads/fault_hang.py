@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
-from typing import Any
 
 import trio
 
-from workloads.faults_common import HEARTBEAT_S, OTHER_TASK_S, heartbeat, honest_work, mark
+from workloads.faults_common import (
+    HEARTBEAT_S,
+    OTHER_TASK_S,
+    heartbeat,
+    honest_work,
+    mark,
+    one_faulty_task_last,
+    task_ids,
+)
 from workloads.spec import Workload
 
 
@@ -52,14 +58,6 @@ async def hang_or_work_trio(item: tuple[int, bool]) -> int:
     return task_id
 
 
-def make_inputs(tasks: int, params: Mapping[str, Any]) -> list[tuple[int, bool]]:
-    return [(i, i == tasks - 1) for i in range(tasks)]
-
-
-def expected_ids(tasks: int, params: Mapping[str, Any]) -> list[int]:
-    return list(range(tasks))
-
-
 WORKLOAD = Workload(
     name="fault.hang",
     kind="fault",
@@ -67,7 +65,7 @@ WORKLOAD = Workload(
     sync=hang_or_work,
     asyncio=hang_or_work_asyncio,
     trio=hang_or_work_trio,
-    make_inputs=make_inputs,
-    expected=expected_ids,
+    make_inputs=one_faulty_task_last,
+    expected=task_ids,
     category="faults",
 )

@@ -8,12 +8,10 @@ and do the other tasks run to completion or get cancelled?
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any
 
 import trio
 
-from workloads.faults_common import OTHER_TASK_S, honest_work, mark
+from workloads.faults_common import OTHER_TASK_S, honest_work, mark, one_faulty_task_last, task_ids
 from workloads.spec import Workload
 
 MESSAGE = "task {} failed on purpose"
@@ -48,14 +46,6 @@ async def raise_or_work_trio(item: tuple[int, bool]) -> int:
     return task_id
 
 
-def make_inputs(tasks: int, params: Mapping[str, Any]) -> list[tuple[int, bool]]:
-    return [(i, i == tasks - 1) for i in range(tasks)]
-
-
-def expected_ids(tasks: int, params: Mapping[str, Any]) -> list[int]:
-    return list(range(tasks))
-
-
 WORKLOAD = Workload(
     name="fault.raise",
     kind="fault",
@@ -63,7 +53,7 @@ WORKLOAD = Workload(
     sync=raise_or_work,
     asyncio=raise_or_work_asyncio,
     trio=raise_or_work_trio,
-    make_inputs=make_inputs,
-    expected=expected_ids,
+    make_inputs=one_faulty_task_last,
+    expected=task_ids,
     category="faults",
 )

@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 OTHER_TASK_S = 1.0  # how long each well-behaved task works
 HEARTBEAT_S = 0.05
@@ -55,3 +57,17 @@ def heartbeat_age() -> float | None:
 def clear_markers() -> None:
     for path in marker_dir().iterdir():
         path.unlink(missing_ok=True)
+
+
+def one_faulty_task_last(tasks: int, params: Mapping[str, Any]) -> list[tuple[int, bool]]:
+    """Inputs of every fault probe: (task id, misbehaves?), only the last one misbehaves.
+
+    Last, so that a model which returns results in input order shows that it waits
+    for the others before it reports the failure.
+    """
+    return [(i, i == tasks - 1) for i in range(tasks)]
+
+
+def task_ids(tasks: int, params: Mapping[str, Any]) -> list[int]:
+    """What the batch would return if no task misbehaved."""
+    return list(range(tasks))
