@@ -23,7 +23,7 @@ help: ## list targets and variables
 	@echo "Targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "Variables:"
-	@echo "  SUITE=$(SUITE)      suite name (smoke, quick, default) or a .toml path"
+	@echo "  SUITE=$(SUITE)      suite (smoke, quick, default, full, faults) or a .toml path"
 	@echo "  BACKENDS=a,b       only these backends (serial is kept as the baseline)"
 	@echo "  WORKLOADS=x,y      only these workloads"
 	@echo "  REPEATS=N          measured repeats per cell (overrides the suite)"
