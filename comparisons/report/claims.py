@@ -124,7 +124,7 @@ def threads_help_io(records: Records) -> Finding:
 
 
 def asyncio_suits_high_concurrency_io(records: Records) -> Finding:
-    io_rows = [r for r in _ok(records, kind="io") if r["workload"] != "io.files"]
+    io_rows = [r for r in _ok(records, kind="io") if r.get("category") != "file I/O"]
     if not io_rows:
         return "not measured", "no network or sleep I/O cell"
     top = max(r["workers"] for r in io_rows)

@@ -17,6 +17,8 @@ from typing import Any
 
 import matplotlib
 
+from comparisons.backends import BASELINE
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -81,13 +83,13 @@ def speedup_vs_workers(records: Records, path: Path) -> str | None:
         ax.plot([1, top], [1, top], "k--", linewidth=1, label="ideal")
         for backend in _backends(rows):
             mine = sorted((r for r in rows if r["backend"] == backend), key=lambda r: r["workers"])
-            if not mine or backend == "serial":
+            if not mine or backend == BASELINE:
                 continue
             x = [r["workers"] for r in mine]
             y = [r["baseline"]["speedup"] for r in mine]
             low = [s - r["baseline"]["speedup_ci95"][0] for s, r in zip(y, mine, strict=True)]
             high = [r["baseline"]["speedup_ci95"][1] - s for s, r in zip(y, mine, strict=True)]
-            style = {"linestyle": ":", "color": "grey"} if backend == "ceiling" else {}
+            style = {"linestyle": ":", "color": "grey"} if mine[0].get("reference") else {}
             ax.errorbar(x, y, yerr=[low, high], marker="o", capsize=3, label=backend, **style)
         ax.set_xlabel("workers (OS threads or processes)")
         ax.set_ylabel("speedup over serial (×)")
@@ -134,7 +136,7 @@ def efficiency_vs_task_size(records: Records, path: Path) -> str | None:
 
 
 def io_concurrency(records: Records, path: Path) -> str | None:
-    rows = [r for r in _ok(records) if r["kind"] == "io" and r["workload"] != "io.files"]
+    rows = [r for r in _ok(records) if r["kind"] == "io" and r.get("category") != "file I/O"]
     by_workload: dict[str, Records] = defaultdict(list)
     for r in rows:
         by_workload[r["workload"]].append(r)
