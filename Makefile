@@ -14,6 +14,9 @@ REPEATS ?=
 RESULTS ?= results
 RUN ?= $(RESULTS)/latest
 RESUME ?=
+DASK_ADDRESS ?=
+RAY_ADDRESS ?=
+SERVICE_HOST ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -30,6 +33,9 @@ help: ## list targets and variables
 	@echo "  RESULTS=$(RESULTS)    output root; runs go to RESULTS/<run-id>/"
 	@echo "  RUN=dir            the run for 'make report' (default RESULTS/latest)"
 	@echo "  RESUME=run-id      finish an interrupted run, skipping cells already done"
+	@echo "  DASK_ADDRESS=tcp://host:port  run Dask cells on that existing cluster"
+	@echo "  RAY_ADDRESS=host:port          run Ray cells on that existing cluster"
+	@echo "  SERVICE_HOST=addr  where the latency server listens, if cluster workers are remote"
 	@echo "  A=dir B=dir        the two runs for 'make diff'"
 	@echo "  PYTHON=$(PYTHON)     interpreter used to create $(VENV)"
 
@@ -46,7 +52,10 @@ compare: $(STAMP) ## run SUITE and write RESULTS/<run-id>/ with REPORT.md
 		$(if $(BACKENDS),--backends "$(BACKENDS)") \
 		$(if $(WORKLOADS),--workloads "$(WORKLOADS)") \
 		$(if $(REPEATS),--repeats "$(REPEATS)") \
-		$(if $(RESUME),--resume "$(RESUME)")
+		$(if $(RESUME),--resume "$(RESUME)") \
+		$(if $(DASK_ADDRESS),--dask-address "$(DASK_ADDRESS)") \
+		$(if $(RAY_ADDRESS),--ray-address "$(RAY_ADDRESS)") \
+		$(if $(SERVICE_HOST),--service-host "$(SERVICE_HOST)")
 
 smoke: ## same as make compare SUITE=smoke
 	@$(MAKE) --no-print-directory compare SUITE=smoke

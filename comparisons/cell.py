@@ -18,8 +18,10 @@ import os
 import resource
 import signal
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,12 +29,15 @@ from typing import Any
 import psutil
 
 from comparisons.backends import backend_class
+from comparisons.backends.base import CellSkipped
+from comparisons.clusters import CONNECT_TIMEOUT_S
 from comparisons.environment import capture_environment
 from comparisons.faults import probe_fault
 from comparisons.process_tree import TOKEN_VARIABLE, TreeWatcher, end_processes
 from workloads import load_workload
 
 MAX_LOOPS = 10_000
+EXIT_GAVE_UP = 3
 # What a model's own teardown left running gets this long to exit before it is ended.
 LEFTOVER_GRACE_S = 5.0
 STDLIB_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
@@ -56,6 +61,10 @@ class CellSpec:
     warmups: int = 1
     timeout_s: float = 600.0
     min_repeat_s: float = 0.0
+    # Where the cell runs, not what it measures, so neither is part of `key`: a run on
+    # an external cluster pairs cell by cell with a local run in `make diff`.
+    address: str | None = None
+    service_host: str = "127.0.0.1"
 
     @property
     def key(self) -> str:
@@ -84,13 +93,13 @@ def tree_cpu_seconds() -> float:
     return total
 
 
-def measure_cell(spec: CellSpec) -> dict[str, Any]:
+def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None) -> dict[str, Any]:
     """Set up, warm up, measure, verify and tear down one cell; return the raw results."""
     workload = load_workload(spec.workload)
     params = workload.resolve_params(spec.params)
     inputs = workload.make_inputs(spec.tasks, params)
     expected = workload.expected(spec.tasks, params)
-    backend = backend_class(spec.backend)(spec.workers)
+    backend = backend_class(spec.backend)(spec.workers, spec.address)
 
     outcome: dict[str, Any] = {
         "params": params,
@@ -105,11 +114,17 @@ def measure_cell(spec: CellSpec) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         backend.setup()
+    except CellSkipped as exc:
+        outcome["skip_reason"] = str(exc)
+        _safe_teardown(backend, outcome)
+        return outcome
     except BaseException:
         outcome["error"] = "set-up failed: " + traceback.format_exc(limit=8)
         _safe_teardown(backend, outcome)
         return outcome
     outcome["setup_s"] = time.perf_counter() - started
+    if on_setup_done is not None:
+        on_setup_done()
 
     if workload.kind == "fault":
         # A probe, not a benchmark: one batch under a deadline, then what was left.
@@ -253,13 +268,36 @@ def _ends_with_cell(proc: psutil.Process) -> bool:
     return any(helper in command for helper in STDLIB_HELPERS)
 
 
+def _connect_watchdog(spec: CellSpec, result_path: str) -> threading.Timer | None:
+    """For a cell on an external cluster: give up if set-up (connecting, shipping the
+    code) outlasts CONNECT_TIMEOUT_S, with one line, instead of waiting on a client
+    library's own retries (Ray's keep a driver waiting for minutes)."""
+    if spec.address is None:
+        return None
+
+    def give_up() -> None:
+        outcome = {
+            "error": f"set-up did not finish within {CONNECT_TIMEOUT_S:g} s: no working "
+            f"cluster answered at {spec.address} (is it the right address and engine?)",
+            "env": capture_environment(),
+        }
+        Path(result_path).write_text(json.dumps(outcome, default=repr))
+        os._exit(EXIT_GAVE_UP)
+
+    timer = threading.Timer(CONNECT_TIMEOUT_S, give_up)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 def cell_main(spec_path: str, result_path: str) -> int:
     """Entry point of the cell subprocess: read the spec, measure, write the result."""
     _die_with_harness()
     limits = raise_soft_limits()
     spec = CellSpec.from_json(json.loads(Path(spec_path).read_text()))
+    watchdog = _connect_watchdog(spec, result_path)
     try:
-        outcome = measure_cell(spec)
+        outcome = measure_cell(spec, on_setup_done=watchdog.cancel if watchdog else None)
     except BaseException:
         outcome = {"error": "cell failed: " + traceback.format_exc(limit=8)}
     outcome["limits"] = limits

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -73,6 +75,7 @@ def build_parser() -> Parser:
         help="interpreter that runs the cell (default: this one)",
     )
     run.add_argument("--json", action="store_true", help="print the record as one JSON object")
+    _add_placement_arguments(run)
 
     compare = commands.add_parser("compare", help="run a suite and write results and a report")
     compare.add_argument("--suite", default="default", help="suite name or .toml path")
@@ -91,6 +94,7 @@ def build_parser() -> Parser:
         default=sys.executable,
         help="interpreter that runs the cells (default: this one)",
     )
+    _add_placement_arguments(compare)
 
     report = commands.add_parser("report", help="rebuild summary.csv and REPORT.md of a run")
     report.add_argument("run_dir", help="a results/<run-id> directory")
@@ -109,6 +113,45 @@ def build_parser() -> Parser:
     cell.add_argument("spec")
     cell.add_argument("result")
     return parser
+
+
+def _add_placement_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dask-address",
+        default=os.environ.get("DASK_ADDRESS") or None,
+        metavar="tcp://HOST:PORT",
+        help="run Dask cells on this existing scheduler (default: $DASK_ADDRESS, else a "
+        "LocalCluster per cell)",
+    )
+    parser.add_argument(
+        "--ray-address",
+        default=os.environ.get("RAY_ADDRESS") or None,
+        metavar="HOST:PORT",
+        help="run Ray cells on this existing cluster, GCS host:port or ray://host:port "
+        "(default: $RAY_ADDRESS, else a local Ray per cell)",
+    )
+    parser.add_argument(
+        "--service-host",
+        default=os.environ.get("SERVICE_HOST") or "127.0.0.1",
+        metavar="ADDRESS",
+        help="address of this machine the latency server listens on and advertises; "
+        "set it when cluster workers on other machines must reach it (default 127.0.0.1)",
+    )
+
+
+def place_cells(cells: list[CellSpec], args: argparse.Namespace) -> list[CellSpec]:
+    """Point each Dask or Ray cell at its external cluster, when one was given."""
+    from comparisons.clusters import check_addresses
+
+    addresses = check_addresses({"dask": args.dask_address, "ray": args.ray_address})
+    return [
+        replace(
+            cell,
+            address=addresses.get(backend_class(cell.backend).engine or ""),
+            service_host=args.service_host,
+        )
+        for cell in cells
+    ]
 
 
 def _split(value: str) -> list[str] | None:
@@ -161,6 +204,7 @@ def command_run(args: argparse.Namespace) -> int:
             min_repeat_s=args.min_repeat,
         )
     )
+    spec = place_cells([spec], args)[0]
     _check_python(args.python)
     record = run_cell(
         spec,
@@ -193,6 +237,7 @@ def command_compare(args: argparse.Namespace) -> int:
             workloads=_split(args.workloads),
             repeats=args.repeats,
         )
+        cells = place_cells(cells, args)
         run_dir = start_run(cells, suite=suite, results_root=results_root)
     try:
         run_suite(run_dir, cells, suite=suite, python=args.python)

@@ -19,6 +19,7 @@ from comparisons.errors import UserError
 from comparisons.records import CorruptRecords, baseline_key, load_records, unique_records
 from comparisons.report import RECORDS_FILE, restate
 from comparisons.report import formatting as fmt
+from comparisons.report.clusters_section import LOCAL, placements
 from comparisons.stats import ratio_of_medians
 
 DEFAULT_THRESHOLD = 0.05
@@ -70,6 +71,11 @@ def environment_differences(a: list[dict], b: list[dict]) -> list[str]:
             continue
         if left != right:
             lines.append(f"{name}: {left} -> {right}")
+    where_a, where_b = placements(a), placements(b)
+    for engine in sorted(set(where_a) | set(where_b)):
+        left, right = where_a.get(engine, LOCAL), where_b.get(engine, LOCAL)
+        if left != right:
+            lines.append(f"{engine} cells: {left} -> {right}")
     return lines
 
 

@@ -24,7 +24,8 @@ from typing import Any
 import psutil
 
 from comparisons.backends import backend_class
-from comparisons.cell import CellSpec
+from comparisons.cell import EXIT_GAVE_UP, CellSpec
+from comparisons.clusters import PARSERS, is_loopback, unreachable
 from comparisons.environment import PROJECT_ROOT
 from comparisons.process_tree import SAMPLE_INTERVAL_S, TOKEN_VARIABLE, TreeWatcher
 from comparisons.records import build_record
@@ -45,6 +46,8 @@ SHUTDOWN_GRACE_S = 5.0
 # A cell asked to stop (timeout, interrupt) gets this long to tear its model down itself.
 STOP_GRACE_S = 10.0
 OUTPUT_TAIL_CHARS = 2000
+# Cluster addresses whose set-up timed out in this process: later cells fail at once.
+_GAVE_UP_ON: dict[str, str] = {}
 
 
 def cell_environment(scratch: Path, token: str) -> dict[str, str]:
@@ -79,21 +82,63 @@ def run_cell(
     """
     context = context or {}
     started_at = _now()
-    reason = backend_class(spec.backend).cannot_run(spec.workers)
+    workload = load_workload(spec.workload)
+    reason = placement_problem(spec) if spec.address else None
+    if reason is None and spec.address is None:
+        reason = backend_class(spec.backend).cannot_run(spec.workers)
     if reason:
         return build_record(spec, None, _not_started(started_at, python, reason), context)
-    workload = load_workload(spec.workload)
+    if spec.address:
+        error = _GAVE_UP_ON.get(spec.address) or unreachable(
+            backend_class(spec.backend).engine or "", spec.address
+        )
+        if error:
+            return build_record(spec, None, _not_started(started_at, python, None, error), context)
     # A short prefix: Ray's socket paths under TMPDIR must fit in 107 characters.
     with tempfile.TemporaryDirectory(prefix="cmp-", ignore_cleanup_errors=True) as scratch:
         try:
-            with running_services(workload.services, python, Path(scratch)) as services:
+            with running_services(
+                workload.services, python, Path(scratch), host=spec.service_host
+            ) as services:
                 monitor, outcome = _measure(spec, python, Path(scratch), services)
         except ServiceError as exc:
             return build_record(
                 spec, None, _not_started(started_at, python, None, str(exc)), context
             )
     monitor["started_at"] = started_at
-    return build_record(spec, outcome, monitor, context)
+    record = build_record(spec, outcome, monitor, context)
+    if spec.address and monitor["exit_code"] == EXIT_GAVE_UP:
+        _GAVE_UP_ON[spec.address] = f"{record['error']} (an earlier cell; not tried again)"
+    return record
+
+
+def placement_problem(spec: CellSpec) -> str | None:
+    """Why a cell sent to an external cluster is skipped there, or None.
+
+    Fault probes stay local: a task that never returns would hold a worker of somebody's
+    cluster until it is restarted. A workload whose service (the latency server) listens
+    on loopback cannot be reached by workers on other machines.
+    """
+    workload = load_workload(spec.workload)
+    engine = backend_class(spec.backend).engine or "cluster"
+    if workload.kind == "fault":
+        return (
+            f"fault probes are not sent to an external {engine} cluster (a hung task "
+            "would hold one of its workers); run them without the address"
+        )
+    host = (PARSERS.get(engine) or (lambda a: None))(spec.address)
+    if (
+        workload.services
+        and host is not None
+        and not host.loopback
+        and is_loopback(spec.service_host)
+    ):
+        return (
+            f"the latency server would listen on {spec.service_host}, which workers of "
+            f"the cluster at {spec.address} cannot reach; set SERVICE_HOST to an address "
+            "of this machine they can reach"
+        )
+    return None
 
 
 def _not_started(

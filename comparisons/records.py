@@ -81,7 +81,11 @@ def build_record(
     cpu = outcome.get("cpu_s") or []
 
     fault = outcome.get("fault")
-    if workload.kind == "fault" and fault is None and not monitor.get("skip_reason"):
+    if (
+        workload.kind == "fault"
+        and fault is None
+        and not (monitor.get("skip_reason") or outcome.get("skip_reason"))
+    ):
         # For a fault probe, the cell dying or blocking is the finding, not a failure
         # (a blocked cell stopped by the harness reports SystemExit; that is not news).
         if monitor["timed_out"]:
@@ -95,8 +99,9 @@ def build_record(
                 "outcome": "program died",
                 "detail": f"the whole process {describe_exit(monitor['exit_code'])}",
             }
-    if monitor.get("skip_reason"):
-        status, error = "skipped", monitor["skip_reason"]
+    skip_reason = monitor.get("skip_reason") or outcome.get("skip_reason")
+    if skip_reason:
+        status, error = "skipped", skip_reason
     elif monitor.get("start_error"):
         status, error = "error", monitor["start_error"]
     elif fault is not None:
@@ -172,7 +177,8 @@ def build_record(
         "exit_code": monitor["exit_code"],
         "python": monitor["python"],
         "env": outcome.get("env"),
-        "cluster": None,
+        "cluster": (outcome.get("backend_info") or {}).get("cluster")
+        or ({"address": spec.address} if spec.address else None),
         "started_at": monitor["started_at"],
         "finished_at": monitor["finished_at"],
         "command": context.get("command"),

@@ -4,7 +4,8 @@ A workload names the services it needs (`Workload.services`); the harness starts
 in a process of its own, outside the cell's process tree so that its CPU and memory are
 not charged to the model being measured, waits until it reports its address, passes
 the address to the cell as `COMPARISONS_SERVICE_<NAME>=host:port`, and stops it when the
-cell ends. Services bind 127.0.0.1 only.
+cell ends. Services bind 127.0.0.1 unless the run names another address of this machine
+(`SERVICE_HOST`, for workers of an external cluster on other machines).
 """
 
 from __future__ import annotations
@@ -52,8 +53,11 @@ class Services:
 
 
 @contextmanager
-def running_services(names: tuple[str, ...], python: str, scratch: Path) -> Iterator[Services]:
-    """Start `names`, yield them (addresses in `.variables`), then stop them."""
+def running_services(
+    names: tuple[str, ...], python: str, scratch: Path, host: str = "127.0.0.1"
+) -> Iterator[Services]:
+    """Start `names` listening on `host`, yield them (addresses in `.variables`), then
+    stop them."""
     started: list[subprocess.Popen] = []
     services = Services()
     variables = services.variables
@@ -67,7 +71,7 @@ def running_services(names: tuple[str, ...], python: str, scratch: Path) -> Iter
             log = scratch / f"{name}.log"
             with open(log, "wb") as output:
                 proc = subprocess.Popen(
-                    [python, "-m", REGISTRY[name], "--ready-file", str(ready)],
+                    [python, "-m", REGISTRY[name], "--host", host, "--ready-file", str(ready)],
                     stdin=subprocess.DEVNULL,
                     stdout=output,
                     stderr=subprocess.STDOUT,

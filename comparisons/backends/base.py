@@ -36,6 +36,11 @@ def too_many_processes(
     )
 
 
+class CellSkipped(Exception):
+    """Raised by `setup` when this cell cannot run here (an external cluster too small);
+    the cell is recorded as skipped with the message as its reason."""
+
+
 class DeadlineExceeded(TimeoutError):
     """A batch did not finish by the caller's deadline; what could be cancelled was."""
 
@@ -54,6 +59,9 @@ class Backend(ABC):
             `run_until` then blocks like `run`.
         reference: True for a yardstick that is not a concurrency model (the machine's
             ceiling); suites' "all" leaves it out and the report shows it apart.
+        engine: for models that can run on an external cluster ("dask", "ray"), the
+            engine whose address (`--dask-address`, `--ray-address`) they accept; the
+            backend then gets it as `address` and starts no cluster of its own.
     """
 
     name: ClassVar[str]
@@ -63,9 +71,11 @@ class Backend(ABC):
     event_loop: ClassVar[bool] = False
     reference: ClassVar[bool] = False
     can_give_up: ClassVar[bool] = True
+    engine: ClassVar[str | None] = None
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, address: str | None = None) -> None:
         self.workers = workers
+        self.address = address
 
     @abstractmethod
     def setup(self) -> None:

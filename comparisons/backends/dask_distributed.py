@@ -6,6 +6,15 @@ dask.org "Futures" and "Best practices"). `pure=False` because a repeat must com
 rather than reuse a previous repeat's results under the same keys. The cluster listens on
 127.0.0.1 only, with the dashboards off; workers are separate processes with one thread
 each, so pure-Python work runs in parallel like `multiprocessing`.
+
+On an external cluster (`address`, from `--dask-address` / `DASK_ADDRESS`) nothing is
+started: the client connects, ships the `workloads` package to every worker as a zip
+through a named `UploadFile` worker plugin (Dask's documented way to make local code
+importable on workers; re-registering the same name replaces it rather than piling up
+copies), and pins the cell's tasks to `workers` of the cluster's workers
+(`client.map(..., workers=[...], allow_other_workers=False)`), so a 2-worker cell uses two
+workers on any cluster. A cluster with fewer workers skips the cell. Teardown closes the
+client only; the cluster is the user's.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from comparisons.backends.base import Backend, DeadlineExceeded, too_many_processes
+from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded, too_many_processes
 from workloads.spec import Workload
 
 
@@ -21,6 +30,7 @@ class DaskBackend(Backend):
     name = "dask"
     summary = "distributed.LocalCluster, `workers` 1-thread worker processes, client.map"
     parallel = True
+    engine = "dask"
     # Peak RSS fitted to our own cells at 1-3 workers: fixed part + a nanny plus its worker.
     bytes_fixed = 70 * 2**20
     bytes_per_worker = 70 * 2**20
@@ -30,6 +40,10 @@ class DaskBackend(Backend):
         return too_many_processes(cls.name, workers, cls.bytes_per_worker, cls.bytes_fixed)
 
     def setup(self) -> None:
+        self.chosen: list[str] | None = None
+        if self.address:
+            self._connect()
+            return
         from distributed import Client, LocalCluster
 
         self.cluster = LocalCluster(
@@ -44,8 +58,39 @@ class DaskBackend(Backend):
         self.client = Client(self.cluster)
         self.client.wait_for_workers(self.workers)
 
+    def _connect(self) -> None:
+        import tempfile
+        from pathlib import Path
+
+        from distributed import Client
+        from distributed.diagnostics.plugin import UploadFile
+
+        from comparisons.clusters import CONNECT_TIMEOUT_S, workloads_archive
+
+        self.cluster = None
+        self.client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
+        workers = self.client.scheduler_info(n_workers=-1)["workers"]
+        if len(workers) < self.workers:
+            raise CellSkipped(
+                f"the Dask cluster at {self.address} has {len(workers)} worker(s); "
+                f"this cell needs {self.workers}"
+            )
+        with tempfile.TemporaryDirectory() as scratch:
+            archive = workloads_archive(Path(scratch))
+            self.client.register_plugin(
+                UploadFile(str(archive), load=True), name="comparisons-workloads"
+            )
+        self.chosen = sorted(workers)[: self.workers]
+
+    def _map(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        if self.chosen is None:
+            return self.client.map(workload.sync, inputs, pure=False)
+        return self.client.map(
+            workload.sync, inputs, pure=False, workers=self.chosen, allow_other_workers=False
+        )
+
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
-        futures = self.client.map(workload.sync, inputs, pure=False)
+        futures = self._map(workload, inputs)
         return self.client.gather(futures)
 
     def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
@@ -53,7 +98,7 @@ class DaskBackend(Backend):
         `client.cancel(futures)` (a task already running in a worker is not interrupted)."""
         from distributed import wait
 
-        futures = self.client.map(workload.sync, inputs, pure=False)
+        futures = self._map(workload, inputs)
         try:
             wait(futures, timeout=deadline_s)
         except TimeoutError:
@@ -64,14 +109,67 @@ class DaskBackend(Backend):
         return self.client.gather(futures)
 
     def teardown(self) -> None:
-        self.client.close()
-        self.cluster.close()
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+        if getattr(self, "cluster", None) is not None:
+            self.cluster.close()
 
     def describe(self) -> dict[str, Any]:
         import distributed
 
-        return {
-            "scheduler_address": self.cluster.scheduler_address,
+        info = {
+            "scheduler_address": self.client.scheduler.address,
             "threads_per_worker": 1,
             "distributed": distributed.__version__,
+        }
+        if self.chosen is not None:
+            info["cluster"] = self._describe_cluster()
+            info["threads_per_worker"] = info["cluster"]["threads_per_worker"]
+        return info
+
+    def _describe_cluster(self) -> dict[str, Any]:
+        from comparisons.clusters import version_mismatches
+
+        workers = self.client.scheduler_info(n_workers=-1)["workers"]
+        versions = self.client.get_versions(check=False)
+        packages = ("python", "distributed", "dask", "cloudpickle", "numpy")
+
+        def pick(entry: dict[str, Any]) -> dict[str, str | None]:
+            found = {**entry.get("host", {}), **entry.get("packages", {})}
+            return {p: found.get(p) for p in packages}
+
+        mine = pick(versions["client"])
+        theirs = {w: pick(v) for w, v in (versions.get("workers") or {}).items()}
+        threads = sorted({workers[w]["nthreads"] for w in self.chosen})
+
+        # Nested, so cloudpickle ships it by value: workers have `workloads`, not us.
+        def workloads_location() -> str:
+            import sys
+
+            return str(getattr(sys.modules.get("workloads"), "__file__", None))
+
+        code = sorted(set(self.client.run(workloads_location, workers=self.chosen).values()))
+        warnings = version_mismatches(mine, theirs)
+        if threads != [1]:
+            warnings.append(
+                f"workers have {'/'.join(map(str, threads))} threads each, so a cell with "
+                f"{self.workers} workers runs up to {self.workers * max(threads)} tasks at once"
+            )
+        return {
+            "engine": "dask",
+            "address": self.address,
+            "workers": len(workers),
+            "used_workers": self.chosen,
+            "hosts": len({workers[w].get("host") for w in workers}),
+            "threads_per_worker": threads[0] if len(threads) == 1 else threads,
+            "versions": {
+                "client": mine,
+                "scheduler": pick(versions["scheduler"]),
+                "workers": [
+                    dict(v) for v in sorted({tuple(v.items()) for v in theirs.values()}, key=str)
+                ],
+            },
+            "workloads_imported_from": code,
+            "warnings": warnings,
         }

@@ -13,15 +13,26 @@ routable address and binds its gRPC servers there and on every interface. Settin
 `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0` (ray/_private/ray_constants.py: single-node mode,
 as on macOS and Windows) makes `get_node_ip_address()` return the loopback address, and
 every Ray server then listens on 127.0.0.1 alone (checked with `ss -ltn`).
+
+On an external cluster (`address`, from `--ray-address` / `RAY_ADDRESS`: the head's GCS
+`host:port`, or `ray://host:port` for Ray Client) the driver connects instead of starting
+Ray, ships the `workloads` package with `runtime_env={"py_modules": [...]}` (Ray's
+documented way to make local modules importable on every node), and reserves `workers`
+one-CPU bundles in a placement group (strategy SPREAD), whose bundles the tasks are
+scheduled into: at most `workers` tasks run at once, spread over the nodes, as on one
+machine. A cluster with fewer free CPUs skips the cell. Teardown removes the placement
+group and disconnects; the cluster is the user's. Ray's own environment variables
+(`RAY_AUTH_TOKEN` and friends for a cluster with token authentication) pass through.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
-from comparisons.backends.base import Backend, DeadlineExceeded, too_many_processes
+from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded, too_many_processes
 from workloads.spec import Workload
 
 
@@ -29,6 +40,7 @@ class RayBackend(Backend):
     name = "ray"
     summary = "Ray remote tasks, ray.init(num_cpus=workers) on loopback, one ray.get(list)"
     parallel = True
+    engine = "ray"
     # Peak RSS fitted to our own cells at 1-3 workers: fixed part + a Ray worker.
     bytes_fixed = 550 * 2**20
     bytes_per_worker = 100 * 2**20
@@ -40,17 +52,54 @@ class RayBackend(Backend):
     def setup(self) -> None:
         # Before the import: Ray reads both when its modules load, and its daemons inherit them.
         os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+        if self.address is None:
+            # ray.init() would join the cluster named there instead of starting one.
+            os.environ.pop("RAY_ADDRESS", None)
+        if self.address is None or _loopback(self.address):
+            # A driver on a loopback cluster must see itself at 127.0.0.1 too, or Ray
+            # looks for a raylet at the machine's routable address and finds none.
+            os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
         import ray
 
         self.ray = ray
+        self.placement_group: Any = None
+        self.remote_functions: dict[str, Any] = {}
+        if self.address:
+            self._connect()
+            return
         self.context = ray.init(
             num_cpus=self.workers,
             include_dashboard=False,
             logging_level=logging.ERROR,
             log_to_driver=True,
         )
-        self.remote_functions: dict[str, Any] = {}
+
+    def _connect(self) -> None:
+        import tempfile
+
+        from comparisons.clusters import WORKLOADS_DIR
+
+        # Ray puts the driver's working directory on every worker's sys.path. From the
+        # project root that would shadow the shipped code on a loopback cluster and name
+        # a directory other machines lack; the scratch directory holds no package.
+        os.chdir(tempfile.gettempdir())
+        self.context = self.ray.init(
+            address=self.address,
+            logging_level=logging.ERROR,
+            log_to_driver=True,
+            runtime_env={"py_modules": [str(WORKLOADS_DIR)]},
+        )
+        cpus = self.ray.available_resources().get("CPU", 0)
+        if cpus < self.workers:
+            raise CellSkipped(
+                f"the Ray cluster at {self.address} has {cpus:g} free CPU(s); "
+                f"this cell needs {self.workers}"
+            )
+        from ray.util.placement_group import placement_group
+
+        group = placement_group([{"CPU": 1}] * self.workers, strategy="SPREAD")
+        self.ray.get(group.ready())
+        self.placement_group = group
 
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
         remote = self._remote(workload)
@@ -73,16 +122,90 @@ class RayBackend(Backend):
     def _remote(self, workload: Workload) -> Any:
         remote = self.remote_functions.get(workload.name)
         if remote is None:
-            remote = self.remote_functions[workload.name] = self.ray.remote(num_cpus=1)(
-                workload.sync
-            )
+            remote = self.ray.remote(num_cpus=1)(workload.sync)
+            if self.placement_group is not None:
+                from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+                remote = remote.options(
+                    scheduling_strategy=PlacementGroupSchedulingStrategy(self.placement_group)
+                )
+            self.remote_functions[workload.name] = remote
         return remote
 
     def teardown(self) -> None:
-        self.ray.shutdown()
+        ray = getattr(self, "ray", None)
+        if ray is None:
+            return
+        if getattr(self, "placement_group", None) is not None:
+            from ray.util.placement_group import remove_placement_group
+
+            remove_placement_group(self.placement_group)
+        ray.shutdown()
 
     def describe(self) -> dict[str, Any]:
-        return {
+        info = {
             "ray": self.ray.__version__,
             "gcs_address": getattr(self.context, "address_info", {}).get("gcs_address"),
         }
+        if self.address:
+            info["cluster"] = self._describe_cluster()
+        return info
+
+    def _describe_cluster(self) -> dict[str, Any]:
+        """Nodes and CPUs from the GCS; versions as the tasks themselves see them."""
+        from comparisons.clusters import version_mismatches
+
+        nodes = [n for n in self.ray.nodes() if n.get("Alive")]
+
+        # Nested, so cloudpickle ships it by value: workers have `workloads`, not us.
+        def versions_here() -> dict[str, str | None]:
+            import platform
+
+            import numpy
+            import ray
+
+            import workloads
+
+            return {
+                "node": platform.node(),
+                "code": str(Path(workloads.__file__).parent),
+                "python": platform.python_version(),
+                "ray": ray.__version__,
+                "numpy": numpy.__version__,
+            }
+
+        probe = self.ray.remote(num_cpus=1)(versions_here)
+        if self.placement_group is not None:
+            from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+            probe = probe.options(
+                scheduling_strategy=PlacementGroupSchedulingStrategy(self.placement_group)
+            )
+        seen = self.ray.get([probe.remote() for _ in range(self.workers)])
+        mine = versions_here()
+        code = sorted({v.pop("code") for v in seen})
+        theirs = {f"{v.pop('node')} task {i}": v for i, v in enumerate(seen)}
+        mine.pop("node")
+        mine.pop("code")
+        return {
+            "engine": "ray",
+            "address": self.address,
+            "nodes": len(nodes),
+            "cpus_per_node": sorted({n["Resources"].get("CPU", 0) for n in nodes}),
+            "cpus": sum(n["Resources"].get("CPU", 0) for n in nodes),
+            "placement": f"{self.workers} one-CPU bundles, SPREAD",
+            "versions": {
+                "driver": mine,
+                "workers": [
+                    dict(v) for v in sorted({tuple(v.items()) for v in theirs.values()}, key=str)
+                ],
+            },
+            "workloads_imported_from": code,
+            "warnings": version_mismatches(mine, theirs),
+        }
+
+
+def _loopback(address: str) -> bool:
+    from comparisons.clusters import ray_endpoint
+
+    return ray_endpoint(address).loopback

@@ -17,6 +17,7 @@ from typing import Any
 from comparisons.records import baseline_key
 from comparisons.report import formatting as fmt
 from comparisons.report.claims import render_claims
+from comparisons.report.clusters_section import render_clusters
 from comparisons.report.faults_table import render_faults
 from comparisons.report.verdict import render_verdict
 from comparisons.stats import UNSTABLE_CV, ratio_of_medians
@@ -84,6 +85,7 @@ def _machine(records: list[dict[str, Any]]) -> list[str]:
         f"- **Native thread pools**: pinned to {pinned or 'default'} thread(s) per worker "
         "(OMP/OpenBLAS/MKL variables)",
         f"- **Project commit**: {commit}",
+        *render_clusters(records),
     ]
     neighbours = [r["other_cpu_cores"] for r in records if r.get("other_cpu_cores") is not None]
     if neighbours:
