@@ -146,7 +146,14 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
     compared = sum(counts.values())
     only_a = sorted(set(by_key_a) - set(by_key_b))
     only_b = sorted(set(by_key_b) - set(by_key_a))
-    winners_a, winners_b = fastest_models(a), fastest_models(b)
+    # A model that failed or was skipped in one run cannot win or lose the other.
+    completed = {
+        k
+        for k in set(by_key_a) & set(by_key_b)
+        if by_key_a[k]["status"] == "ok" and by_key_b[k]["status"] == "ok"
+    }
+    winners_a = fastest_models([r for r in a if r["key"] in completed])
+    winners_b = fastest_models([r for r in b if r["key"] in completed])
     shared_groups = sorted(set(winners_a) & set(winners_b), key=str)
     changed = [
         change
@@ -162,7 +169,8 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         f"at least {threshold * 100:.0f}%).",
         f"Fastest model per workload: {len(shared_groups) - len(changed)} of "
         f"{len(shared_groups)} unchanged (a new fastest model that B cannot tell apart "
-        "from the old one counts as unchanged)" + (": " + "; ".join(changed) if changed else "."),
+        "from the old one counts as unchanged; models that completed in both runs only)"
+        + (": " + "; ".join(changed) if changed else "."),
     ]
     if failed:
         lines += ["", "Failed in either run:", *(f"- {f}" for f in failed)]
