@@ -40,7 +40,11 @@ MAX_LOOPS = 10_000
 EXIT_GAVE_UP = 3
 # What a model's own teardown left running gets this long to exit before it is ended.
 LEFTOVER_GRACE_S = 5.0
-STDLIB_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+STDLIB_HELPERS = (
+    "multiprocessing.resource_tracker",
+    "multiprocessing.forkserver",
+    "loky.backend.resource_tracker",
+)
 
 
 @dataclass(frozen=True)
@@ -260,7 +264,7 @@ def _end_own_leftovers() -> list[str]:
 
 
 def _ends_with_cell(proc: psutil.Process) -> bool:
-    """The stdlib's helper processes, which exit by themselves when the cell exits."""
+    """Helper processes (the stdlib's, loky's) that exit by themselves with the cell."""
     try:
         command = " ".join(proc.cmdline())
     except psutil.Error:

@@ -178,9 +178,14 @@ def command_list() -> int:
         print(f"  {name:<18} [{workload.kind}] {workload.description}")
         for pname, param in workload.params.items():
             print(f"  {'':<18}   {pname}: {param.describe()}")
-    print("backends:")
+    print("backends (model, then its variants as model:variant; 'all' in a suite = the models):")
     for name in BACKENDS:
-        print(f"  {name:<18} {backend_class(name).summary}")
+        backend = backend_class(name)
+        indent = "    " if ":" in name else "  "
+        label = f"{indent}{name}"
+        print(f"{label:<26} {backend.summary}")
+        if backend.source:
+            print(f"{'':<26}   source: {backend.source}")
     print("suites:")
     for name, path in builtin_suites().items():
         print(f"  {name:<18} {suite_description(path)}")

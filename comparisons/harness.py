@@ -84,6 +84,15 @@ def run_cell(
     started_at = _now()
     workload = load_workload(spec.workload)
     reason = placement_problem(spec) if spec.address else None
+    if (
+        reason is None
+        and workload.kind == "fault"
+        and not backend_class(spec.backend).has_deadline()
+    ):
+        reason = (
+            f"{spec.backend} has no way to wait with a deadline or cancel, so the fault "
+            "probe (which needs one) is not run on it"
+        )
     if reason is None and spec.address is None:
         reason = backend_class(spec.backend).cannot_run(spec.workers)
     if reason:

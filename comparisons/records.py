@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from comparisons.backends import BASELINE, backend_class
+from comparisons.backends import BASELINE, backend_class, model_of, variant_of
 from comparisons.cell import CellSpec
 from comparisons.stats import speedup, summarize
 
@@ -134,7 +134,8 @@ def build_record(
         "workload": spec.workload,
         "kind": workload.kind,
         "backend": spec.backend,
-        "variant": "default",
+        "model": model_of(spec.backend),
+        "variant": variant_of(spec.backend),
         "workers": spec.workers,
         "tasks": spec.tasks,
         "params": params,

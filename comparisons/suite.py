@@ -1,8 +1,9 @@
 """Suites are data: TOML files that name cells and sweeps, expanded here into `CellSpec`s.
 
 A `granularity` table instead of `tasks` keeps the total work fixed while the task size
-varies (see `_task_sizes`). In `backends`, "all" means every concurrency model; the
-`ceiling` yardstick runs only where a suite names it.
+varies (see `_task_sizes`). In `backends`, "all" means the seven models' default idioms,
+"variants" every registered way of using them, "processes:*" every variant of one model;
+the `ceiling` yardstick runs only where a suite names it.
 
 A suite file has top-level defaults (`description`, `repeats`, `warmups`, `timeout_s`,
 `min_repeat_s`)
@@ -24,8 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from comparisons.backends import BASELINE, UnknownBackend, backend_class, model_names
-from comparisons.backends import REGISTRY as BACKENDS
+from comparisons.backends import BASELINE, UnknownBackend, backend_class, expand_backend_name
 from comparisons.cell import CellSpec
 from comparisons.errors import UserError
 from workloads import UnknownWorkload, load_workload
@@ -101,6 +101,22 @@ def worker_sweep() -> list[int]:
     return [*counts, cores, 2 * cores]
 
 
+def _expand_names(names: list[Any], where: str) -> list[str]:
+    """Backend entries ("all", "variants", "model:*", names) as registered names."""
+    expanded: list[str] = []
+    for name in names:
+        if not isinstance(name, str):
+            raise UserError(f"{where}: backend names must be strings, got {name!r}")
+        try:
+            for found in expand_backend_name(name):
+                backend_class(found)
+                if found not in expanded:
+                    expanded.append(found)
+        except UnknownBackend as exc:
+            raise UserError(f"{where}: {str(exc).strip(chr(34) + chr(39))}") from None
+    return expanded
+
+
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
@@ -142,6 +158,9 @@ def check_cell(spec: CellSpec) -> CellSpec:
             f"backend {spec.backend} runs with exactly {backend.fixed_workers} worker(s), "
             f"got {spec.workers}"
         )
+    if backend.one_worker_per_task:
+        # A thread or process per task: its concurrency is the number of tasks.
+        spec = replace(spec, workers=spec.tasks)
     return replace(spec, params=params)
 
 
@@ -172,9 +191,8 @@ def expand_suite(
     tables = data.get("cells")
     if not isinstance(tables, list) or not tables:
         raise UserError(f"suite {path.name}: needs at least one [[cells]] table")
-    for name in backends or []:
-        if name not in BACKENDS:
-            raise UserError(f"unknown backend {name!r} (valid: {', '.join(BACKENDS)})")
+    if backends:
+        backends = _expand_names(backends, "BACKENDS")
     for name in workloads or []:
         try:
             load_workload(name)
@@ -246,9 +264,7 @@ def _expand_table(
         )
     if "workload" not in table:
         raise UserError(f"{where}: missing 'workload'")
-    backend_names: list[Any] = []
-    for name in _as_list(table.get("backends", "all")):
-        backend_names += model_names() if name == "all" else [name]
+    backend_names = _expand_names(_as_list(table.get("backends", "all")), where)
     workers_list = []
     for value in _as_list(table.get("workers", 1)):
         for workers in worker_sweep() if value == "sweep" else [resolve_workers(value, where)]:
@@ -266,8 +282,6 @@ def _expand_table(
     for backend, workers, (tasks, size_param), combo in itertools.product(
         backend_names, workers_list, sizes, itertools.product(*param_values)
     ):
-        if not isinstance(backend, str):
-            raise UserError(f"{where}: backend names must be strings, got {backend!r}")
         if backend == BASELINE:
             workers = 1
         spec = CellSpec(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from comparisons.backends import REGISTRY as BACKENDS
+from comparisons.backends import model_names
 from comparisons.cell import CellSpec
 from comparisons.harness import run_cell
 from comparisons.records import REQUIRED_FIELDS
@@ -33,7 +33,8 @@ TINY_PARAMS = {
 MEASURED = [name for name in WORKLOADS if load_workload(name).kind != "fault"]
 
 
-@pytest.mark.parametrize("backend", list(BACKENDS))
+# Variants (model:variant) have their own, lighter matrix in test_variants.py.
+@pytest.mark.parametrize("backend", [*model_names(), "ceiling"])
 @pytest.mark.parametrize("workload", MEASURED)
 def test_backend_runs_workload_and_verifies_every_repeat(backend, workload):
     workers = 1 if backend == "serial" else 2

@@ -163,3 +163,12 @@ def run_on_loop(function: Callable[[Any], Any]) -> Callable[[Any], Awaitable[Any
 
     on_loop.__name__ = on_loop.__qualname__ = f"{function.__name__}_on_loop"
     return on_loop
+
+
+def apply_each(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """One batched task: `function` over several inputs, in order.
+
+    Lives here because every engine's workers already import `workloads` (it is what
+    gets shipped to a cluster), so batching backends can send it by reference.
+    """
+    return [function(item) for item in items]

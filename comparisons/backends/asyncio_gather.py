@@ -4,22 +4,29 @@ Idiom: create every coroutine up front and `gather` them, bounding how many are 
 with an `asyncio.Semaphore`, the pattern the asyncio documentation and most guides give
 for "run many requests, at most N at once". `workers` is that concurrency limit; there is
 one OS thread. Workloads' CPU work runs on that thread and blocks the loop, exactly as it
-does in plain asyncio code (the report marks those rows); handing work to executors is a
-separate variant.
+does in plain asyncio code (the report marks those rows).
+
+Variants: the same code on uvloop's loop; blocking calls handed to threads with
+`asyncio.to_thread` (the sync form of each task, on a default executor of `workers`
+threads); and the standard hybrid for CPU work, `loop.run_in_executor` on a
+`ProcessPoolExecutor(workers)`, which takes the work off the loop and off the GIL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from comparisons.backends.base import Backend, DeadlineExceeded
+from comparisons.backends.base import Backend, DeadlineExceeded, too_many_processes
 from workloads.spec import Workload
 
 
 class AsyncioBackend(Backend):
     name = "asyncio"
     summary = "asyncio.gather under a Semaphore(workers), one thread, default loop"
+    source = "docs.python.org/3/library/asyncio-task.html#running-tasks-concurrently"
     parallel = False
     event_loop = True
 
@@ -34,9 +41,12 @@ class AsyncioBackend(Backend):
 
         async def bounded(item: Any) -> Any:
             async with limit:
-                return await workload.asyncio(item)
+                return await self._task(workload, item)
 
         return list(await asyncio.gather(*(bounded(item) for item in inputs)))
+
+    async def _task(self, workload: Workload, item: Any) -> Any:
+        return await workload.asyncio(item)
 
     def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
         """`asyncio.wait_for(gather(...), deadline)`: on timeout every task is cancelled."""
@@ -55,3 +65,95 @@ class AsyncioBackend(Backend):
 
     def describe(self) -> dict[str, Any]:
         return {"loop": type(self.loop).__module__ + "." + type(self.loop).__name__}
+
+
+class UvloopBackend(AsyncioBackend):
+    name = "asyncio:uvloop"
+    summary = "the same asyncio code on uvloop's event loop (libuv)"
+    source = "uvloop.readthedocs.io"
+
+    def setup(self) -> None:
+        import uvloop
+
+        self.loop = uvloop.new_event_loop()
+
+
+class ToThreadBackend(AsyncioBackend):
+    """`asyncio:to-thread`: each task's blocking (sync) form via `asyncio.to_thread`.
+
+    The documented way to call blocking code from asyncio. `to_thread` runs on the
+    loop's default executor; it is set to `workers` threads so the concurrency limit
+    means what it means elsewhere (asyncio's own default is min(32, cores + 4)).
+    """
+
+    name = "asyncio:to-thread"
+    summary = (
+        "asyncio.gather of asyncio.to_thread(sync task), default executor of `workers` threads"
+    )
+    source = "docs.python.org/3/library/asyncio-task.html#running-in-threads"
+    event_loop = False  # the work runs in threads; the loop stays free
+
+    def setup(self) -> None:
+        super().setup()
+        self.executor = ThreadPoolExecutor(max_workers=self.workers)
+        self.loop.set_default_executor(self.executor)
+
+    async def _task(self, workload: Workload, item: Any) -> Any:
+        return await asyncio.to_thread(workload.sync, item)
+
+    def teardown(self) -> None:
+        super().teardown()
+        # A thread stuck in a hung task never returns: do not wait for it.
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+class ProcessPoolHybridBackend(AsyncioBackend):
+    """`asyncio:process-pool`: `loop.run_in_executor(ProcessPoolExecutor(workers), fn, x)`.
+
+    The standard asyncio answer to CPU-bound work (asyncio docs, "Executing code in
+    thread or process pools"): coroutines stay on the loop, the work goes to processes.
+    """
+
+    name = "asyncio:process-pool"
+    summary = "asyncio.gather of loop.run_in_executor(ProcessPoolExecutor(workers), sync task)"
+    source = (
+        "docs.python.org/3/library/asyncio-eventloop.html#executing-code-in-thread-or-process-pools"
+    )
+    parallel = True
+    event_loop = False
+    bytes_fixed = 32 * 2**20
+    bytes_per_worker = 23 * 2**20
+
+    @classmethod
+    def cannot_run(cls, workers: int) -> str | None:
+        return too_many_processes(cls.name, workers, cls.bytes_per_worker, cls.bytes_fixed)
+
+    def setup(self) -> None:
+        super().setup()
+        from comparisons.backends.processes import start_executor
+
+        self.executor = start_executor(multiprocessing.get_context(), self.workers)
+        self.stuck = False
+
+    async def _task(self, workload: Workload, item: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, workload.sync, item)
+
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        try:
+            return super().run_until(workload, inputs, deadline_s)
+        except DeadlineExceeded:
+            self.stuck = True
+            raise DeadlineExceeded(
+                f"asyncio.wait_for timed out after {deadline_s:g} s; the awaiting tasks "
+                "were cancelled, the running process task cannot be"
+            ) from None
+
+    def teardown(self) -> None:
+        super().teardown()
+        if self.stuck:
+            from comparisons.backends.processes import kill_child_processes
+
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            kill_child_processes()
+        else:
+            self.executor.shutdown(wait=True)

@@ -59,6 +59,9 @@ class Backend(ABC):
             `run_until` then blocks like `run`.
         reference: True for a yardstick that is not a concurrency model (the machine's
             ceiling); suites' "all" leaves it out and the report shows it apart.
+        one_worker_per_task: True for idioms that start one thread or process per task
+            (the tutorial's form); a cell's `workers` is then its `tasks`.
+        source: where the idiom is documented (shown by `python -m comparisons list`).
         engine: for models that can run on an external cluster ("dask", "ray"), the
             engine whose address (`--dask-address`, `--ray-address`) they accept; the
             backend then gets it as `address` and starts no cluster of its own.
@@ -72,6 +75,8 @@ class Backend(ABC):
     reference: ClassVar[bool] = False
     can_give_up: ClassVar[bool] = True
     engine: ClassVar[str | None] = None
+    one_worker_per_task: ClassVar[bool] = False
+    source: ClassVar[str] = ""
 
     def __init__(self, workers: int, address: str | None = None) -> None:
         self.workers = workers
@@ -87,6 +92,11 @@ class Backend(ABC):
     @abstractmethod
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
         """Run one task per input and return the results in input order (timed)."""
+
+    @classmethod
+    def has_deadline(cls) -> bool:
+        """True when this backend implements `run_until` (fault probes need it)."""
+        return cls.run_until is not Backend.run_until
 
     def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
         """`run` with a deadline, by the model's own means (used by the fault probes).

@@ -29,6 +29,7 @@ from workloads.spec import Workload
 class DaskBackend(Backend):
     name = "dask"
     summary = "distributed.LocalCluster, `workers` 1-thread worker processes, client.map"
+    source = "docs.dask.org/en/stable/futures.html"
     parallel = True
     engine = "dask"
     # Peak RSS fitted to our own cells at 1-3 workers: fixed part + a nanny plus its worker.
@@ -46,9 +47,10 @@ class DaskBackend(Backend):
             return
         from distributed import Client, LocalCluster
 
+        n_workers, threads = self.local_shape()
         self.cluster = LocalCluster(
-            n_workers=self.workers,
-            threads_per_worker=1,
+            n_workers=n_workers,
+            threads_per_worker=threads,
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
@@ -56,7 +58,11 @@ class DaskBackend(Backend):
             silence_logs=logging.ERROR,
         )
         self.client = Client(self.cluster)
-        self.client.wait_for_workers(self.workers)
+        self.client.wait_for_workers(n_workers)
+
+    def local_shape(self) -> tuple[int, int]:
+        """(worker processes, threads each) of the LocalCluster."""
+        return self.workers, 1
 
     def _connect(self) -> None:
         import tempfile
@@ -120,7 +126,8 @@ class DaskBackend(Backend):
 
         info = {
             "scheduler_address": self.client.scheduler.address,
-            "threads_per_worker": 1,
+            "worker_processes": self.local_shape()[0],
+            "threads_per_worker": self.local_shape()[1],
             "distributed": distributed.__version__,
         }
         if self.chosen is not None:
@@ -173,3 +180,61 @@ class DaskBackend(Backend):
             "workloads_imported_from": code,
             "warnings": warnings,
         }
+
+
+class DaskThreadedWorkerBackend(DaskBackend):
+    """`dask:threads-per-worker`: one worker process with `workers` threads.
+
+    The shape `LocalCluster` picks itself on a small machine and the one people get
+    from `dask worker --nthreads N`: tasks share one interpreter, so pure-Python work
+    meets the GIL, while NumPy and other GIL-releasing code runs in parallel.
+    """
+
+    name = "dask:threads-per-worker"
+    summary = "distributed.LocalCluster of one worker process with `workers` threads"
+    source = "docs.dask.org/en/stable/deploying-python.html#localcluster"
+    parallel = False  # for GIL-holding bytecode: the threads share one process
+    engine = None  # a cluster's shape is its own; this variant is about the local one
+    bytes_per_worker = 8 * 2**20  # a thread, not a process
+
+    def local_shape(self) -> tuple[int, int]:
+        return 1, self.workers
+
+
+class DaskBagBackend(DaskBackend):
+    """`dask:bag`: `dask.bag.from_sequence(inputs).map(fn).compute()` on the cluster.
+
+    The collection API for "apply a function to many Python objects": the bag is cut
+    into partitions (from_sequence's default: about 100), and each partition is one
+    task on a worker, so per-task overhead is paid per partition, not per item.
+    """
+
+    name = "dask:bag"
+    summary = "dask.bag.from_sequence(inputs).map(fn).compute() on the LocalCluster"
+    source = "docs.dask.org/en/stable/bag.html"
+
+    def _bag(self, workload: Workload, inputs: list[Any]) -> Any:
+        import dask.bag
+
+        self.partitions = dask.bag.from_sequence(inputs).npartitions
+        return dask.bag.from_sequence(inputs).map(workload.sync)
+
+    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        bag = self._bag(workload, inputs)
+        if self.chosen is None:
+            return bag.compute(scheduler=self.client)
+        return self.client.compute(bag, workers=self.chosen, allow_other_workers=False).result()
+
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        """`client.compute(bag).result(timeout)`; on timeout the future is cancelled."""
+        future = self.client.compute(self._bag(workload, inputs))
+        try:
+            return future.result(timeout=deadline_s)
+        except TimeoutError:
+            future.cancel()
+            raise DeadlineExceeded(
+                f"future.result timed out after {deadline_s:g} s; cancelled"
+            ) from None
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "partitions": getattr(self, "partitions", None)}

@@ -5,16 +5,50 @@ pipe round trip each; the documentation recommends a chunksize for long iterable
 the one used here is the heuristic `Pool.map` applies itself when none is given
 (ceil(len / (4 * workers))), written out so the record states it. The start method is
 the platform's default (fork on Linux before Python 3.14) and is recorded.
+
+Variants: the same Pool under the `forkserver` and `spawn` start methods (start-up and
+memory differ a lot: spawn starts a fresh interpreter per worker and imports the task's
+module there); `concurrent.futures.ProcessPoolExecutor.map` with its default chunksize
+of 1; and one `multiprocessing.Process` per task with results on a Queue, as in the
+tutorial.
 """
 
 from __future__ import annotations
 
 import math
 import multiprocessing
-from typing import Any
+import os
+import queue
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, ClassVar
+
+import psutil
 
 from comparisons.backends.base import Backend, DeadlineExceeded, too_many_processes
 from workloads.spec import Workload
+
+START_TIMEOUT_S = 120.0
+
+
+def _signal_started(started: Any) -> None:
+    started.put(os.getpid())
+
+
+def wait_for_workers(started: Any, count: int) -> None:
+    """Block until `count` worker processes have run their initializer.
+
+    A pool returns before its workers exist (spawn starts a fresh interpreter each);
+    waiting here makes set-up mean "every worker ready", so start-up cost is never
+    charged to the first run instead.
+    """
+    for _ in range(count):
+        try:
+            started.get(timeout=START_TIMEOUT_S)
+        except queue.Empty:
+            raise RuntimeError(
+                f"worker processes did not start within {START_TIMEOUT_S:g} s"
+            ) from None
 
 
 def pool_chunksize(tasks: int, workers: int) -> int:
@@ -25,7 +59,9 @@ def pool_chunksize(tasks: int, workers: int) -> int:
 class ProcessesBackend(Backend):
     name = "processes"
     summary = "multiprocessing.Pool.map over `workers` processes, default chunksize rule"
+    source = "docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool.map"
     parallel = True
+    start_method: ClassVar[str | None] = None  # None: the platform's default
     # Peak RSS fitted to our own cells at 1-3 workers: fixed part + a forked Pool worker.
     bytes_fixed = 32 * 2**20
     bytes_per_worker = 23 * 2**20
@@ -35,8 +71,12 @@ class ProcessesBackend(Backend):
         return too_many_processes(cls.name, workers, cls.bytes_per_worker, cls.bytes_fixed)
 
     def setup(self) -> None:
-        self.context = multiprocessing.get_context()
-        self.pool = self.context.Pool(processes=self.workers)
+        self.context = multiprocessing.get_context(self.start_method)
+        started = self.context.Queue()
+        self.pool = self.context.Pool(
+            processes=self.workers, initializer=_signal_started, initargs=(started,)
+        )
+        wait_for_workers(started, self.workers)
         self.last_chunksize: int | None = None
 
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
@@ -67,3 +107,159 @@ class ProcessesBackend(Backend):
             "start_method": self.context.get_start_method(),
             "chunksize": self.last_chunksize,
         }
+
+
+class ForkserverPoolBackend(ProcessesBackend):
+    name = "processes:forkserver"
+    summary = "the same Pool.map, start method forkserver (workers forked from a clean server)"
+    source = "docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods"
+    start_method = "forkserver"
+
+
+class SpawnPoolBackend(ProcessesBackend):
+    name = "processes:spawn"
+    summary = "the same Pool.map, start method spawn (a fresh interpreter per worker)"
+    source = "docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods"
+    start_method = "spawn"
+    # A spawned worker imports the task's modules afresh: more memory than a forked one.
+    bytes_per_worker = 40 * 2**20
+
+
+def start_executor(context: Any, workers: int) -> ProcessPoolExecutor:
+    """A ProcessPoolExecutor with all `workers` processes started and ready.
+
+    It starts a process per submission while none is idle, so `workers` quick no-op
+    submissions made back to back start them all; the initializer says when each is up.
+    """
+    started = context.Queue()
+    executor = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_signal_started,
+        initargs=(started,),
+    )
+    for future in [executor.submit(abs, i) for i in range(workers)]:
+        future.result()
+    wait_for_workers(started, workers)
+    return executor
+
+
+def kill_child_processes() -> None:
+    """Kill this process's worker processes that a hung task keeps from exiting."""
+    for child in psutil.Process().children(recursive=True):
+        try:
+            child.kill()
+        except psutil.Error:
+            continue
+
+
+class ProcessPoolExecutorBackend(ProcessesBackend):
+    """`processes:executor`: `ProcessPoolExecutor(workers).map(fn, inputs)`.
+
+    As the documentation's example writes it, with map's default chunksize of 1: one
+    pickle and pipe round trip per task, where `Pool.map` batches about a quarter of a
+    worker's share per message.
+    """
+
+    name = "processes:executor"
+    summary = "concurrent.futures.ProcessPoolExecutor.map, default chunksize 1"
+    source = "docs.python.org/3/library/concurrent.futures.html#processpoolexecutor-example"
+
+    def setup(self) -> None:
+        self.context = multiprocessing.get_context(self.start_method)
+        self.executor = start_executor(self.context, self.workers)
+        self.last_chunksize = 1
+        self.stuck = False
+
+    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        return list(self.executor.map(workload.sync, inputs))
+
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        """`executor.map(..., timeout=)`; on timeout pending tasks are cancelled, and a
+        running one cannot be stopped (`terminate_workers` arrives only in 3.14)."""
+        try:
+            return list(self.executor.map(workload.sync, inputs, timeout=deadline_s))
+        except TimeoutError:
+            self.stuck = True
+            raise DeadlineExceeded(
+                f"executor.map timed out after {deadline_s:g} s; pending tasks cancelled, "
+                "the running one cannot be stopped"
+            ) from None
+
+    def teardown(self) -> None:
+        if self.stuck:
+            # shutdown(wait=True) would wait forever on the hung task's worker.
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            kill_child_processes()
+        else:
+            self.executor.shutdown(wait=True)
+
+
+def _run_one(function: Any, index: int, item: Any, results: Any) -> None:
+    try:
+        results.put((index, True, function(item)))
+    except BaseException as exc:
+        results.put((index, False, exc))
+
+
+class ProcessPerTaskBackend(ProcessesBackend):
+    """`processes:per-task`: one `multiprocessing.Process` per task, results on a Queue.
+
+    The tutorial's form: start a Process per task, read one result per task from a
+    `multiprocessing.Queue` (before joining, as the documentation warns: a child that
+    has put data on a queue is not joined until the data is read), then join them all.
+    Every task pays a process start; concurrency is the number of tasks.
+    """
+
+    name = "processes:per-task"
+    summary = "one multiprocessing.Process per task, results on a Queue (the tutorial's form)"
+    source = "docs.python.org/3/library/multiprocessing.html#exchanging-objects-between-processes"
+    one_worker_per_task = True
+
+    def setup(self) -> None:
+        self.context = multiprocessing.get_context(self.start_method)
+        self.last_chunksize = None
+
+    def _start(self, workload: Workload, inputs: list[Any]) -> tuple[list, Any]:
+        results = self.context.Queue()
+        procs = [
+            self.context.Process(target=_run_one, args=(workload.sync, i, item, results))
+            for i, item in enumerate(inputs)
+        ]
+        for proc in procs:
+            proc.start()
+        return procs, results
+
+    def _collect(self, procs: list, results: Any, count: int, deadline: float | None) -> list[Any]:
+        values: list[Any] = [None] * count
+        for _ in range(count):
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                index, ok, value = results.get(timeout=timeout)
+            except queue.Empty:
+                for proc in procs:
+                    proc.kill()
+                for proc in procs:
+                    proc.join()
+                raise DeadlineExceeded("Queue.get timed out; every task's process killed") from None
+            if not ok:
+                for proc in procs:
+                    proc.join()
+                raise value
+            values[index] = value
+        for proc in procs:
+            proc.join()
+        return values
+
+    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        procs, results = self._start(workload, inputs)
+        return self._collect(procs, results, len(inputs), None)
+
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        """Each result read with the time left; on the deadline every process is killed.
+        A task whose process dies puts nothing, so only the deadline notices it."""
+        procs, results = self._start(workload, inputs)
+        return self._collect(procs, results, len(inputs), time.monotonic() + deadline_s)
+
+    def teardown(self) -> None:
+        pass

@@ -39,6 +39,7 @@ from workloads.spec import Workload
 class RayBackend(Backend):
     name = "ray"
     summary = "Ray remote tasks, ray.init(num_cpus=workers) on loopback, one ray.get(list)"
+    source = "docs.ray.io/en/latest/ray-core/tips-for-first-time.html"
     parallel = True
     engine = "ray"
     # Peak RSS fitted to our own cells at 1-3 workers: fixed part + a Ray worker.
@@ -122,15 +123,19 @@ class RayBackend(Backend):
     def _remote(self, workload: Workload) -> Any:
         remote = self.remote_functions.get(workload.name)
         if remote is None:
-            remote = self.ray.remote(num_cpus=1)(workload.sync)
-            if self.placement_group is not None:
-                from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
-
-                remote = remote.options(
-                    scheduling_strategy=PlacementGroupSchedulingStrategy(self.placement_group)
-                )
+            remote = self._placed(self.ray.remote(num_cpus=1)(workload.sync))
             self.remote_functions[workload.name] = remote
         return remote
+
+    def _placed(self, remote: Any) -> Any:
+        """A remote function or actor class, into this cell's placement group if any."""
+        if self.placement_group is None:
+            return remote
+        from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+        return remote.options(
+            scheduling_strategy=PlacementGroupSchedulingStrategy(self.placement_group)
+        )
 
     def teardown(self) -> None:
         ray = getattr(self, "ray", None)
@@ -174,13 +179,7 @@ class RayBackend(Backend):
                 "numpy": numpy.__version__,
             }
 
-        probe = self.ray.remote(num_cpus=1)(versions_here)
-        if self.placement_group is not None:
-            from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
-
-            probe = probe.options(
-                scheduling_strategy=PlacementGroupSchedulingStrategy(self.placement_group)
-            )
+        probe = self._placed(self.ray.remote(num_cpus=1)(versions_here))
         seen = self.ray.get([probe.remote() for _ in range(self.workers)])
         mine = versions_here()
         code = sorted({v.pop("code") for v in seen})
@@ -209,3 +208,86 @@ def _loopback(address: str) -> bool:
     from comparisons.clusters import ray_endpoint
 
     return ray_endpoint(address).loopback
+
+
+class RayBatchedBackend(RayBackend):
+    """`ray:batched`: several inputs per remote task, about four batches per worker.
+
+    Ray's documentation on task granularity advises batching when tasks are short
+    (each task costs a scheduling round trip); the batch size is the rule `Pool.map`
+    uses, ceil(tasks / (4 * workers)), so the two are comparable.
+    """
+
+    name = "ray:batched"
+    summary = "Ray remote tasks over batches of inputs (ceil(n / (4 * workers)) each)"
+    source = "docs.ray.io/en/latest/ray-core/patterns/too-fine-grained-tasks.html"
+
+    def _batches(self, inputs: list[Any]) -> list[list[Any]]:
+        from comparisons.backends.processes import pool_chunksize
+
+        self.batch_size = size = pool_chunksize(len(inputs), self.workers)
+        return [inputs[i : i + size] for i in range(0, len(inputs), size)]
+
+    def _submit(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        from workloads.spec import apply_each
+
+        remote = self.remote_functions.get("apply_each")
+        if remote is None:
+            remote = self.remote_functions["apply_each"] = self._placed(
+                self.ray.remote(num_cpus=1)(apply_each)
+            )
+        return [remote.remote(workload.sync, batch) for batch in self._batches(inputs)]
+
+    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        return [r for batch in self.ray.get(self._submit(workload, inputs)) for r in batch]
+
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        refs = self._submit(workload, inputs)
+        try:
+            batches = self.ray.get(refs, timeout=deadline_s)
+        except self.ray.exceptions.GetTimeoutError:
+            for ref in refs:
+                self.ray.cancel(ref, force=True)
+            raise DeadlineExceeded(
+                f"ray.get timed out after {deadline_s:g} s; batches force-cancelled"
+            ) from None
+        return [r for batch in batches for r in batch]
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "batch_size": getattr(self, "batch_size", None)}
+
+
+class RayActorPoolBackend(RayBackend):
+    """`ray:actors`: a `ray.util.ActorPool` of `workers` actors, `pool.map(...)`.
+
+    The pattern for reusing per-worker state: long-lived actor processes, each handed
+    one task at a time by the pool (docs.ray.io, "Actor pool"). Actors are created in
+    set-up, so their start is not work time.
+    """
+
+    name = "ray:actors"
+    summary = "ray.util.ActorPool of `workers` actors (1 CPU each), pool.map"
+    source = "docs.ray.io/en/latest/ray-core/actors/actor-utils.html"
+
+    def setup(self) -> None:
+        super().setup()
+        from ray.util import ActorPool
+
+        # Local: cloudpickle sends it by value, so a cluster's workers need only `workloads`.
+        class Runner:
+            def apply(self, function: Any, item: Any) -> Any:
+                return function(item)
+
+        actor_class = self._placed(self.ray.remote(num_cpus=1)(Runner))
+        self.actors = [actor_class.remote() for _ in range(self.workers)]
+        self.ray.get([a.apply.remote(abs, 0) for a in self.actors])  # started and ready
+        self.pool = ActorPool(self.actors)
+
+    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        function = workload.sync
+        return list(self.pool.map(lambda actor, item: actor.apply.remote(function, item), inputs))
+
+    def teardown(self) -> None:
+        for actor in getattr(self, "actors", []):
+            self.ray.kill(actor)
+        super().teardown()

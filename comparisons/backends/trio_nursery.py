@@ -6,6 +6,10 @@ documented primitive for "at most N at a time"). `workers` is that limit; there 
 thread. CPU work runs on it and blocks the scheduler, as in plain Trio code. Trio has no
 loop object that persists between runs, so set-up is empty and each repeat is one
 `trio.run`, whose own start cost (well under a millisecond) is part of the work time.
+
+Variant `trio:to-thread`: each task's blocking (sync) form through
+`trio.to_thread.run_sync` with the limiter passed to it, Trio's documented way to call
+blocking code (its threads are cached between calls).
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from workloads.spec import Workload
 class TrioBackend(Backend):
     name = "trio"
     summary = "trio.run: a nursery task per input under a CapacityLimiter(workers)"
+    source = (
+        "trio.readthedocs.io/en/stable/reference-core.html#tasks-let-you-do-multiple-things-at-once"
+    )
     parallel = False
     event_loop = True
 
@@ -35,13 +42,16 @@ class TrioBackend(Backend):
         results: list[Any] = [None] * len(inputs)
 
         async def one(index: int, item: Any) -> None:
-            async with limiter:
-                results[index] = await workload.trio(item)
+            results[index] = await self._task(workload, item, limiter)
 
         async with trio.open_nursery() as nursery:
             for index, item in enumerate(inputs):
                 nursery.start_soon(one, index, item)
         return results
+
+    async def _task(self, workload: Workload, item: Any, limiter: trio.CapacityLimiter) -> Any:
+        async with limiter:
+            return await workload.trio(item)
 
     def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
         """`trio.move_on_after(deadline)` around the nursery: on the deadline the cancel
@@ -64,3 +74,16 @@ class TrioBackend(Backend):
 
     def describe(self) -> dict[str, Any]:
         return {"trio": trio.__version__}
+
+
+class TrioToThreadBackend(TrioBackend):
+    name = "trio:to-thread"
+    summary = "a nursery of trio.to_thread.run_sync(sync task, limiter=CapacityLimiter(workers))"
+    source = "trio.readthedocs.io/en/stable/reference-core.html#trio.to_thread.run_sync"
+    event_loop = False  # the work runs in threads; the scheduler stays free
+
+    async def _task(self, workload: Workload, item: Any, limiter: trio.CapacityLimiter) -> Any:
+        # abandon_on_cancel: on a deadline Trio stops waiting for a thread it cannot stop.
+        return await trio.to_thread.run_sync(
+            workload.sync, item, limiter=limiter, abandon_on_cancel=True
+        )

@@ -19,6 +19,7 @@ from comparisons.report import formatting as fmt
 from comparisons.report.claims import render_claims
 from comparisons.report.clusters_section import render_clusters
 from comparisons.report.faults_table import render_faults
+from comparisons.report.variants_section import render_variants
 from comparisons.report.verdict import render_verdict
 from comparisons.stats import UNSTABLE_CV, ratio_of_medians
 
@@ -342,6 +343,9 @@ def render_markdown(
             *render_faults(probes),
             "",
         ]
+    variants = render_variants(records)
+    if variants:
+        lines += ["## Which way of using each model", "", *variants]
     lines += ["## Results by workload", ""]
     for title, rows in groups:
         lines += [f"### {title}", "", *_table(rows), ""]

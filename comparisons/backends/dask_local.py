@@ -1,0 +1,57 @@
+"""`dask:threaded` and `dask:multiprocessing`: Dask's single-machine schedulers, no cluster.
+
+Idiom: `dask.compute(*[dask.delayed(fn)(x) for x in inputs], scheduler=..., num_workers=N)`,
+the delayed interface with the scheduler chosen per call (docs.dask.org, "Scheduling").
+The threaded scheduler runs tasks on a thread pool in this process (the GIL applies);
+the multiprocessing scheduler, as Dask does when no pool is configured, creates a
+process pool for the call and shuts it down afterwards, so every run pays its start-up.
+Neither has a deadline or cancellation, so fault probes are not run on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from comparisons.backends.base import Backend, too_many_processes
+from workloads.spec import Workload
+
+
+class DaskThreadedSchedulerBackend(Backend):
+    name = "dask:threaded"
+    summary = "dask.delayed + dask.compute(scheduler='threads', num_workers=workers)"
+    source = "docs.dask.org/en/stable/scheduling.html#local-threads"
+    parallel = False
+    scheduler: ClassVar[str] = "threads"
+
+    def setup(self) -> None:
+        import dask
+
+        self.dask = dask
+
+    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        task = self.dask.delayed(workload.sync, pure=False)
+        return list(
+            self.dask.compute(
+                *(task(item) for item in inputs),
+                scheduler=self.scheduler,
+                num_workers=self.workers,
+            )
+        )
+
+    def teardown(self) -> None:
+        pass
+
+    def describe(self) -> dict[str, Any]:
+        return {"dask": self.dask.__version__, "scheduler": self.scheduler}
+
+
+class DaskProcessesSchedulerBackend(DaskThreadedSchedulerBackend):
+    name = "dask:multiprocessing"
+    summary = "dask.delayed + dask.compute(scheduler='processes'): a new pool per compute"
+    source = "docs.dask.org/en/stable/scheduling.html#local-processes"
+    parallel = True
+    scheduler = "processes"
+
+    @classmethod
+    def cannot_run(cls, workers: int) -> str | None:
+        return too_many_processes(cls.name, workers, 40 * 2**20, 32 * 2**20)

@@ -1,0 +1,67 @@
+"""`processes:joblib`: `joblib.Parallel(n_jobs=workers)` over `delayed(fn)(x)`, loky backend.
+
+Idiom: `Parallel(n_jobs=N)(delayed(f)(x) for x in inputs)`, the form joblib's documentation
+(and scikit-learn) uses everywhere. Its default backend, loky, keeps a reusable pool of
+worker processes started with a spawn-like method, and `batch_size="auto"` groups tasks
+so that each batch lasts a fraction of a second, tuning itself as it goes. The pool
+outlives a `Parallel` call on purpose (reuse is loky's point), so teardown shuts it down
+rather than leaving idle workers for their 300 s timeout.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any
+
+from comparisons.backends.base import DeadlineExceeded
+from comparisons.backends.processes import ProcessesBackend
+from workloads.spec import Workload
+
+
+class JoblibBackend(ProcessesBackend):
+    name = "processes:joblib"
+    summary = "joblib.Parallel(n_jobs=workers) with delayed(), loky backend, batch_size auto"
+    source = "joblib.readthedocs.io/en/stable/parallel.html"
+    # A loky worker starts a fresh interpreter, like spawn.
+    bytes_per_worker = 40 * 2**20
+
+    def setup(self) -> None:
+        from joblib import Parallel
+
+        self.runner = Parallel(n_jobs=self.workers, backend="loky")
+        # Start the pool now, so its start-up is set-up time, as for the other pools.
+        self.runner(self._delayed(abs)(i) for i in range(self.workers))
+
+    def _delayed(self, function: Any) -> Any:
+        from joblib import delayed
+
+        return delayed(function)
+
+    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        task = self._delayed(workload.sync)
+        return self.runner(task(item) for item in inputs)
+
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        """`Parallel(timeout=)`: a task running past it raises TimeoutError and loky
+        terminates the pool's workers."""
+        from joblib import Parallel
+
+        task = self._delayed(workload.sync)
+        try:
+            return Parallel(n_jobs=self.workers, backend="loky", timeout=deadline_s)(
+                task(item) for item in inputs
+            )
+        except (TimeoutError, multiprocessing.TimeoutError):  # loky raises the latter
+            raise DeadlineExceeded(
+                f"Parallel(timeout={deadline_s:g}) expired; loky terminated its workers"
+            ) from None
+
+    def teardown(self) -> None:
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=True)
+
+    def describe(self) -> dict[str, Any]:
+        import joblib
+
+        return {"joblib": joblib.__version__, "backend": "loky", "batch_size": "auto"}

@@ -1,0 +1,113 @@
+"""REPORT.md's "Which way of using each model": variants grouped under their model.
+
+For each model that ran with variants (`processes:spawn`, `asyncio:uvloop`, ...), one
+table per amount of work: the model's default idiom first, then each variant, with its
+median and its time relative to the default (95% interval). Above the tables, the cells
+where a variant changed the answer: the fastest of all rows is a variant, and it beats
+the fastest default idiom by more than the spread explains.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from comparisons.backends import MODELS
+from comparisons.records import baseline_key
+from comparisons.report import formatting as fmt
+from comparisons.stats import ratio_of_medians
+
+
+def _timed(r: dict[str, Any]) -> bool:
+    return r["status"] == "ok" and bool(r.get("stats")) and not r.get("reference")
+
+
+def _title(r: dict[str, Any]) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in sorted(r["params"].items()))
+    return f"{r['workload']}: {r['tasks']} tasks" + (f", {params}" if params else "")
+
+
+def _relative(r: dict[str, Any], default: dict[str, Any] | None) -> str:
+    if r is default:
+        return "1 (the model's default)"
+    if default is None or not _timed(r):
+        return ""
+    result = ratio_of_medians(r["samples_s"], default["samples_s"])
+    word = "≈" if not result["significant"] else ("faster" if result["ratio"] < 1 else "slower")
+    return f"{result['ratio']:.3g} ({result['ci95_low']:.3g}–{result['ci95_high']:.3g}) {word}"
+
+
+def verdict_changes(records: list[dict[str, Any]]) -> list[str]:
+    """One line per cell group where a variant, not a default idiom, is the fastest."""
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        if _timed(r):
+            groups[baseline_key(r)].append(r)
+    lines = []
+    for rows in sorted(groups.values(), key=lambda rows: _title(rows[0])):
+        best = min(rows, key=lambda r: r["stats"]["median"])
+        defaults = [r for r in rows if r.get("variant", "default") == "default"]
+        if best.get("variant", "default") == "default" or not defaults:
+            continue
+        best_default = min(defaults, key=lambda r: r["stats"]["median"])
+        result = ratio_of_medians(best["samples_s"], best_default["samples_s"])
+        if result["significant"]:
+            lines.append(
+                f"- **{_title(best)}**: `{best['backend']}` "
+                f"({fmt.seconds(best['stats']['median'])}) beats the best default idiom, "
+                f"`{best_default['backend']}` ({fmt.seconds(best_default['stats']['median'])}), "
+                f"in {result['ratio']:.2g}x its time ({result['ci95_low']:.2g}–"
+                f"{result['ci95_high']:.2g})"
+            )
+    return lines
+
+
+def render_variants(records: list[dict[str, Any]]) -> list[str]:
+    """The section's lines; empty when no variant ran."""
+    by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        if not r.get("reference"):
+            by_model[r.get("model") or r["backend"].partition(":")[0]].append(r)
+    with_variants = {
+        m: rows
+        for m, rows in by_model.items()
+        if any(r.get("variant") not in (None, "default") for r in rows)
+    }
+    if not with_variants:
+        return []
+    changes = verdict_changes(records)
+    lines = [
+        "Where a variant changed the answer (it is the fastest row of its cells and beats "
+        "every model's default idiom by more than the spread explains):",
+        "",
+        *(changes or ["- nowhere in this run: the default idioms' ranking stands."]),
+        "",
+    ]
+    order = [m for m in MODELS if m in with_variants] + sorted(set(with_variants) - set(MODELS))
+    for model in order:
+        groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+        for r in with_variants[model]:
+            groups[baseline_key(r)].append(r)
+        lines += [f"### {model}", ""]
+        for rows in sorted(groups.values(), key=lambda rows: _title(rows[0])):
+            if all(r.get("variant", "default") == "default" for r in rows):
+                continue
+            rows.sort(key=lambda r: (r.get("variant", "default") != "default", r["backend"]))
+            default = next((r for r in rows if r.get("variant") == "default" and _timed(r)), None)
+            lines += [
+                f"{_title(rows[0])}",
+                "",
+                "| variant | workers | median | time vs default (95% CI) | set-up | peak RSS "
+                "| notes |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for r in rows:
+                median = fmt.seconds(r["stats"]["median"]) if _timed(r) else f"**{r['status']}**"
+                note = "" if r["status"] == "ok" else (r.get("error") or "").splitlines()[0][:160]
+                lines.append(
+                    f"| `{r['backend']}` | {r['workers']} | {median} | {_relative(r, default)} | "
+                    f"{fmt.seconds(r.get('setup_s'))} | {fmt.mebibytes(r.get('peak_rss_bytes'))} "
+                    f"| {note} |"
+                )
+            lines.append("")
+    return lines

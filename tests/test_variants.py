@@ -1,0 +1,129 @@
+"""Every variant (`model:variant`) runs a real workload verified, says why when it cannot,
+gives up on a hung task without hanging, and is named, expanded and checked like the rest.
+
+One mixed workload per variant (network wait, CPU work and bytes in each task, so the
+sync, asyncio and Trio forms all run), at tiny sizes: correctness, never speed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from comparisons.backends import REGISTRY, backend_class, model_of, variant_names
+from comparisons.cell import CellSpec
+from comparisons.environment import PROJECT_ROOT
+from comparisons.errors import UserError
+from comparisons.harness import run_cell
+from comparisons.suite import check_cell, expand_suite
+
+VARIANTS = [name for name in variant_names() if ":" in name]
+MIXED = {"delay": 0.01, "kilobytes": 1, "span": 200}
+
+
+def mixed_cell(backend: str, tasks: int = 5) -> CellSpec:
+    return check_cell(
+        CellSpec(
+            "mixed.pipeline",
+            backend,
+            2,
+            tasks,
+            params=MIXED,
+            repeats=2,
+            warmups=1,
+            timeout_s=120,
+        )
+    )
+
+
+@pytest.mark.parametrize("backend", VARIANTS)
+def test_variant_runs_a_mixed_workload_and_verifies_every_repeat(backend):
+    record = run_cell(mixed_cell(backend))
+    assert record["status"] == "ok", record["error"]
+    assert record["verification"]["ok"] and record["verification"]["repeats_checked"] == 3
+    assert record["model"] == model_of(backend)
+    assert record["variant"] == backend.partition(":")[2]
+    assert record["leftover_processes"] == []
+
+
+def test_one_thread_or_process_per_task_means_workers_equal_tasks():
+    for backend in ("threads:per-task", "processes:per-task"):
+        assert mixed_cell(backend, tasks=7).workers == 7
+
+
+def test_subinterpreters_say_why_they_cannot_run_before_python_3_14():
+    record = run_cell(mixed_cell("subinterpreters"))
+    if sys.version_info >= (3, 14):
+        assert record["status"] == "ok", record["error"]
+    else:
+        assert record["status"] == "skipped"
+        assert "InterpreterPoolExecutor (Python 3.14+)" in record["error"]
+
+
+# Variants with a deadline of their own (not inherited from their model's default).
+OWN_DEADLINE = [
+    "threads:per-task",
+    "processes:executor",
+    "processes:per-task",
+    "processes:joblib",
+    "asyncio:process-pool",
+    "trio:parallel",
+    "trio:anyio",
+]
+
+
+@pytest.mark.parametrize("backend", OWN_DEADLINE)
+def test_a_hung_task_does_not_hang_the_variant(backend):
+    record = run_cell(
+        CellSpec("fault.hang", backend, 4, tasks=4, repeats=1, warmups=0, timeout_s=60)
+    )
+    assert record["status"] == "ok", record["error"]
+    finding = record["fault"]
+    assert finding["outcome"] == "timed out", finding
+    assert finding["others_completed"] == 3
+
+
+def test_variants_without_a_deadline_skip_fault_probes_with_the_reason():
+    record = run_cell(CellSpec("fault.raise", "dask:threaded", 2, tasks=4, repeats=1, warmups=0))
+    assert record["status"] == "skipped" and "no way to wait with a deadline" in record["error"]
+
+
+def test_an_unknown_variant_is_one_line_naming_the_models_variants():
+    with pytest.raises(UserError) as caught:
+        check_cell(CellSpec("cpu.primes", "processes:threads", 2, 4))
+    message = str(caught.value)
+    assert "unknown backend 'processes:threads'" in message
+    assert "processes:spawn" in message and "\n" not in message
+
+
+def test_suites_expand_all_to_models_and_model_star_to_its_variants(tmp_path):
+    suite = tmp_path / "s.toml"
+    suite.write_text(
+        '[[cells]]\nworkload = "cpu.primes"\nbackends = ["all", "processes:*"]\n'
+        "workers = 2\ntasks = 4\n"
+    )
+    _, cells = expand_suite(suite)
+    names = [c.backend for c in cells]
+    assert names[:7] == ["serial", "threads", "processes", "asyncio", "trio", "dask", "ray"]
+    assert [n for n in names if model_of(n) == "processes"] == [
+        n for n in REGISTRY if model_of(n) == "processes"
+    ]
+    suite.write_text('[[cells]]\nworkload = "cpu.primes"\nbackends = ["nope:*"]\n')
+    with pytest.raises(UserError, match="unknown model 'nope'"):
+        expand_suite(suite)
+
+
+def test_list_shows_every_variant_with_its_source():
+    done = subprocess.run(
+        [sys.executable, "-m", "comparisons", "list"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    for name in VARIANTS:
+        assert f"    {name} " in done.stdout
+        assert backend_class(name).source
