@@ -2,7 +2,8 @@
 # Both create .venv and install the project on first use (again only when pyproject.toml
 # or constraints.txt change). Run `make help` for the targets and variables.
 
-PYTHON ?= python3
+BASE_PYTHON ?= python3
+PYTHON ?=
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -20,7 +21,7 @@ SERVICE_HOST ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install compare smoke quick test report diff fidelity list lint clean-venv
+.PHONY: help install compare python-env smoke quick test report diff fidelity list lint clean-venv
 
 help: ## list targets and variables
 	@echo "Targets:"
@@ -37,10 +38,12 @@ help: ## list targets and variables
 	@echo "  RAY_ADDRESS=host:port          run Ray cells on that existing cluster"
 	@echo "  SERVICE_HOST=addr  where the latency server listens, if cluster workers are remote"
 	@echo "  A=dir B=dir        the two runs for 'make diff'"
-	@echo "  PYTHON=$(PYTHON)     interpreter used to create $(VENV)"
+	@echo "  PYTHON=path        run the cells under this interpreter (another CPython, a"
+	@echo "                     free-threaded build); its environment goes to .venvs/"
+	@echo "  BASE_PYTHON=$(BASE_PYTHON) interpreter used to create $(VENV) (the harness)"
 
 $(STAMP): pyproject.toml constraints.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=23"
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $@
@@ -48,7 +51,9 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP) ## create .venv and install the project (only if missing or stale)
 
 compare: $(STAMP) ## run SUITE and write RESULTS/<run-id>/ with REPORT.md
+	@$(if $(PYTHON),$(PY) -m comparisons.python_env "$(PYTHON)" > $(VENV)/.cell-python)
 	$(PY) -m comparisons compare --suite "$(SUITE)" --results "$(RESULTS)" \
+		$(if $(PYTHON),--python "$$(cat $(VENV)/.cell-python)") \
 		$(if $(BACKENDS),--backends "$(BACKENDS)") \
 		$(if $(WORKLOADS),--workloads "$(WORKLOADS)") \
 		$(if $(REPEATS),--repeats "$(REPEATS)") \
@@ -56,6 +61,10 @@ compare: $(STAMP) ## run SUITE and write RESULTS/<run-id>/ with REPORT.md
 		$(if $(DASK_ADDRESS),--dask-address "$(DASK_ADDRESS)") \
 		$(if $(RAY_ADDRESS),--ray-address "$(RAY_ADDRESS)") \
 		$(if $(SERVICE_HOST),--service-host "$(SERVICE_HOST)")
+
+python-env: $(STAMP) ## prepare .venvs/<python> for PYTHON=path (make compare does it too)
+	@test -n "$(PYTHON)" || { echo "error: make python-env needs PYTHON=<interpreter>" >&2; exit 2; }
+	$(PY) -m comparisons.python_env "$(PYTHON)"
 
 smoke: ## same as make compare SUITE=smoke
 	@$(MAKE) --no-print-directory compare SUITE=smoke

@@ -103,7 +103,10 @@ def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None
     params = workload.resolve_params(spec.params)
     inputs = workload.make_inputs(spec.tasks, params)
     expected = workload.expected(spec.tasks, params)
-    backend = backend_class(spec.backend)(spec.workers, spec.address)
+    try:
+        backend = backend_class(spec.backend)(spec.workers, spec.address)
+    except ModuleNotFoundError as exc:
+        return {"skip_reason": _missing_package(spec.backend, exc), "params": params}
 
     outcome: dict[str, Any] = {
         "params": params,
@@ -120,6 +123,10 @@ def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None
         backend.setup()
     except CellSkipped as exc:
         outcome["skip_reason"] = str(exc)
+        _safe_teardown(backend, outcome)
+        return outcome
+    except ModuleNotFoundError as exc:
+        outcome["skip_reason"] = _missing_package(spec.backend, exc)
         _safe_teardown(backend, outcome)
         return outcome
     except BaseException:
@@ -177,6 +184,15 @@ def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None
         outcome["error"] = "run failed: " + traceback.format_exc(limit=8)
     _safe_teardown(backend, outcome)
     return outcome
+
+
+def _missing_package(backend: str, exc: ModuleNotFoundError) -> str:
+    """Why a backend cannot run under this interpreter (another --python may lack a
+    package: Ray has no build for free-threaded CPython, uvloop none for Windows)."""
+    return (
+        f"{backend} needs the package {exc.name!r}, which is not installed for "
+        f"{sys.executable} (Python {sys.version.split()[0]})"
+    )
 
 
 def _calibrate(

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import shlex
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -268,8 +269,27 @@ def command_diff(args: argparse.Namespace) -> int:
 
 
 def _check_python(python: str) -> None:
+    """The interpreter exists and can import the project (one line if not)."""
     if not Path(python).is_file():
         raise UserError(f"--python {python!r} is not an interpreter file")
+    if Path(python).absolute() == Path(sys.executable).absolute():
+        return
+    from comparisons.environment import PROJECT_ROOT
+
+    done = subprocess.run(
+        [python, "-c", "import comparisons.cell"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        timeout=120,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["it does not run"])[-1]
+        raise UserError(
+            f"--python {python} cannot run the project ({last}); prepare an environment "
+            f"for it with: make python-env PYTHON={python}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
