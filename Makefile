@@ -52,7 +52,7 @@ install: $(STAMP) ## create .venv and install the project (only if missing or st
 
 compare: $(STAMP) ## run SUITE and write RESULTS/<run-id>/ with REPORT.md
 	@$(if $(PYTHON),$(PY) -m comparisons.python_env "$(PYTHON)" > $(VENV)/.cell-python)
-	$(PY) -m comparisons compare --suite "$(SUITE)" --results "$(RESULTS)" \
+	$(PY) -m comparisons compare $(if $(RESUME),,--suite "$(SUITE)") --results "$(RESULTS)" \
 		$(if $(PYTHON),--python "$$(cat $(VENV)/.cell-python)") \
 		$(if $(BACKENDS),--backends "$(BACKENDS)") \
 		$(if $(WORKLOADS),--workloads "$(WORKLOADS)") \

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
+from cli_helper import run_cli
 
 from comparisons.backends import REGISTRY as BACKENDS
-from comparisons.environment import PROJECT_ROOT
 from comparisons.records import REQUIRED_FIELDS
 from workloads import REGISTRY as WORKLOADS
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "comparisons", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=timeout,
-    )
+    return run_cli(*args, timeout=timeout)
 
 
 def test_list_names_every_workload_backend_and_suite():

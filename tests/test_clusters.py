@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from cli_helper import run_cli
 from external_clusters import dask_cluster, free_port, ray_cluster
 
 from comparisons.cell import CellSpec
 from comparisons.clusters import check_addresses, dask_endpoint, ray_endpoint
-from comparisons.environment import PROJECT_ROOT
 from comparisons.errors import UserError
 from comparisons.harness import run_cell
 
@@ -42,15 +40,7 @@ def cell(workload: str, backend: str, address: str | None, **overrides) -> CellS
     return CellSpec(workload, backend, params=params, address=address, **values)
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "comparisons", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=600,
-        env={**os.environ, **(env or {})},
-    )
+cli = run_cli
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ running, a crashed worker taking the whole program down or leaving a pool waitin
 from __future__ import annotations
 
 import pytest
+from cli_helper import run_cli
 
 from comparisons.backends import model_names
 from comparisons.cell import CellSpec
@@ -88,32 +89,12 @@ def test_the_fault_table_has_a_row_per_model_and_a_column_per_fault():
 
 
 def test_a_suite_with_fault_probes_reports_them(tmp_path):
-    import subprocess
-    import sys
-
-    from comparisons.environment import PROJECT_ROOT
-
     suite = tmp_path / "faults.toml"
     suite.write_text(
         "[[cells]]\nworkload='fault.raise'\nbackends=['serial','threads']\nworkers=2\n"
         "tasks=3\nrepeats=1\nwarmups=0\ntimeout_s=30\n"
     )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "comparisons",
-            "compare",
-            "--suite",
-            str(suite),
-            "--results",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-    )
+    done = run_cli("compare", "--suite", str(suite), "--results", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     report = (tmp_path / "out" / "latest" / "REPORT.md").read_text()
     assert "## When things go wrong" in report

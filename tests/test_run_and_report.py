@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helper import run_cli
 
-from comparisons.environment import PROJECT_ROOT
 from comparisons.records import load_records
 
 SUITE = """
@@ -36,14 +36,7 @@ params = { latency = 0.01 }
 """
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "comparisons", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=300,
-    )
+cli = run_cli
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,13 @@ sync, asyncio and Trio forms all run), at tiny sizes: correctness, never speed.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
+from cli_helper import run_cli
 
 from comparisons.backends import REGISTRY, backend_class, model_of, variant_names
 from comparisons.cell import CellSpec
-from comparisons.environment import PROJECT_ROOT
 from comparisons.errors import UserError
 from comparisons.harness import run_cell
 from comparisons.suite import check_cell, expand_suite
@@ -116,14 +115,27 @@ def test_suites_expand_all_to_models_and_model_star_to_its_variants(tmp_path):
 
 
 def test_list_shows_every_variant_with_its_source():
-    done = subprocess.run(
-        [sys.executable, "-m", "comparisons", "list"],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=60,
-    )
+    done = run_cli("list")
     assert done.returncode == 0, done.stderr
     for name in VARIANTS:
         assert f"    {name} " in done.stdout
         assert backend_class(name).source
+
+
+def test_the_report_groups_variants_under_their_model(tmp_path):
+    suite = tmp_path / "v.toml"
+    suite.write_text(
+        'repeats = 3\n[[cells]]\nworkload = "cpu.primes"\n'
+        'backends = ["serial", "processes", "processes:executor", "asyncio", '
+        '"asyncio:process-pool"]\nworkers = 2\ntasks = 6\nparams = { span = 800 }\n'
+    )
+    done = run_cli("compare", "--suite", str(suite), "--results", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    report = (tmp_path / "out" / "latest" / "REPORT.md").read_text()
+    section = report.split("## Which way of using each model", 1)[1].split("\n## ", 1)[0]
+    assert "### processes" in section and "### asyncio" in section
+    processes = section.split("### processes", 1)[1].split("###", 1)[0]
+    rows = [line for line in processes.splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == ["processes", "processes:executor"]
+    assert "1 (the model's default)" in rows[0]
+    assert "serial" not in section

@@ -81,7 +81,8 @@ def _machine(records: list[dict[str, Any]]) -> list[str]:
         + _frequency(env.get("cpu_frequency") or {}),
         f"- **Memory**: {env['memory_total_bytes'] / 2**30:.1f} GiB; **OS**: {env['os']}",
         f"- **Python**: {python['implementation']} {python['version']} ({gil}); "
-        f"multiprocessing start method `{env['multiprocessing_start_method']}`",
+        f"multiprocessing start method `{env['multiprocessing_start_method']}`"
+        + (f"; cells ran under `{records[0]['python']}`" if records[0].get("python") else ""),
         f"- **Packages**: {packages}",
         f"- **Native thread pools**: pinned to {pinned or 'default'} thread(s) per worker "
         "(OMP/OpenBLAS/MKL variables)",

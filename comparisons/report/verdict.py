@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from comparisons.backends import model_of
 from comparisons.records import baseline_key
 from comparisons.report import formatting as fmt
 from comparisons.stats import ratio_of_medians
@@ -39,14 +40,20 @@ def _group_label(rows: list[dict[str, Any]]) -> str:
     return f"{first['workload']} ({first['tasks']} tasks{', ' + params if params else ''})"
 
 
+def _model(r: dict[str, Any]) -> str:
+    return r.get("model") or model_of(r["backend"])
+
+
 def _fastest_by_backend(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each backend's fastest ok row in a group, fastest first."""
+    """Each model's fastest ok row in a group (its best idiom, variants included),
+    fastest first: the runner-up is another model, not another way of using the best."""
     best: dict[str, dict[str, Any]] = {}
     for r in rows:
         if r["status"] != "ok" or r.get("reference"):
             continue
-        if r["backend"] not in best or r["stats"]["median"] < best[r["backend"]]["stats"]["median"]:
-            best[r["backend"]] = r
+        model = _model(r)
+        if model not in best or r["stats"]["median"] < best[model]["stats"]["median"]:
+            best[model] = r
     return sorted(best.values(), key=lambda r: (r["stats"]["median"], r["backend"]))
 
 
@@ -107,7 +114,7 @@ def category_verdicts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if rows is main:
                 continue
             others = _fastest_by_backend(rows)
-            if len(others) >= 2 and others[0]["backend"] != best["backend"]:
+            if len(others) >= 2 and _model(others[0]) != _model(best):
                 conditions.append(
                     f"at {_group_label(rows)}, {others[0]['backend']} wins "
                     f"({others[0]['workers']} workers)"
