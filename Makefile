@@ -27,8 +27,8 @@ help: ## list targets and variables
 	@echo "Targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "Variables:"
-	@echo "  SUITE=$(SUITE)      suite (smoke, quick, default, full, faults) or a .toml path"
-	@echo "  BACKENDS=a,b       only these backends (serial is kept as the baseline)"
+	@echo "  SUITE=$(SUITE)      suite (smoke, quick, default, variants, full, faults) or a .toml path"
+	@echo "  BACKENDS=a,b       only these backends or variants, e.g. threads,processes:* (serial stays)"
 	@echo "  WORKLOADS=x,y      only these workloads"
 	@echo "  REPEATS=N          measured repeats per cell (overrides the suite)"
 	@echo "  RESULTS=$(RESULTS)    output root; runs go to RESULTS/<run-id>/"
@@ -92,5 +92,5 @@ lint: $(STAMP) ## ruff check and format check
 	$(PY) -m ruff check comparisons workloads tests
 	$(PY) -m ruff format --check comparisons workloads tests
 
-clean-venv: ## remove .venv
-	rm -rf $(VENV)
+clean-venv: ## remove .venv and the other interpreters' .venvs/
+	rm -rf $(VENV) .venvs

@@ -52,12 +52,17 @@ def verdict_changes(records: list[dict[str, Any]]) -> list[str]:
         best_default = min(defaults, key=lambda r: r["stats"]["median"])
         result = ratio_of_medians(best["samples_s"], best_default["samples_s"])
         if result["significant"]:
+            concurrency = (
+                f", with {best['workers']} workers against {best_default['workers']}"
+                if best["workers"] != best_default["workers"]
+                else ""
+            )
             lines.append(
                 f"- **{_title(best)}**: `{best['backend']}` "
                 f"({fmt.seconds(best['stats']['median'])}) beats the best default idiom, "
                 f"`{best_default['backend']}` ({fmt.seconds(best_default['stats']['median'])}), "
                 f"in {result['ratio']:.2g}x its time ({result['ci95_low']:.2g}–"
-                f"{result['ci95_high']:.2g})"
+                f"{result['ci95_high']:.2g}){concurrency}"
             )
     return lines
 
