@@ -32,6 +32,7 @@ ENV_FIELDS = (
     ("os", lambda e: e["os"]),
     ("python", lambda e: f"{e['python']['implementation']} {e['python']['version']}"),
     ("GIL", lambda e: "enabled" if e["python"]["gil_enabled"] else "disabled"),
+    ("Python build", lambda e: " + ".join(e["python"]["optimizations"]) or "no PGO/LTO"),
     ("start method", lambda e: e["multiprocessing_start_method"]),
     ("packages", lambda e: ", ".join(f"{k} {v}" for k, v in e["packages"].items() if v)),
     ("commit", lambda e: (e.get("git") or {}).get("commit")),

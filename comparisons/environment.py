@@ -71,6 +71,18 @@ def cgroup_cpu_limit() -> float | None:
         return None
 
 
+def build_optimizations() -> list[str]:
+    """Which of PGO (--enable-optimizations) and LTO (--with-lto) the interpreter was
+    configured with, from its configure arguments; empty for neither."""
+    arguments = sysconfig.get_config_var("CONFIG_ARGS") or ""
+    found = []
+    if "--enable-optimizations" in arguments:
+        found.append("PGO")
+    if "--with-lto" in arguments:
+        found.append("LTO")
+    return found
+
+
 def gil_enabled() -> bool:
     probe = getattr(sys, "_is_gil_enabled", None)
     return bool(probe()) if probe else True
@@ -157,6 +169,8 @@ def capture_environment() -> dict[str, Any]:
             "compiler": platform.python_compiler(),
             "gil_disabled_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
             "gil_enabled": gil_enabled(),
+            # Two builds of one version can differ by 10-30% on pure-Python code.
+            "optimizations": build_optimizations(),
         },
         "multiprocessing_start_method": multiprocessing.get_start_method(allow_none=False),
         "packages": package_versions(),

@@ -65,6 +65,8 @@ def _machine(records: list[dict[str, Any]]) -> list[str]:
         return ["No cell recorded its environment."]
     python = env["python"]
     gil = "GIL enabled" if python["gil_enabled"] else "GIL disabled"
+    if "optimizations" in python:
+        gil += ", built with " + (" + ".join(python["optimizations"]) or "neither PGO nor LTO")
     packages = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
     git = env.get("git") or {}
     commit = (git.get("commit") or "unknown")[:12] + (" (dirty tree)" if git.get("dirty") else "")
