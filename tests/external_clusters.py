@@ -181,3 +181,24 @@ def ray_cluster(cpus: int = 2) -> Iterator[tuple[str, dict[str, str]]]:
             yield f"127.0.0.1:{port}", auth
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    """Run a command against fresh loopback clusters, then tear them down:
+
+        .venv/bin/python tests/external_clusters.py make compare SUITE=quick BACKENDS=dask,ray
+
+    The command gets DASK_ADDRESS, RAY_ADDRESS and Ray's token variables.
+    """
+    if not argv:
+        print(main.__doc__, file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="dc-") as scratch:
+        with dask_cluster(Path(scratch)) as dask_address, ray_cluster() as (ray_address, auth):
+            env = {**os.environ, **auth, "DASK_ADDRESS": dask_address, "RAY_ADDRESS": ray_address}
+            print(f"dask {dask_address}, ray {ray_address}: {' '.join(argv)}", file=sys.stderr)
+            return subprocess.run(argv, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
