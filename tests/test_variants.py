@@ -70,6 +70,7 @@ OWN_DEADLINE = [
     "asyncio:process-pool",
     "trio:parallel",
     "trio:anyio",
+    "ray:actors",
 ]
 
 

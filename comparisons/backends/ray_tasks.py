@@ -287,6 +287,28 @@ class RayActorPoolBackend(RayBackend):
         function = workload.sync
         return list(self.pool.map(lambda actor, item: actor.apply.remote(function, item), inputs))
 
+    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
+        """`pool.submit` each, then `pool.get_next(timeout=)` against one deadline; on
+        timeout the actors are killed (`ray.kill`), which stops a running task."""
+        import time
+
+        function = workload.sync
+        for item in inputs:
+            self.pool.submit(lambda actor, value: actor.apply.remote(function, value), item)
+        deadline = time.monotonic() + deadline_s
+        results = []
+        try:
+            while self.pool.has_next():
+                results.append(self.pool.get_next(timeout=max(0.0, deadline - time.monotonic())))
+        except TimeoutError:
+            for actor in self.actors:
+                self.ray.kill(actor)
+            self.actors = []
+            raise DeadlineExceeded(
+                f"ActorPool.get_next timed out after {deadline_s:g} s; actors killed"
+            ) from None
+        return results
+
     def teardown(self) -> None:
         for actor in getattr(self, "actors", []):
             self.ray.kill(actor)
