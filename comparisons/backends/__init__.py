@@ -62,6 +62,13 @@ def variant_of(name: str) -> str:
     return name.partition(":")[2] or "default"
 
 
+def display_order(name: str) -> tuple[int, bool, str]:
+    """Sort key that lists the models in MODELS order, each followed by its variants."""
+    model = model_of(name)
+    rank = MODELS.index(model) if model in MODELS else len(MODELS) + (name == "ceiling")
+    return (rank, ":" in name, name)
+
+
 def model_names() -> list[str]:
     """The default idiom of each concurrency model ("all" in a suite)."""
     return list(MODELS)

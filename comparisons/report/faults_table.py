@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from comparisons.backends import display_order
 from comparisons.report import formatting as fmt
-
-BACKEND_ORDER = ("serial", "threads", "processes", "asyncio", "trio", "dask", "ray")
 
 
 def describe(finding: dict[str, Any]) -> str:
@@ -54,10 +53,7 @@ def render_faults(records: list[dict[str, Any]]) -> list[str]:
     if not probes:
         return []
     workloads = sorted({r["workload"] for r in probes})
-    backends = sorted(
-        {r["backend"] for r in probes},
-        key=lambda b: (BACKEND_ORDER.index(b) if b in BACKEND_ORDER else 99, b),
-    )
+    backends = sorted({r["backend"] for r in probes}, key=display_order)
     cells = {(r["backend"], r["workload"]): describe(r["fault"]) for r in probes}
     lines = [
         "| model | " + " | ".join(f"`{w}`" for w in workloads) + " |",

@@ -17,14 +17,13 @@ from typing import Any
 
 import matplotlib
 
-from comparisons.backends import BASELINE
+from comparisons.backends import BASELINE, display_order
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 Records = list[dict[str, Any]]
 PNG_METADATA = {"Software": None}  # no version/time stamp: rebuilds are byte-identical
-BACKEND_ORDER = ("serial", "threads", "processes", "asyncio", "trio", "dask", "ray", "ceiling")
 
 
 def _machine(records: Records) -> str:
@@ -40,7 +39,7 @@ def _ok(records: Records) -> Records:
 
 def _backends(rows: Records) -> list[str]:
     present = {r["backend"] for r in rows}
-    return [b for b in BACKEND_ORDER if b in present] + sorted(present - set(BACKEND_ORDER))
+    return sorted(present, key=display_order)
 
 
 def _save(fig: Any, path: Path) -> None:
@@ -199,7 +198,8 @@ def overheads(records: Records, path: Path) -> str | None:
     }
     noop = {r["backend"]: r for r in rows if r.get("category") == "tiny tasks"}
     panels = 2 if noop else 1
-    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.2), squeeze=False)
+    width = _bar_chart_width(len(backends), 6)
+    fig, axes = plt.subplots(1, panels, figsize=(width * panels, 4.6), squeeze=False)
     ax = axes[0][0]
     medians = [statistics.median(starts[b]) for b in backends]
     spread = [
@@ -233,10 +233,23 @@ def overheads(records: Records, path: Path) -> str | None:
         ax.set_title("per-task overhead (overhead.noop)")
         ax.grid(alpha=0.3, axis="y")
     for ax in axes[0]:
-        ax.tick_params(axis="x", rotation=30)
+        _label_bars(ax, len(backends))
     fig.suptitle(f"What each model costs before any work: {_machine(records)}")
     _save(fig, path)
     return "Start-up and per-task overhead of each model."
+
+
+def _bar_chart_width(bars: int, minimum: float) -> float:
+    """Inches: room for each bar's label once variants multiply the bars."""
+    return max(minimum, 0.32 * bars + 1.5)
+
+
+def _label_bars(ax: Any, bars: int) -> None:
+    # Long `model:variant` names overlap at 30 degrees once there are many of them.
+    if bars > 9:
+        ax.tick_params(axis="x", rotation=90, labelsize=8)
+    else:
+        ax.tick_params(axis="x", rotation=30)
 
 
 def peak_memory(records: Records, path: Path) -> str | None:
@@ -246,7 +259,7 @@ def peak_memory(records: Records, path: Path) -> str | None:
         return None
     values = {b: [r["peak_rss_bytes"] / 2**20 for r in rows if r["backend"] == b] for b in backends}
     medians = [statistics.median(values[b]) for b in backends]
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(_bar_chart_width(len(backends), 7), 4.6))
     ax.bar(
         backends,
         medians,
@@ -264,7 +277,7 @@ def peak_memory(records: Records, path: Path) -> str | None:
         fontsize=10,
     )
     ax.grid(alpha=0.3, axis="y")
-    ax.tick_params(axis="x", rotation=30)
+    _label_bars(ax, len(backends))
     _save(fig, path)
     return "Peak memory of each model's whole process tree (median over its cells)."
 
