@@ -19,7 +19,7 @@ import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from comparisons.backends.base import Backend, DeadlineExceeded, too_many_processes
+from comparisons.backends.base import Backend, DeadlineExceeded
 from workloads.spec import Workload
 
 
@@ -123,10 +123,6 @@ class ProcessPoolHybridBackend(AsyncioBackend):
     event_loop = False
     bytes_fixed = 32 * 2**20
     bytes_per_worker = 23 * 2**20
-
-    @classmethod
-    def cannot_run(cls, workers: int) -> str | None:
-        return too_many_processes(cls.name, workers, cls.bytes_per_worker, cls.bytes_fixed)
 
     def setup(self) -> None:
         super().setup()

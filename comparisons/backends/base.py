@@ -76,6 +76,10 @@ class Backend(ABC):
     can_give_up: ClassVar[bool] = True
     engine: ClassVar[str | None] = None
     one_worker_per_task: ClassVar[bool] = False
+    # Models that start a process per worker: peak RSS fitted to our own cells (fixed
+    # part + per worker), so a cell that would need over half the free memory is skipped.
+    bytes_per_worker: ClassVar[int | None] = None
+    bytes_fixed: ClassVar[int] = 0
     source: ClassVar[str] = ""
 
     def __init__(self, workers: int, address: str | None = None) -> None:
@@ -112,9 +116,12 @@ class Backend(ABC):
 
     @classmethod
     def cannot_run(cls, workers: int) -> str | None:
-        """Why this model cannot run with `workers` here (the cell is skipped), or None."""
+        """Why this model cannot run with `workers` here (the cell is skipped), or None:
+        a fixed worker count, or (for models with `bytes_per_worker`) too little memory."""
         if cls.fixed_workers is not None and workers != cls.fixed_workers:
             return f"{cls.name} runs with exactly {cls.fixed_workers} worker(s)"
+        if cls.bytes_per_worker is not None:
+            return too_many_processes(cls.name, workers, cls.bytes_per_worker, cls.bytes_fixed)
         return None
 
     def describe(self) -> dict[str, Any]:

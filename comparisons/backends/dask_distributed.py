@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded, too_many_processes
+from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded
 from workloads.spec import Workload
 
 
@@ -42,10 +42,6 @@ class DaskBackend(Backend):
     # Peak RSS fitted to our own cells at 1-3 workers: fixed part + a nanny plus its worker.
     bytes_fixed = 70 * 2**20
     bytes_per_worker = 70 * 2**20
-
-    @classmethod
-    def cannot_run(cls, workers: int) -> str | None:
-        return too_many_processes(cls.name, workers, cls.bytes_per_worker, cls.bytes_fixed)
 
     def setup(self) -> None:
         self.chosen: list[str] | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from comparisons.backends.base import Backend, too_many_processes
+from comparisons.backends.base import Backend
 from workloads.spec import Workload
 
 
@@ -52,6 +52,6 @@ class DaskProcessesSchedulerBackend(DaskThreadedSchedulerBackend):
     parallel = True
     scheduler = "processes"
 
-    @classmethod
-    def cannot_run(cls, workers: int) -> str | None:
-        return too_many_processes(cls.name, workers, 40 * 2**20, 32 * 2**20)
+    # A fresh pool of spawned-size processes per compute.
+    bytes_fixed = 32 * 2**20
+    bytes_per_worker = 40 * 2**20

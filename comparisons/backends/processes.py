@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import psutil
 
-from comparisons.backends.base import Backend, DeadlineExceeded, too_many_processes
+from comparisons.backends.base import Backend, DeadlineExceeded
 from workloads.spec import Workload
 
 START_TIMEOUT_S = 120.0
@@ -65,10 +65,6 @@ class ProcessesBackend(Backend):
     # Peak RSS fitted to our own cells at 1-3 workers: fixed part + a forked Pool worker.
     bytes_fixed = 32 * 2**20
     bytes_per_worker = 23 * 2**20
-
-    @classmethod
-    def cannot_run(cls, workers: int) -> str | None:
-        return too_many_processes(cls.name, workers, cls.bytes_per_worker, cls.bytes_fixed)
 
     def setup(self) -> None:
         self.context = multiprocessing.get_context(self.start_method)

@@ -32,7 +32,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded, too_many_processes
+from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded
 from workloads.spec import Workload
 
 
@@ -45,10 +45,6 @@ class RayBackend(Backend):
     # Peak RSS fitted to our own cells at 1-3 workers: fixed part + a Ray worker.
     bytes_fixed = 550 * 2**20
     bytes_per_worker = 100 * 2**20
-
-    @classmethod
-    def cannot_run(cls, workers: int) -> str | None:
-        return too_many_processes(cls.name, workers, cls.bytes_per_worker, cls.bytes_fixed)
 
     def setup(self) -> None:
         # Before the import: Ray reads both when its modules load, and its daemons inherit them.

@@ -16,7 +16,7 @@ from typing import Any
 
 import trio
 
-from comparisons.backends.base import Backend, DeadlineExceeded, too_many_processes
+from comparisons.backends.base import Backend, DeadlineExceeded
 from workloads.spec import Workload
 
 
@@ -27,10 +27,6 @@ class TrioParallelBackend(Backend):
     parallel = True
     bytes_fixed = 32 * 2**20
     bytes_per_worker = 40 * 2**20  # spawned worker processes
-
-    @classmethod
-    def cannot_run(cls, workers: int) -> str | None:
-        return too_many_processes(cls.name, workers, cls.bytes_per_worker, cls.bytes_fixed)
 
     def setup(self) -> None:
         self.ready = threading.Event()
