@@ -106,7 +106,9 @@ class RayBackend(Backend):
         """`ray.get(refs, timeout=)`; on timeout `ray.cancel(ref, force=True)` for each,
         which kills the worker running a task."""
         remote = self._remote(workload)
-        refs = [remote.remote(item) for item in inputs]
+        return self._get_until([remote.remote(item) for item in inputs], deadline_s)
+
+    def _get_until(self, refs: list[Any], deadline_s: float) -> list[Any]:
         try:
             return self.ray.get(refs, timeout=deadline_s)
         except self.ray.exceptions.GetTimeoutError:
@@ -238,15 +240,7 @@ class RayBatchedBackend(RayBackend):
         return [r for batch in self.ray.get(self._submit(workload, inputs)) for r in batch]
 
     def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
-        refs = self._submit(workload, inputs)
-        try:
-            batches = self.ray.get(refs, timeout=deadline_s)
-        except self.ray.exceptions.GetTimeoutError:
-            for ref in refs:
-                self.ray.cancel(ref, force=True)
-            raise DeadlineExceeded(
-                f"ray.get timed out after {deadline_s:g} s; batches force-cancelled"
-            ) from None
+        batches = self._get_until(self._submit(workload, inputs), deadline_s)
         return [r for batch in batches for r in batch]
 
     def describe(self) -> dict[str, Any]:

@@ -1,6 +1,8 @@
-"""Number formatting shared by the report's exporters: durations, sizes, ratios."""
+"""Formatting shared by the report's exporters: durations, sizes, ratios, group titles."""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 def _three_figures(value: float) -> str:
@@ -41,3 +43,9 @@ def rate(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def group_title(record: dict[str, Any]) -> str:
+    """The work a group of cells shares: 'cpu.primes: 32 tasks, span=30000'."""
+    params = ", ".join(f"{k}={v}" for k, v in sorted(record["params"].items()))
+    return f"{record['workload']}: {record['tasks']} tasks" + (f", {params}" if params else "")

@@ -28,17 +28,12 @@ LOOP_NOTE = "CPU work runs on the event-loop thread"
 BUSY_NEIGHBOURS_CORES = 0.25
 
 
-def _group_title(record: dict[str, Any]) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in sorted(record["params"].items()))
-    return f"{record['workload']}: {record['tasks']} tasks" + (f", {params}" if params else "")
-
-
 def _groups(records: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     grouped: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         grouped[baseline_key(record)].append(record)
     ordered = sorted(grouped.items(), key=lambda item: json.dumps(item[0], default=str))
-    return [(_group_title(rows[0]), _rank(rows)) for _, rows in ordered]
+    return [(fmt.group_title(rows[0]), _rank(rows)) for _, rows in ordered]
 
 
 def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

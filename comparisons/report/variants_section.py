@@ -22,11 +22,6 @@ def _timed(r: dict[str, Any]) -> bool:
     return r["status"] == "ok" and bool(r.get("stats")) and not r.get("reference")
 
 
-def _title(r: dict[str, Any]) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in sorted(r["params"].items()))
-    return f"{r['workload']}: {r['tasks']} tasks" + (f", {params}" if params else "")
-
-
 def _relative(r: dict[str, Any], default: dict[str, Any] | None) -> str:
     if r is default:
         return "1 (the model's default)"
@@ -44,7 +39,7 @@ def verdict_changes(records: list[dict[str, Any]]) -> list[str]:
         if _timed(r):
             groups[baseline_key(r)].append(r)
     lines = []
-    for rows in sorted(groups.values(), key=lambda rows: _title(rows[0])):
+    for rows in sorted(groups.values(), key=lambda rows: fmt.group_title(rows[0])):
         best = min(rows, key=lambda r: r["stats"]["median"])
         defaults = [r for r in rows if r.get("variant", "default") == "default"]
         if best.get("variant", "default") == "default" or not defaults:
@@ -58,7 +53,7 @@ def verdict_changes(records: list[dict[str, Any]]) -> list[str]:
                 else ""
             )
             lines.append(
-                f"- **{_title(best)}**: `{best['backend']}` "
+                f"- **{fmt.group_title(best)}**: `{best['backend']}` "
                 f"({fmt.seconds(best['stats']['median'])}) beats the best default idiom, "
                 f"`{best_default['backend']}` ({fmt.seconds(best_default['stats']['median'])}), "
                 f"in {result['ratio']:.2g}x its time ({result['ci95_low']:.2g}–"
@@ -94,13 +89,13 @@ def render_variants(records: list[dict[str, Any]]) -> list[str]:
         for r in with_variants[model]:
             groups[baseline_key(r)].append(r)
         lines += [f"### {model}", ""]
-        for rows in sorted(groups.values(), key=lambda rows: _title(rows[0])):
+        for rows in sorted(groups.values(), key=lambda rows: fmt.group_title(rows[0])):
             if all(r.get("variant", "default") == "default" for r in rows):
                 continue
             rows.sort(key=lambda r: (r.get("variant", "default") != "default", r["backend"]))
             default = next((r for r in rows if r.get("variant") == "default" and _timed(r)), None)
             lines += [
-                f"{_title(rows[0])}",
+                f"{fmt.group_title(rows[0])}",
                 "",
                 "| variant | workers | median | time vs default (95% CI) | set-up | peak RSS "
                 "| notes |",
