@@ -33,7 +33,12 @@ from comparisons.backends.base import CellSkipped
 from comparisons.clusters import CONNECT_TIMEOUT_S
 from comparisons.environment import capture_environment
 from comparisons.faults import probe_fault
-from comparisons.process_tree import TOKEN_VARIABLE, TreeWatcher, end_processes
+from comparisons.process_tree import (
+    TOKEN_VARIABLE,
+    TreeWatcher,
+    cpu_with_reaped_children,
+    end_processes,
+)
 from workloads import load_workload
 
 MAX_LOOPS = 10_000
@@ -69,6 +74,15 @@ class CellSpec:
     # an external cluster pairs cell by cell with a local run in `make diff`.
     address: str | None = None
     service_host: str = "127.0.0.1"
+    # Which fresh process of the cell this is (0-based) and how many the suite runs:
+    # run-to-run variance is measured across them (pyperf's "runs").
+    invocation: int = 0
+    invocations: int = 1
+
+    @property
+    def invocation_key(self) -> str:
+        """Identifies one fresh process of the cell: what a resumed run skips."""
+        return f"{self.key}#{self.invocation}"
 
     @property
     def key(self) -> str:
@@ -84,16 +98,15 @@ class CellSpec:
 
 
 def tree_cpu_seconds() -> float:
-    """User+system CPU seconds of this process, its reaped children and live descendants."""
+    """User+system CPU seconds of this process and its descendants, each with the
+    children it has reaped (a worker's short-lived children keep their time)."""
     me = psutil.Process()
-    times = me.cpu_times()
-    total = times.user + times.system + times.children_user + times.children_system
+    total = cpu_with_reaped_children(me.cpu_times())
     for child in me.children(recursive=True):
         try:
-            child_times = child.cpu_times()
+            total += cpu_with_reaped_children(child.cpu_times())
         except psutil.Error:
             continue  # exited between listing and reading: its time is lost, not doubled
-        total += child_times.user + child_times.system
     return total
 
 
@@ -111,7 +124,9 @@ def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None
     outcome: dict[str, Any] = {
         "params": params,
         "samples_s": [],
+        "warmup_s": [],
         "cpu_s": [],
+        "cpu_window_s": [],
         "verification": {"ok": False, "detail": "not run", "repeats_checked": 0},
         "setup_s": None,
         "teardown_s": None,
@@ -154,6 +169,9 @@ def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None
             measured = repeat >= spec.warmups
             if measured and repeat == spec.warmups:
                 loops = _calibrate(backend, workload, inputs, spec.min_repeat_s, last)
+            # CPU and wall time over the same span (runs, staging and checks alike),
+            # so their ratio is a true utilisation.
+            window_begin = time.perf_counter()
             cpu_before = tree_cpu_seconds()
             last = 0.0
             for _ in range(loops if measured else 1):
@@ -167,6 +185,7 @@ def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None
                 if not verdict.ok:
                     break
             cpu_spent = tree_cpu_seconds() - cpu_before
+            window = time.perf_counter() - window_begin
             outcome["verification"] = {
                 "ok": verdict.ok,
                 "detail": verdict.detail,
@@ -178,6 +197,11 @@ def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None
             if measured:
                 outcome["samples_s"].append(last / loops)
                 outcome["cpu_s"].append(cpu_spent / loops)
+                outcome["cpu_window_s"].append(window / loops)
+            else:
+                # The first call pays what warm-up hides (imports, code shipping, caches):
+                # part of what a user who runs the job once waits for.
+                outcome["warmup_s"].append(last)
         outcome["loops"] = loops
         outcome["backend_info"] = backend.describe()
     except BaseException:

@@ -1,22 +1,32 @@
 """`make diff A=<run> B=<run>`: per-cell change between two runs, with its interval.
 
 For every cell present in both runs, the ratio of medians B/A with a 95% bootstrap
-interval. A change counts as *faster* or *slower* only when that interval excludes 1
-(it is larger than both runs' spread explains) and the change is at least `threshold`
-(5% by default: smaller real changes are seldom worth acting on, as asv's default of 10%
-also reflects). The summary counts faster / slower / same, compares the winner of each
-workload, and lists how the two environments differ, since a diff across machines
-measures the machines as much as the code.
+interval (over both runs' processes and repeats). The machine itself drifts: the same
+commit a few hours apart on a shared VM can be 10-20% slower everywhere. So the run-wide
+drift is estimated first (the median of the per-cell ratios), and each cell is judged
+against it: a change counts as *faster* or *slower* only when the cell's ratio divided
+by the drift has an interval that excludes 1 and differs from 1 by at least `threshold`
+(5% by default, as everywhere in the report). The raw per-cell ratios stay in the
+table. The summary counts faster / slower / same against the drift, compares each
+verdict row's winners (same winner or the same declared tie), and lists how the two
+environments differ, since a diff across machines measures the machines as much as the
+code.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import statistics
 from pathlib import Path
 from typing import Any
 
 from comparisons.errors import UserError
-from comparisons.records import CorruptRecords, baseline_key, load_records, unique_records
+from comparisons.records import (
+    CorruptRecords,
+    attach_baselines,
+    load_records,
+    merge_invocations,
+    samples_of,
+)
 from comparisons.report import RECORDS_FILE, restate
 from comparisons.report import formatting as fmt
 from comparisons.report.clusters_section import LOCAL, placements
@@ -44,19 +54,29 @@ def load_run_records(run_dir: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise UserError(f"{run_dir} is not a run directory (it has no {RECORDS_FILE})")
     try:
-        return [restate(r) for r in unique_records(load_records(path))]
+        return attach_baselines([restate(r) for r in merge_invocations(load_records(path))])
     except CorruptRecords as exc:
         raise UserError(str(exc)) from None
 
 
-def classify(a: dict[str, Any], b: dict[str, Any], threshold: float) -> dict[str, Any]:
-    result = ratio_of_medians(b["samples_s"], a["samples_s"])
-    big_enough = abs(result["ratio"] - 1) >= threshold
-    if result["significant"] and big_enough:
-        verdict = "faster" if result["ratio"] < 1 else "slower"
+def classify(
+    a: dict[str, Any], b: dict[str, Any], threshold: float, drift: float = 1.0
+) -> dict[str, Any]:
+    """B/A for one cell, and its verdict once the run-wide `drift` is divided out."""
+    result = ratio_of_medians(samples_of(b), samples_of(a))
+    low, high = result["ci95_low"] / drift, result["ci95_high"] / drift
+    relative = result["ratio"] / drift
+    if (low > 1 or high < 1) and abs(relative - 1) >= threshold:
+        verdict = "faster" if relative < 1 else "slower"
     else:
         verdict = "same"
-    return {**result, "verdict": verdict}
+    return {**result, "relative": relative, "verdict": verdict}
+
+
+def run_drift(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> float:
+    """The machine's drift from A to B: the median B/A over the cells both measured."""
+    ratios = [b["stats"]["median"] / a["stats"]["median"] for a, b in pairs]
+    return statistics.median(ratios) if ratios else 1.0
 
 
 def environment_differences(a: list[dict], b: list[dict]) -> list[str]:
@@ -80,36 +100,30 @@ def environment_differences(a: list[dict], b: list[dict]) -> list[str]:
     return lines
 
 
-def fastest_models(records: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
-    """Per group of cells doing the same work, the fastest model's record (the ceiling
-    and other yardsticks excluded)."""
-    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-    for r in records:
-        if r["status"] == "ok" and r.get("stats") and not r.get("reference"):
-            groups[baseline_key(r)].append(r)
-    return {key: min(rows, key=lambda r: r["stats"]["median"]) for key, rows in groups.items()}
+def verdict_winners(records: list[dict[str, Any]]) -> dict[tuple, set[str]]:
+    """Each verdict row's winners (one model, or a declared tie) by (work, in flight)."""
+    from comparisons.report.verdict import verdict_rows
+
+    return {
+        (v["category"], v["work"], v["in_flight"]): {r["backend"] for r in v["winners"]}
+        for v in verdict_rows(records)
+    }
 
 
-def winner_change(
-    group: tuple, old: dict[str, Any], new: dict[str, Any], b_records: list[dict[str, Any]]
-) -> str | None:
-    """None when the winner is the same, or when in B the old winner is statistically
-    indistinguishable from the new one (a tie is not a change of winner)."""
-    if old["backend"] == new["backend"]:
-        return None
-    old_in_b = [
-        r
-        for r in b_records
-        if r["status"] == "ok"
-        and baseline_key(r) == group
-        and r["backend"] == old["backend"]
-        and r.get("stats")
-    ]
-    if old_in_b:
-        best_old = min(old_in_b, key=lambda r: r["stats"]["median"])
-        if not ratio_of_medians(best_old["samples_s"], new["samples_s"])["significant"]:
-            return None
-    return f"{group[0]} ({group[1]} tasks): {old['backend']} -> {new['backend']}"
+def compare_verdicts(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> tuple[int, list[str]]:
+    """How many verdict rows both runs have, and those whose answer differs."""
+    winners_a, winners_b = verdict_winners(a), verdict_winners(b)
+    shared = sorted(set(winners_a) & set(winners_b), key=str)
+    changed = []
+    for row in shared:
+        if winners_a[row] != winners_b[row]:
+            kind = "overlapping" if winners_a[row] & winners_b[row] else "different"
+            changed.append(
+                f"{row[0]}: {row[1]} at {row[2]} in flight: "
+                f"{' / '.join(sorted(winners_a[row]))} -> {' / '.join(sorted(winners_b[row]))}"
+                f" ({kind})"
+            )
+    return len(shared), changed
 
 
 def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) -> str:
@@ -125,52 +139,53 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
     else:
         lines += ["Same machine and software in both runs.", ""]
 
-    lines += ["| cell | A median | B median | B/A (95% CI) | change |", "|---|---|---|---|---|"]
-    counts = {"faster": 0, "slower": 0, "same": 0}
+    pairs = []
     failed = []
     for key in sorted(set(by_key_a) & set(by_key_b)):
         ra, rb = by_key_a[key], by_key_b[key]
         if ra["status"] != "ok" or rb["status"] != "ok":
             failed.append(f"{key}: A {ra['status']}, B {rb['status']}")
             continue
-        if not ra.get("stats") or not rb.get("stats"):
-            continue  # a fault probe: nothing timed to compare
-        result = classify(ra, rb, threshold)
+        if ra.get("stats") and rb.get("stats"):  # a fault probe has nothing timed
+            pairs.append((ra, rb))
+    drift = run_drift(pairs)
+    lines += [
+        "| cell | A median | B median | B/A (95% CI) | B/A relative to drift | change |",
+        "|---|---|---|---|---|---|",
+    ]
+    counts = {"faster": 0, "slower": 0, "same": 0}
+    raw = {"faster": 0, "slower": 0, "same": 0}
+    for ra, rb in pairs:
+        result = classify(ra, rb, threshold, drift)
         counts[result["verdict"]] += 1
+        raw[classify(ra, rb, threshold)["verdict"]] += 1
         mark = {"faster": "**faster**", "slower": "**slower**", "same": "same"}
         lines.append(
-            f"| `{key}` | {fmt.seconds(ra['stats']['median'])} | "
+            f"| `{ra['key']}` | {fmt.seconds(ra['stats']['median'])} | "
             f"{fmt.seconds(rb['stats']['median'])} | {result['ratio']:.3f} "
             f"({result['ci95_low']:.3f}–{result['ci95_high']:.3f}) | "
-            f"{mark[result['verdict']]} |"
+            f"{result['relative']:.3f} | {mark[result['verdict']]} |"
         )
-    compared = sum(counts.values())
     only_a = sorted(set(by_key_a) - set(by_key_b))
     only_b = sorted(set(by_key_b) - set(by_key_a))
     # A model that failed or was skipped in one run cannot win or lose the other.
-    completed = {
-        k
-        for k in set(by_key_a) & set(by_key_b)
-        if by_key_a[k]["status"] == "ok" and by_key_b[k]["status"] == "ok"
-    }
-    winners_a = fastest_models([r for r in a if r["key"] in completed])
-    winners_b = fastest_models([r for r in b if r["key"] in completed])
-    shared_groups = sorted(set(winners_a) & set(winners_b), key=str)
-    changed = [
-        change
-        for g in shared_groups
-        if (change := winner_change(g, winners_a[g], winners_b[g], b)) is not None
-    ]
+    completed = {ra["key"] for ra, _ in pairs}
+    rows, changed = compare_verdicts(
+        [r for r in a if r["key"] in completed], [r for r in b if r["key"] in completed]
+    )
+    direction = "slower" if drift > 1 else "faster"
     lines += [
         "",
         "## Summary",
         "",
-        f"{compared} cells compared: {counts['faster']} faster, {counts['slower']} slower, "
-        f"{counts['same']} same (a change counts when its 95% interval excludes 1 and it is "
-        f"at least {threshold * 100:.0f}%).",
-        f"Fastest model per workload: {len(shared_groups) - len(changed)} of "
-        f"{len(shared_groups)} unchanged (a new fastest model that B cannot tell apart "
-        "from the old one counts as unchanged; models that completed in both runs only)"
+        f"Machine drift: B ran {abs(drift - 1) * 100:.1f}% {direction} than A overall (the "
+        f"median B/A over {len(pairs)} cells). Relative to that, {counts['faster']} faster, "
+        f"{counts['slower']} slower, {counts['same']} same (a change counts when its 95% "
+        f"interval, divided by the drift, excludes 1 and it is at least "
+        f"{threshold * 100:.0f}%). Without the drift correction: {raw['faster']} faster, "
+        f"{raw['slower']} slower, {raw['same']} same.",
+        f"Verdict rows: {rows - len(changed)} of {rows} give the same answer (the same "
+        "winner or the same declared tie; models that completed in both runs only)"
         + (": " + "; ".join(changed) if changed else "."),
     ]
     if failed:

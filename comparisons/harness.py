@@ -27,7 +27,13 @@ from comparisons.backends import backend_class
 from comparisons.cell import EXIT_GAVE_UP, CellSpec
 from comparisons.clusters import PARSERS, is_loopback, unreachable
 from comparisons.environment import PROJECT_ROOT
-from comparisons.process_tree import SAMPLE_INTERVAL_S, TOKEN_VARIABLE, TreeWatcher
+from comparisons.process_tree import (
+    SAMPLE_INTERVAL_S,
+    TOKEN_VARIABLE,
+    TreeWatcher,
+    adopting_orphans,
+    reap_if_exited,
+)
 from comparisons.records import build_record
 from comparisons.services import ServiceError, Services, running_services
 from workloads import load_workload
@@ -93,8 +99,14 @@ def run_cell(
             f"{spec.backend} has no way to wait with a deadline or cancel, so the fault "
             "probe (which needs one) is not run on it"
         )
+    backend = backend_class(spec.backend)
+    if reason is None and backend.one_worker_per_task and spec.workers != spec.tasks:
+        reason = (
+            f"{spec.backend} starts one worker per task, so {spec.tasks} are in flight; "
+            f"this cell compares models at {spec.workers} in flight (give workers = tasks)"
+        )
     if reason is None and spec.address is None:
-        reason = backend_class(spec.backend).cannot_run(spec.workers)
+        reason = backend.cannot_run(spec.workers)
     if reason:
         return build_record(spec, None, _not_started(started_at, python, reason), context)
     if spec.address:
@@ -176,6 +188,8 @@ def _measure(
     load_before = [round(v, 2) for v in os.getloadavg()]
     busy_before = _system_busy_seconds()
     service_cpu_before = services.cpu_seconds()
+    harness_cpu_before = _own_cpu_seconds()
+    kernel_cpu_before = _kernel_threads_cpu_seconds()
     spec_path = Path(scratch, "spec.json")
     result_path = Path(scratch, "result.json")
     log_path = Path(scratch, "output.log")
@@ -183,53 +197,81 @@ def _measure(
     tmp_dir.mkdir()
     spec_path.write_text(json.dumps(spec.to_json()))
     token = secrets.token_hex(8)
-    begin = time.perf_counter()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [python, "-m", "comparisons", "_cell", str(spec_path), str(result_path)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**cell_environment(tmp_dir, token), **services.variables},
-            cwd=PROJECT_ROOT,
-            start_new_session=True,
-        )
-    watcher = _watch(proc, token)
-    timed_out = False
-    try:
-        while proc.poll() is None:
-            if watcher is not None:
+    with adopting_orphans():
+        begin = time.perf_counter()
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [python, "-m", "comparisons", "_cell", str(spec_path), str(result_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**cell_environment(tmp_dir, token), **services.variables},
+                cwd=PROJECT_ROOT,
+                start_new_session=True,
+            )
+        watcher = _watch(proc, token)
+        timed_out = False
+        root_cpu: float | None = None
+        try:
+            while True:
+                # wait4 rather than Popen.poll: its rusage keeps the CPU of every
+                # descendant the cell reaped, however short-lived.
+                code, cpu = reap_if_exited(proc.pid)
+                if code is not None:
+                    proc.returncode, root_cpu = code, cpu
+                    break
+                if watcher is not None:
+                    watcher.sample()
+                    watcher.reap_orphans()
+                if time.perf_counter() - begin > spec.timeout_s:
+                    timed_out = True
+                    break
+                time.sleep(SAMPLE_INTERVAL_S)
+        except BaseException:
+            _stop_cell(proc, watcher)
+            raise
+        leftovers: list[str] = []
+        survivors_cpu = 0.0
+        if timed_out:
+            _stop_cell(proc, watcher)
+        elif watcher is not None:
+            left = watcher.wait_for_survivors(SHUTDOWN_GRACE_S)
+            if left:
                 watcher.sample()
-            if time.perf_counter() - begin > spec.timeout_s:
-                timed_out = True
-                break
-            time.sleep(SAMPLE_INTERVAL_S)
-    except BaseException:
-        _stop_cell(proc, watcher)
-        raise
-    leftovers: list[str] = []
-    if timed_out:
-        _stop_cell(proc, watcher)
-    elif watcher is not None and watcher.wait_for_survivors(SHUTDOWN_GRACE_S):
-        leftovers = watcher.end_survivors()
+                survivors_cpu = watcher.cpu_of(left)
+                leftovers = watcher.end_survivors()
+            watcher.reap_orphans()
     wall_s = time.perf_counter() - begin
     busy = _system_busy_seconds() - busy_before
-    busy -= services.cpu_seconds() - service_cpu_before
+    service_cpu = services.cpu_seconds() - service_cpu_before
+    kernel_cpu = _kernel_threads_cpu_seconds() - kernel_cpu_before
+    busy -= service_cpu + (_own_cpu_seconds() - harness_cpu_before) + kernel_cpu
+    tree_cpu = (
+        root_cpu + survivors_cpu + (watcher.orphan_cpu_s if watcher else 0.0)
+        if root_cpu is not None
+        else None
+    )
     outcome = _read_outcome(result_path)
     output_tail = log_path.read_text(errors="replace")[-OUTPUT_TAIL_CHARS:]
 
+    memory = watcher.memory_summary() if watcher else {}
     monitor = {
         "finished_at": _now(),
         "cell_wall_s": wall_s,
         "exit_code": proc.returncode,
         "timed_out": timed_out,
         "peak_rss_bytes": watcher.peak_rss_bytes if watcher else None,
+        "memory": memory,
         "peak_processes": watcher.peak_processes if watcher else None,
-        "cpu_s_total": watcher.cpu_seconds if watcher else None,
+        "cpu_s_total": tree_cpu,
+        "service_cpu_s": service_cpu,
+        "kernel_cpu_s": kernel_cpu,
         "load_before": load_before,
-        # CPU the rest of the machine used meanwhile, in cores: neighbours, not the cell.
+        # CPU the rest of the machine used meanwhile, in cores: neighbours, not the cell,
+        # its services, the harness or the kernel's own threads (which free and zero the
+        # memory a cell's processes leave: Ray's, mostly).
         "other_cpu_cores": (
-            max(0.0, busy - watcher.cpu_seconds) / wall_s if watcher and wall_s > 0 else None
+            max(0.0, busy - tree_cpu) / wall_s if tree_cpu is not None and wall_s > 0 else None
         ),
         "leftover_processes": leftovers,
         "output_tail": output_tail,
@@ -237,6 +279,22 @@ def _measure(
         "services": sorted(services.variables),
     }
     return monitor, outcome
+
+
+def _own_cpu_seconds() -> float:
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
+
+
+def _kernel_threads_cpu_seconds() -> float:
+    """CPU of the kernel's own threads (children of kthreadd, pid 2), on Linux."""
+    total = 0.0
+    for proc in psutil.process_iter(["ppid", "cpu_times"]):
+        if proc.pid == 2 or proc.info["ppid"] == 2:
+            times = proc.info["cpu_times"]
+            if times is not None:
+                total += times.user + times.system
+    return total
 
 
 def _system_busy_seconds() -> float:

@@ -1,7 +1,20 @@
 """Watching and ending the process tree a cell starts (psutil).
 
-`TreeWatcher` samples a root process and all its descendants: the peak of their summed
-resident memory, the last CPU times seen for each, and every process ever seen. Every
+`TreeWatcher` samples a root process and all its descendants: the peak of the tree's
+memory, the last CPU times seen for each, and every process ever seen.
+
+Memory is what the processes really own: PSS (proportional set size, each shared page
+split among the processes that map it, from `/proc/PID/smaps_rollup` through psutil's
+`memory_full_info`), so a forked child is not charged its parent's pages again and a
+shared-memory object store is counted once; USS (pages only that process has) per
+process, for what one more worker costs; and RSS summed, kept for comparison. Where PSS
+cannot be read (another OS, no permission), the watcher falls back to RSS and says so
+(`memory_measure`).
+
+CPU is counted so that processes which exit between samples keep their time: each
+process's reading includes the CPU of the children it has reaped
+(`children_user`/`children_system`), and the harness adds the root's own rusage from
+`os.wait4`. Every
 process a cell starts also inherits an environment variable carrying the cell's own
 token, so that processes which outlive the cell (a Ray agent, a Dask worker) are found
 and ended by process id even when they were re-parented away from the tree before the
@@ -10,13 +23,69 @@ watcher ever saw them.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import psutil
 
 SAMPLE_INTERVAL_S = 0.1
 TOKEN_VARIABLE = "COMPARISONS_CELL_TOKEN"
+_PR_SET_CHILD_SUBREAPER = 36
+_PR_GET_CHILD_SUBREAPER = 37
+
+
+@contextmanager
+def adopting_orphans() -> Iterator[bool]:
+    """Make this process the subreaper of its descendants for the block (Linux).
+
+    A daemon that outlives its parent (Ray's, Dask's) is then re-parented here instead of
+    to init, so its CPU can still be read when it is reaped (`TreeWatcher.reap_orphans`).
+    Yields whether that holds; elsewhere orphans' last sampled CPU is all there is.
+    """
+    if not sys.platform.startswith("linux"):
+        yield False
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    current = ctypes.c_int(0)
+    libc.prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(current), 0, 0, 0)
+    if current.value:
+        yield True
+        return
+    became = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    try:
+        yield became
+    finally:
+        if became:
+            libc.prctl(_PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+def reap_if_exited(pid: int) -> tuple[int | None, float]:
+    """Reap child `pid` if it has exited, without blocking.
+
+    Returns (exit code as Popen gives it, CPU seconds of it and every descendant it
+    reaped, from `os.wait4`'s rusage), or (None, 0.0) while it runs.
+    """
+    try:
+        reaped, status, usage = os.wait4(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None, 0.0
+    if reaped == 0:
+        return None, 0.0
+    return os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
+
+
+def cpu_with_reaped_children(times: object) -> float:
+    """User+system CPU of a process plus that of the children it has reaped."""
+    return (
+        times.user  # type: ignore[attr-defined]
+        + times.system  # type: ignore[attr-defined]
+        + getattr(times, "children_user", 0.0)
+        + getattr(times, "children_system", 0.0)
+    )
 
 
 def processes_with_token(token: str) -> list[psutil.Process]:
@@ -40,7 +109,15 @@ class TreeWatcher:
         self.seen: dict[int, psutil.Process] = {root_pid: self.root}
         self.cpu_seen: dict[int, float] = {}
         self.peak_rss_bytes = 0
+        self.peak_pss_bytes = 0
+        self.peak_uss_bytes = 0
+        # USS of each process other than the root at the tree's PSS peak.
+        self.children_uss_at_peak: list[int] = []
+        self.root_uss_at_peak = 0
         self.peak_processes = 0
+        self.memory_measure = "pss"
+        # CPU of descendants re-parented to this process and reaped here.
+        self.orphan_cpu_s = 0.0
 
     def members(self, sweep: bool = False) -> list[psutil.Process]:
         """Live processes in the tree now, plus earlier members that are still alive.
@@ -67,22 +144,82 @@ class TreeWatcher:
         return found
 
     def sample(self) -> None:
-        rss = 0
+        rss = pss = uss = root_uss = 0
+        children_uss: list[int] = []
         live = self.members()
         for proc in live:
             try:
                 with proc.oneshot():
-                    rss += proc.memory_info().rss
-                    times = proc.cpu_times()
-                    self.cpu_seen[proc.pid] = times.user + times.system
+                    memory = self._memory(proc)
+                    self.cpu_seen[proc.pid] = cpu_with_reaped_children(proc.cpu_times())
             except psutil.Error:
                 continue
+            rss += memory[0]
+            pss += memory[1]
+            uss += memory[2]
+            if proc.pid == self.root.pid:
+                root_uss = memory[2]
+            else:
+                children_uss.append(memory[2])
         self.peak_rss_bytes = max(self.peak_rss_bytes, rss)
+        if pss > self.peak_pss_bytes:
+            self.peak_pss_bytes = pss
+            self.peak_uss_bytes = uss
+            self.root_uss_at_peak = root_uss
+            self.children_uss_at_peak = sorted(children_uss)
         self.peak_processes = max(self.peak_processes, len(live))
 
-    @property
-    def cpu_seconds(self) -> float:
-        return sum(self.cpu_seen.values())
+    def _memory(self, proc: psutil.Process) -> tuple[int, int, int]:
+        """(RSS, PSS, USS) of one process; RSS stands in for both where PSS is unreadable."""
+        if self.memory_measure == "pss":
+            try:
+                full = proc.memory_full_info()
+                return full.rss, full.pss, full.uss
+            except (psutil.AccessDenied, AttributeError):
+                self.memory_measure = "rss"  # say so in the record rather than guess
+        rss = proc.memory_info().rss
+        return rss, rss, rss
+
+    def memory_summary(self) -> dict[str, object]:
+        """The tree's memory at its PSS peak, for the record."""
+        children = self.children_uss_at_peak
+        return {
+            "measure": self.memory_measure,
+            "peak_pss_bytes": self.peak_pss_bytes or None,
+            "peak_uss_bytes": self.peak_uss_bytes or None,
+            "peak_rss_sum_bytes": self.peak_rss_bytes or None,
+            "root_uss_bytes": self.root_uss_at_peak or None,
+            "processes_at_peak": len(children) + 1,
+            "child_uss_median_bytes": (children[len(children) // 2] if children else None),
+            "child_uss_max_bytes": (children[-1] if children else None),
+        }
+
+    def reap_orphans(self) -> None:
+        """Reap the descendants re-parented to this process (a subreaper) that have
+        exited, keeping their CPU: it never reaches the root's rusage. Only zombies born
+        after the root are touched, so other children of this process are left alone."""
+        try:
+            born = self.root.create_time()
+            children = psutil.Process().children()
+        except psutil.Error:
+            return
+        for child in children:
+            try:
+                if (
+                    child.pid == self.root.pid
+                    or child.status() != psutil.STATUS_ZOMBIE
+                    or child.create_time() < born
+                ):
+                    continue
+            except psutil.Error:
+                continue
+            code, cpu = reap_if_exited(child.pid)
+            if code is not None:
+                self.orphan_cpu_s += cpu
+
+    def cpu_of(self, processes: list[psutil.Process]) -> float:
+        """CPU last sampled for these members (with what they reaped)."""
+        return sum(self.cpu_seen.get(p.pid, 0.0) for p in processes)
 
     def survivors(self) -> list[psutil.Process]:
         """Members other than the root that are still alive, found by tree and token."""
@@ -100,6 +237,7 @@ class TreeWatcher:
         """Give processes that are shutting down on their own up to `timeout_s`."""
         deadline = time.monotonic() + timeout_s
         while True:
+            self.reap_orphans()
             left = self.survivors()
             if not left or time.monotonic() >= deadline:
                 return left

@@ -1,10 +1,18 @@
-"""The record: one JSON object per cell, the source of truth for every table and plot.
+"""The record: one JSON object per cell run, the source of truth for every table and plot.
 
 `build_record` joins a cell's spec, what it measured inside (`comparisons.cell`) and
-what the harness saw outside (`comparisons.harness`) into the schema below;
-`attach_baseline` adds speedup and efficiency against the serial cell of the same
-workload and size; `append_record` appends one line atomically to `records.jsonl`;
-`load_records` reads them back and refuses a corrupt line with its line number.
+what the harness saw outside (`comparisons.harness`) into the schema below. A cell runs
+as several fresh processes ("invocations", pyperf's runs), each written as its own
+record the moment it ends; `merge_invocations` joins a cell's records into one, with its
+samples grouped by invocation so intervals cover run-to-run variance. `attach_baseline`
+adds speedup and efficiency against the serial cell of the same workload and size;
+`append_record` appends one line atomically to `records.jsonl`; `load_records` reads
+them back, upgrades records of older schema versions (`upgrade`), and refuses a corrupt
+line with its line number.
+
+Schema versions: 1, one record per cell, memory as summed RSS; 2 (now), one record per
+invocation, memory as PSS/USS (`memory`), warm-up times, CPU over the same window as
+wall time, service CPU, the backend's `in_process` and `yardstick` flags.
 """
 
 from __future__ import annotations
@@ -12,17 +20,18 @@ from __future__ import annotations
 import json
 import os
 import signal
+import statistics
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from comparisons.backends import BASELINE, backend_class, model_of, variant_of
 from comparisons.cell import CellSpec
-from comparisons.stats import speedup, summarize
+from comparisons.stats import ratio_of_medians, speedup, summarize
 
 CEILING = "ceiling"
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("ok", "error", "timeout", "skipped")
 REQUIRED_FIELDS = (
     "schema_version",
@@ -123,9 +132,11 @@ def build_record(
 
     stats = summarize(samples) if samples else None
     params = outcome.get("params") or workload.resolve_params(spec.params)
+    windows = outcome.get("cpu_window_s") or samples  # schema 1 timed CPU around more
     utilisation = (
-        [c / s for c, s in zip(cpu, samples, strict=False) if s > 0] if samples and cpu else []
+        [c / w for c, w in zip(cpu, windows, strict=False) if w > 0] if samples and cpu else []
     )
+    memory = monitor.get("memory") or {}
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": context.get("run_id"),
@@ -138,7 +149,10 @@ def build_record(
         "variant": variant_of(spec.backend),
         "workers": spec.workers,
         "tasks": spec.tasks,
+        "in_flight": in_flight(spec.workers, spec.tasks),
         "params": params,
+        "invocation": spec.invocation,
+        "invocations": spec.invocations,
         "repeats": spec.repeats,
         "warmups": spec.warmups,
         "loops": outcome.get("loops", 1),
@@ -155,12 +169,18 @@ def build_record(
         "fault": fault,
         "setup_s": outcome.get("setup_s"),
         "teardown_s": outcome.get("teardown_s"),
+        "warmup_s": outcome.get("warmup_s") or [],
         "cell_wall_s": monitor["cell_wall_s"],
         "peak_rss_bytes": monitor["peak_rss_bytes"],
+        "peak_pss_bytes": memory.get("peak_pss_bytes"),
+        "memory": memory or None,
         "peak_processes": monitor["peak_processes"],
         "cpu_s_per_repeat": cpu,
+        "cpu_window_s": outcome.get("cpu_window_s") or [],
         "cpu_utilisation": summarize(utilisation)["median"] if utilisation else None,
         "cpu_s_total": monitor["cpu_s_total"],
+        "service_cpu_s": monitor.get("service_cpu_s"),
+        "kernel_cpu_s": monitor.get("kernel_cpu_s"),
         "load_before": monitor.get("load_before"),
         "limits": outcome.get("limits"),
         "other_cpu_cores": monitor.get("other_cpu_cores"),
@@ -170,6 +190,21 @@ def build_record(
         "blocks_event_loop": workload.blocks_event_loop and backend.event_loop,
         "category": workload.category,
         "reference": backend.reference,
+        "yardstick": backend.yardstick or (workload.measures_transfer and backend.in_process),
+        "yardstick_reason": yardstick_reason(backend, workload),
+        "measures_transfer": workload.measures_transfer,
+        "in_process": backend.in_process,
+        "ideal_s": (
+            workload.ideal_s(spec.tasks, in_flight(spec.workers, spec.tasks), params)
+            if workload.ideal_s
+            else None
+        ),
+        "service_requests": (
+            spec.tasks
+            * (len(outcome.get("warmup_s") or []) + len(samples) * outcome.get("loops", 1))
+            if monitor.get("services")
+            else None
+        ),
         "parallel": backend.parallel,
         "leftover_processes": [
             *(outcome.get("leftover_processes") or []),
@@ -184,6 +219,43 @@ def build_record(
         "finished_at": monitor["finished_at"],
         "command": context.get("command"),
     }
+
+
+def yardstick_reason(backend: Any, workload: Any) -> str | None:
+    """Why a row is shown but never ranked, or None for a contender."""
+    if backend.reference:
+        return "the machine's ceiling (reference)"
+    if backend.yardstick:
+        return "the serial baseline (reference)"
+    if workload.measures_transfer and backend.in_process:
+        return "in-process: no bytes move (reference)"
+    return None
+
+
+def in_flight(workers: int, tasks: int) -> int:
+    """Tasks that can be in flight at once: the pool size or limit, at most the tasks.
+
+    Rows are compared only at equal in-flight counts: a model given more concurrency
+    has not beaten one given less.
+    """
+    return min(workers, tasks)
+
+
+def samples_of(record: dict[str, Any]) -> list[list[float]]:
+    """A record's measured samples grouped by invocation (one group for one process)."""
+    return record.get("runs_s") or [record["samples_s"]]
+
+
+def memory_bytes(record: dict[str, Any]) -> int | None:
+    """The headline memory of a row: peak PSS of the tree, else summed RSS (marked by
+    `memory_measure`)."""
+    return record.get("peak_pss_bytes") or record.get("peak_rss_bytes")
+
+
+def memory_measure(record: dict[str, Any]) -> str:
+    if record.get("peak_pss_bytes"):
+        return "PSS"
+    return "RSS (PSS not readable)" if record.get("memory") else "RSS (schema 1)"
 
 
 def describe_exit(code: int | None) -> str:
@@ -210,7 +282,7 @@ def attach_baseline(record: dict[str, Any], baseline: dict[str, Any] | None) -> 
     if baseline is None or len(measured) < 2:  # a fault probe has no timings to compare
         record["baseline"] = None
         return record
-    ratio = speedup(baseline["samples_s"], record["samples_s"])
+    ratio = speedup(samples_of(baseline), samples_of(record))
     workers = record["workers"]
     record["baseline"] = {
         "backend": baseline["backend"],
@@ -234,15 +306,38 @@ def attach_baselines(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ceilings = {
         (baseline_key(r), r["workers"]): r
         for r in attached
-        if r["backend"] == CEILING and r["status"] == "ok" and r.get("baseline")
+        if r["backend"] == CEILING and r["status"] == "ok" and r.get("stats")
     }
-    for r in attached:
-        ceiling = ceilings.get((baseline_key(r), r["workers"]))
-        if r.get("baseline") and ceiling is not None:
-            limit = ceiling["baseline"]["speedup"]
-            r["baseline"]["ceiling_speedup"] = limit
-            r["baseline"]["ceiling_efficiency"] = r["baseline"]["speedup"] / limit
+    for (key, workers), ceiling in ceilings.items():
+        rows = [
+            r
+            for r in attached
+            if baseline_key(r) == key
+            and r["workers"] == workers
+            and r["status"] == "ok"
+            and r.get("stats")
+            and not r.get("yardstick")
+            and r.get("baseline")
+        ]
+        attach_ceiling(ceiling, rows)
     return attached
+
+
+def attach_ceiling(ceiling: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Each row's share of the machine's ceiling (ceiling time / row time) with its
+    interval. A row faster than the ceiling beyond the interval makes the ceiling wrong:
+    the fastest such row becomes the ceiling instead, and every row says so."""
+    limit, beaten_by = ceiling, None
+    for r in sorted(rows, key=lambda r: r["stats"]["median"]):
+        if ratio_of_medians(samples_of(limit), samples_of(r))["ci95_low"] > 1:
+            limit, beaten_by = r, r["backend"]
+    for r in rows:
+        share = ratio_of_medians(samples_of(limit), samples_of(r))
+        r["baseline"]["ceiling_speedup"] = r["baseline"]["median_s"] / limit["stats"]["median"]
+        r["baseline"]["ceiling_efficiency"] = share["ratio"]
+        r["baseline"]["ceiling_efficiency_ci95"] = [share["ci95_low"], share["ci95_high"]]
+        r["baseline"]["ceiling_beaten_by"] = beaten_by
+    ceiling["ceiling_beaten_by"] = beaten_by
 
 
 def append_record(path: Path, record: dict[str, Any]) -> None:
@@ -256,8 +351,30 @@ def append_record(path: Path, record: dict[str, Any]) -> None:
         os.close(fd)
 
 
+def upgrade(record: dict[str, Any]) -> dict[str, Any]:
+    """A record of any earlier schema version in today's shape (fields it lacks are
+    None or empty, so readers need no version checks)."""
+    version = record.get("schema_version", 1)
+    if version < 2:
+        record.setdefault("invocation", 0)
+        record.setdefault("invocations", 1)
+        record.setdefault("warmup_s", [])
+        record.setdefault("cpu_window_s", [])
+        record.setdefault("peak_pss_bytes", None)
+        record.setdefault("memory", None)
+        record.setdefault("service_cpu_s", None)
+        record.setdefault("yardstick", record["backend"] in (BASELINE, CEILING))
+        record.setdefault("in_process", None)
+        record.setdefault("in_flight", in_flight(record["workers"], record["tasks"]))
+        record.setdefault("measures_transfer", record.get("category") == "data transfer")
+        record.setdefault("yardstick_reason", None)
+        record["schema_version"] = 2
+    return record
+
+
 def load_records(path: Path) -> list[dict[str, Any]]:
-    """Read `records.jsonl`; a line that is not a valid record raises `CorruptRecords`."""
+    """Read `records.jsonl`, upgraded to the current schema; a line that is not a valid
+    record raises `CorruptRecords`."""
     records = []
     try:
         lines = path.read_text().splitlines()
@@ -275,14 +392,108 @@ def load_records(path: Path) -> list[dict[str, Any]]:
             raise CorruptRecords(f"{path}:{number}: record lacks {', '.join(missing[:5])}")
         if record["status"] not in STATUSES:
             raise CorruptRecords(f"{path}:{number}: unknown status {record['status']!r}")
-        records.append(record)
+        if (
+            not isinstance(record["schema_version"], int)
+            or record["schema_version"] > SCHEMA_VERSION
+        ):
+            raise CorruptRecords(
+                f"{path}:{number}: schema version {record['schema_version']!r} is newer than "
+                f"this code reads ({SCHEMA_VERSION}); update the project"
+            )
+        records.append(upgrade(record))
     return records
 
 
+def invocation_id(record: dict[str, Any]) -> str:
+    return f"{record['key']}#{record.get('invocation', 0)}"
+
+
 def unique_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The last record of each cell key (a resumed or re-run cell replaces the earlier)."""
+    """The last record of each cell invocation (a resumed or re-run one replaces the
+    earlier)."""
     latest: dict[str, dict[str, Any]] = {}
     for record in records:
-        latest.pop(record["key"], None)
-        latest[record["key"]] = record
+        latest.pop(invocation_id(record), None)
+        latest[invocation_id(record)] = record
     return list(latest.values())
+
+
+def _median(values: list[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def merge_invocations(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per cell: its invocations joined, samples grouped by invocation.
+
+    Status is ok only when every invocation is; otherwise the first failure's status and
+    error stand for the cell (a cell that failed once is not quietly averaged). One-off
+    costs (set-up, teardown, first run) and memory are medians over invocations.
+    """
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for record in unique_records(records):
+        by_key.setdefault(record["key"], []).append(record)
+    merged = []
+    for runs in by_key.values():
+        runs.sort(key=lambda r: r.get("invocation", 0))
+        first = runs[0]
+        cell = dict(first)
+        failed = [r for r in runs if r["status"] != "ok"]
+        if failed:
+            cell.update(status=failed[0]["status"], error=failed[0]["error"])
+            if failed[0] is not first:
+                cell["error"] = f"invocation {failed[0].get('invocation', 0)}: {failed[0]['error']}"
+        measured = [r for r in runs if r["status"] == "ok" and r["samples_s"]]
+        cell["runs_s"] = [list(r["samples_s"]) for r in measured]
+        cell["samples_s"] = [v for r in measured for v in r["samples_s"]]
+        cell["stats"] = summarize(cell["runs_s"]) if cell["samples_s"] else None
+        cell["invocations_done"] = len(runs)
+        if len(runs) > 1:
+            cell["throughput_tasks_per_s"] = (
+                cell["tasks"] / cell["stats"]["median"] if cell["stats"] else None
+            )
+            for name in ("setup_s", "teardown_s", "peak_rss_bytes", "peak_pss_bytes"):
+                cell[name] = _median([r.get(name) for r in runs])
+            cell["setup_runs_s"] = [r.get("setup_s") for r in runs]
+            cell["warmup_s"] = [v for r in runs for v in (r.get("warmup_s") or [])[:1]]
+            cell["memory"] = _merge_memory([r.get("memory") for r in runs])
+            cell["cpu_s_per_repeat"] = [v for r in measured for v in r["cpu_s_per_repeat"]]
+            cell["cpu_window_s"] = [v for r in measured for v in r.get("cpu_window_s") or []]
+            cell["cpu_utilisation"] = _median([r.get("cpu_utilisation") for r in measured])
+            cell["cpu_s_total"] = _sum([r.get("cpu_s_total") for r in runs])
+            cell["service_cpu_s"] = _sum([r.get("service_cpu_s") for r in runs])
+            cell["cell_wall_s"] = sum(r.get("cell_wall_s") or 0 for r in runs)
+            cell["other_cpu_cores"] = max(
+                (r["other_cpu_cores"] for r in runs if r.get("other_cpu_cores") is not None),
+                default=None,
+            )
+            cell["leftover_processes"] = [p for r in runs for p in r["leftover_processes"]]
+            cell["backend_info"] = _merge_info([r.get("backend_info") or {} for r in runs])
+            cell["finished_at"] = runs[-1].get("finished_at")
+        merged.append(cell)
+    return merged
+
+
+def _sum(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def _merge_memory(memories: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    present = [m for m in memories if m]
+    if not present:
+        return None
+    merged = dict(present[0])
+    for name, value in present[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            merged[name] = _median([m.get(name) for m in present])
+    return merged
+
+
+def _merge_info(infos: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first invocation's settings; a worst-case figure (the loop's lag) over all."""
+    merged = dict(infos[0]) if infos else {}
+    lags = [i["loop_lag_max_s"] for i in infos if i.get("loop_lag_max_s") is not None]
+    if lags:
+        merged["loop_lag_max_s"] = max(lags)
+    return merged

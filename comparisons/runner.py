@@ -1,22 +1,29 @@
-"""Runs a suite: one fresh subprocess per cell, records appended as they finish.
+"""Runs a suite: fresh subprocesses per cell, in a seeded interleaved order.
 
-`run_suite` makes `results/<run-id>/`, writes `env.json`, runs each cell through
-`harness.run_cell` with a live progress display on stderr, attaches the serial baseline
-as soon as it exists, appends every record the moment it is complete (so an interrupted
-run keeps everything finished), then builds the report and points `results/latest` at
-the run.
+`run_suite` makes `results/<run-id>/`, writes `env.json`, runs every invocation of every
+cell through `harness.run_cell` with a live progress display on stderr, attaches the
+serial baseline as soon as it exists, appends every record the moment it is complete
+(so an interrupted run keeps everything finished), then builds the report and points
+`results/latest` at the run.
+
+Order (`run_order`): a cell runs as `invocations` fresh processes; round r holds every
+cell's r-th invocation, shuffled with the suite's seed. Slow drift of the machine
+(another tenant, thermal state) then spreads over every model instead of favouring
+whichever ran first, and a cell's spread includes it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import secrets
 import shlex
 import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,10 +41,12 @@ from comparisons.records import (
     append_record,
     attach_baseline,
     baseline_key,
+    invocation_id,
     load_records,
 )
 from comparisons.report import RECORDS_FILE, build_report
 from comparisons.report import formatting as fmt
+from comparisons.suite import DEFAULT_SEED
 
 
 def new_run_id(suite: str) -> str:
@@ -91,6 +100,22 @@ def summarize_record(record: dict[str, Any]) -> str:
 
 
 CELLS_FILE = "cells.json"
+
+
+def run_order(cells: list[CellSpec], seed: int = DEFAULT_SEED) -> list[CellSpec]:
+    """Every invocation of every cell, round by round, each round shuffled by `seed`.
+
+    Baselines lead the first round, so speedups are shown live from the start.
+    """
+    rounds = max((c.invocations for c in cells), default=0)
+    order: list[CellSpec] = []
+    for number in range(rounds):
+        round_cells = [replace(c, invocation=number) for c in cells if number < c.invocations]
+        random.Random(seed * 1_000 + number).shuffle(round_cells)
+        if number == 0:
+            round_cells.sort(key=lambda c: c.backend != BASELINE)
+        order.extend(round_cells)
+    return order
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -158,10 +183,12 @@ def run_suite(
     done: dict[str, dict[str, Any]] = {}
     if records_path.exists():
         try:
-            done = {r["key"]: r for r in load_records(records_path)}
+            done = {invocation_id(r): r for r in load_records(records_path)}
         except CorruptRecords as exc:
             raise UserError(str(exc)) from None
-    todo = [c for c in cells if c.key not in done]
+    todo = [
+        c for c in run_order(cells, suite.get("seed", DEFAULT_SEED)) if c.invocation_key not in done
+    ]
     command = shlex.join(["python", "-m", "comparisons", *sys.argv[1:]])
     context = {"run_id": run_id, "suite": suite["name"], "command": command}
     console = Console(stderr=True, soft_wrap=True)
@@ -189,6 +216,8 @@ def run_suite(
             bar = progress.add_task("starting", total=len(todo))
             for index, spec in enumerate(todo, start=1):
                 label = f"[{index}/{len(todo)}] {describe_cell(spec)}"
+                if spec.invocations > 1:
+                    label += f" (run {spec.invocation + 1}/{spec.invocations})"
                 progress.update(bar, description=label)
                 if not console.is_terminal:
                     console.print(f"{label} ...", highlight=False)

@@ -5,6 +5,15 @@ median (percentile bootstrap with a fixed seed, so rebuilding a report from the 
 records gives the same bytes), coefficient of variation, and Tukey-fence outlier counts
 (counted, never removed). Speedups carry their own bootstrap interval, resampling both
 cells' samples independently.
+
+A cell measured in several fresh processes ("runs", as pyperf calls them) has its
+samples grouped by run. Its interval then comes from a two-level bootstrap: resample the
+runs, then the samples within each, so the interval covers run-to-run variance (another
+process, another moment of the machine) and not only the repeats inside one process.
+
+`meaningful` is the one rule for "these two differ": the interval of the ratio excludes 1
+*and* the difference is at least `PRACTICAL_THRESHOLD`. Anything less is a tie, whatever
+its p-value; the verdict, the tables and `make diff` all use it.
 """
 
 from __future__ import annotations
@@ -23,16 +32,43 @@ UNSTABLE_CV = 0.10
 # shorter than a millisecond (timer and scheduling noise then dominate).
 FAR_FROM_MEAN = 0.50
 SHORTEST_TRUSTED_S = 1e-3
+# A difference smaller than this is a tie, however significant (asv's default is 10%).
+PRACTICAL_THRESHOLD = 0.05
+
+Samples = Sequence[float] | Sequence[Sequence[float]]
 
 
-def _bootstrap_medians(samples: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    picks = rng.integers(0, len(samples), size=(BOOTSTRAP_RESAMPLES, len(samples)))
-    return np.median(samples[picks], axis=1)
+def as_runs(samples: Samples) -> list[list[float]]:
+    """Samples grouped by run: a flat list is one run."""
+    values = list(samples)
+    if values and isinstance(values[0], (list, tuple, np.ndarray)):
+        return [[float(v) for v in run] for run in values if len(run)]
+    return [[float(v) for v in values]] if values else []
 
 
-def summarize(samples: Sequence[float]) -> dict[str, Any]:
-    """Median, spread, 95% interval of the median, CV and outlier count of `samples`."""
-    values = np.asarray(samples, dtype=float)
+def _bootstrap_medians(runs: list[list[float]], rng: np.random.Generator) -> np.ndarray:
+    """Medians of resampled data: samples alone for one run; runs, then samples within
+    each, for several."""
+    if len(runs) == 1:
+        samples = np.asarray(runs[0], dtype=float)
+        picks = rng.integers(0, len(samples), size=(BOOTSTRAP_RESAMPLES, len(samples)))
+        return np.median(samples[picks], axis=1)
+    longest = max(len(run) for run in runs)
+    padded = np.array([run + [run[-1]] * (longest - len(run)) for run in runs], dtype=float)
+    lengths = np.array([len(run) for run in runs])
+    chosen = rng.integers(0, len(runs), size=(BOOTSTRAP_RESAMPLES, len(runs)))
+    within = (
+        rng.random((BOOTSTRAP_RESAMPLES, len(runs), longest)) * lengths[chosen][:, :, None]
+    ).astype(int)
+    values = padded[chosen[:, :, None], within]
+    return np.median(values.reshape(BOOTSTRAP_RESAMPLES, -1), axis=1)
+
+
+def summarize(samples: Samples) -> dict[str, Any]:
+    """Median, spread, 95% interval of the median, CV and outlier count of `samples`
+    (a flat list, or a list of runs: then the interval covers run-to-run variance)."""
+    runs = as_runs(samples)
+    values = np.asarray([v for run in runs for v in run], dtype=float)
     if values.size == 0:
         raise ValueError("no samples to summarize")
     q1, median, q3 = (float(v) for v in np.percentile(values, [25, 50, 75]))
@@ -42,7 +78,7 @@ def summarize(samples: Sequence[float]) -> dict[str, Any]:
     outliers = int(np.sum((values < q1 - 1.5 * iqr) | (values > q3 + 1.5 * iqr)))
     if values.size > 1:
         rng = np.random.default_rng(BOOTSTRAP_SEED)
-        low, high = (float(v) for v in np.percentile(_bootstrap_medians(values, rng), [2.5, 97.5]))
+        low, high = (float(v) for v in np.percentile(_bootstrap_medians(runs, rng), [2.5, 97.5]))
     else:
         low = high = median
     cv = stdev / mean if mean > 0 else 0.0
@@ -55,6 +91,13 @@ def summarize(samples: Sequence[float]) -> dict[str, Any]:
         warnings.append(f"min is {(1 - values.min() / mean) * 100:.0f}% below the mean")
     if median < SHORTEST_TRUSTED_S:
         warnings.append("repeats shorter than 1 ms: timer and scheduler noise dominate")
+    run_medians = [float(np.median(run)) for run in runs]
+    between = float(np.std(run_medians, ddof=1) / np.mean(run_medians)) if len(runs) > 1 else None
+    if between is not None and between > UNSTABLE_CV:
+        warnings.append(
+            f"runs differ: their medians vary by {between * 100:.0f}% (another process, "
+            "another moment of the machine)"
+        )
     return {
         "n": int(values.size),
         "median": median,
@@ -68,36 +111,43 @@ def summarize(samples: Sequence[float]) -> dict[str, Any]:
         "ci95_low": low,
         "ci95_high": high,
         "cv": cv,
+        "runs": len(runs),
+        "run_medians": run_medians,
+        "between_runs_cv": between,
         "outliers": outliers,
         "unstable": bool(warnings),
         "warnings": warnings,
     }
 
 
-def ratio_of_medians(numerator: Sequence[float], denominator: Sequence[float]) -> dict[str, Any]:
+def ratio_of_medians(numerator: Samples, denominator: Samples) -> dict[str, Any]:
     """median(numerator) / median(denominator) with a 95% bootstrap interval.
 
     `significant` is True when the interval excludes 1: the two sample sets differ by
-    more than their own spread explains.
+    more than their own spread explains. `meaningful` adds that the difference is at
+    least `PRACTICAL_THRESHOLD`: only then is one called faster or slower.
     """
-    top = np.asarray(numerator, dtype=float)
-    bottom = np.asarray(denominator, dtype=float)
-    point = float(np.median(top) / np.median(bottom))
-    if top.size > 1 and bottom.size > 1:
+    top, bottom = as_runs(numerator), as_runs(denominator)
+    top_all = [v for run in top for v in run]
+    bottom_all = [v for run in bottom for v in run]
+    point = float(np.median(top_all) / np.median(bottom_all))
+    if len(top_all) > 1 and len(bottom_all) > 1:
         rng = np.random.default_rng(BOOTSTRAP_SEED)
         ratios = _bootstrap_medians(top, rng) / _bootstrap_medians(bottom, rng)
         low, high = (float(v) for v in np.percentile(ratios, [2.5, 97.5]))
     else:
         low = high = point
+    significant = bool(low > 1 or high < 1)
     return {
         "ratio": point,
         "ci95_low": low,
         "ci95_high": high,
-        "significant": bool(low > 1 or high < 1),
+        "significant": significant,
+        "meaningful": significant and abs(point - 1) >= PRACTICAL_THRESHOLD,
     }
 
 
-def speedup(baseline: Sequence[float], samples: Sequence[float]) -> dict[str, float]:
+def speedup(baseline: Samples, samples: Samples) -> dict[str, float]:
     """Baseline median / cell median, with a 95% bootstrap interval of that ratio."""
     result = ratio_of_medians(baseline, samples)
     return {

@@ -6,7 +6,7 @@ varies (see `_task_sizes`). In `backends`, "all" means the seven models' default
 the `ceiling` yardstick runs only where a suite names it.
 
 A suite file has top-level defaults (`description`, `repeats`, `warmups`, `timeout_s`,
-`min_repeat_s`)
+`min_repeat_s`, `invocations`: fresh processes per cell, `seed`: the interleaved order)
 and a list of `[[cells]]` tables. In a cell table, `backends`, `workers`, `tasks` and each
 entry of `params` may be one value or a list; the cell expands to their Cartesian
 product. `workers` accepts integers, the words `cores` and `N*cores` (the number of
@@ -32,7 +32,16 @@ from workloads import UnknownWorkload, load_workload
 from workloads.spec import ParameterError
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
-SUITE_KEYS = {"description", "repeats", "warmups", "timeout_s", "min_repeat_s", "cells"}
+SUITE_KEYS = {
+    "description",
+    "repeats",
+    "warmups",
+    "timeout_s",
+    "min_repeat_s",
+    "invocations",
+    "seed",
+    "cells",
+}
 CELL_KEYS = {
     "workload",
     "backends",
@@ -44,10 +53,12 @@ CELL_KEYS = {
     "timeout_s",
     "min_repeat_s",
     "granularity",
+    "invocations",
     "note",
 }
 # Like pyperf's minimum time per value: shorter runs are looped within a repeat.
 DEFAULT_MIN_REPEAT_S = 0.1
+DEFAULT_SEED = 20261125
 CORES_PATTERN = re.compile(r"^\s*(?:(\d+)\s*\*\s*)?cores\s*$")
 
 
@@ -147,6 +158,7 @@ def check_cell(spec: CellSpec) -> CellSpec:
     _positive_int(spec.repeats, "repeats", where)
     _positive_int(spec.warmups, "warmups", where, minimum=0)
     _positive_number(spec.timeout_s, "timeout_s", where)
+    _positive_int(spec.invocations, "invocations", where)
     if (
         isinstance(spec.min_repeat_s, bool)
         or not isinstance(spec.min_repeat_s, (int, float))
@@ -158,9 +170,6 @@ def check_cell(spec: CellSpec) -> CellSpec:
             f"backend {spec.backend} runs with exactly {backend.fixed_workers} worker(s), "
             f"got {spec.workers}"
         )
-    if backend.one_worker_per_task:
-        # A thread or process per task: its concurrency is the number of tasks.
-        spec = replace(spec, workers=spec.tasks)
     return replace(spec, params=params)
 
 
@@ -206,7 +215,11 @@ def expand_suite(
         "warmups": data.get("warmups", 1),
         "timeout_s": data.get("timeout_s", 600.0),
         "min_repeat_s": data.get("min_repeat_s", DEFAULT_MIN_REPEAT_S),
+        "invocations": data.get("invocations", 1),
     }
+    seed = data.get("seed", DEFAULT_SEED)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise UserError(f"suite {path.name}: seed must be a whole number, got {seed!r}")
     cells: list[CellSpec] = []
     for index, table in enumerate(tables, start=1):
         cells.extend(_expand_table(table, f"suite {path.name}, cell {index}", defaults, repeats))
@@ -224,7 +237,12 @@ def expand_suite(
     unique = list(first_of_key.values())
     # The baseline of each workload runs first, so later cells get their speedup at once.
     unique.sort(key=lambda c: c.backend != BASELINE)
-    settings = {"name": path.stem, "path": str(path), "description": data.get("description", "")}
+    settings = {
+        "name": path.stem,
+        "path": str(path),
+        "description": data.get("description", ""),
+        "seed": seed,
+    }
     return settings, unique
 
 
@@ -294,6 +312,7 @@ def _expand_table(
             warmups=table.get("warmups", defaults["warmups"]),
             timeout_s=table.get("timeout_s", defaults["timeout_s"]),
             min_repeat_s=table.get("min_repeat_s", defaults["min_repeat_s"]),
+            invocations=table.get("invocations", defaults["invocations"]),
         )
         cells.append(check_cell(spec))
     return cells

@@ -1,45 +1,76 @@
-"""The machine's ceiling: a reference run of pre-forked processes, verified like a model."""
+"""The machine's ceiling: pre-forked, warmed workers sharing one task counter, verified
+like a model, and a share-of-ceiling rule that cannot print more than 100% unexplained."""
 
 from __future__ import annotations
 
 from comparisons.backends import model_names
-from comparisons.backends.ceiling import equal_shares
 from comparisons.cell import CellSpec
 from comparisons.harness import run_cell
-from comparisons.records import attach_baselines
-
-
-def test_equal_shares_are_round_robin_and_differ_by_at_most_one():
-    shares = equal_shares(list(range(10)), 3)
-    assert shares == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
-    assert equal_shares([1], 3) == [[1], [], []]
+from comparisons.records import attach_baselines, attach_ceiling
 
 
 def test_the_ceiling_is_a_reference_not_a_model():
     assert "ceiling" not in model_names() and "processes" in model_names()
 
 
-def test_ceiling_runs_verified_and_gives_models_a_share_of_it():
-    params = {"span": 3000}
-    records = [
+def _cells(backends: tuple[str, ...], **params: int) -> list[dict]:
+    return [
         run_cell(
             CellSpec(
                 "cpu.primes",
                 backend,
                 1 if backend == "serial" else 2,
-                tasks=6,
+                tasks=12,
                 params=params,
-                repeats=3,
+                repeats=5,
                 warmups=1,
             )
         )
-        for backend in ("serial", "ceiling", "processes")
+        for backend in backends
     ]
+
+
+def test_ceiling_runs_verified_and_no_model_beats_it_beyond_its_interval():
+    records = _cells(("serial", "ceiling", "processes"), span=4000)
     assert all(r["status"] == "ok" and r["verification"]["ok"] for r in records), [
         r["error"] for r in records
     ]
-    ceiling, processes = attach_baselines(records)[1:]
-    assert ceiling["reference"] is True and processes["reference"] is False
-    share = processes["baseline"]["ceiling_efficiency"]
-    assert share == processes["baseline"]["speedup"] / ceiling["baseline"]["speedup"]
+    _, ceiling, processes = attach_baselines(records)
+    assert ceiling["yardstick"] is True and processes["yardstick"] is False
     assert ceiling["leftover_processes"] == []
+    base = processes["baseline"]
+    low, high = base["ceiling_efficiency_ci95"]
+    assert low <= base["ceiling_efficiency"] <= high
+    # Warm, dynamically scheduled workers with their inputs already in place: a pool
+    # that also has to send the inputs must not beat them beyond the interval.
+    assert base["ceiling_beaten_by"] is None, base
+    assert low <= 1.0
+
+
+def _row(backend: str, samples: list[float]) -> dict:
+    return {
+        "backend": backend,
+        "samples_s": samples,
+        "stats": {"median": sorted(samples)[len(samples) // 2]},
+        "baseline": {"median_s": 2.0},
+    }
+
+
+def test_a_model_that_beats_the_ceiling_replaces_it_and_is_named():
+    ceiling = _row("ceiling", [1.0, 1.01, 0.99, 1.0, 1.02])
+    fast = _row("processes", [0.8, 0.81, 0.79, 0.8, 0.82])
+    slow = _row("threads", [1.6, 1.61, 1.59, 1.6, 1.62])
+    attach_ceiling(ceiling, [fast, slow])
+    assert ceiling["ceiling_beaten_by"] == "processes"
+    assert fast["baseline"]["ceiling_efficiency"] == 1.0
+    assert slow["baseline"]["ceiling_efficiency"] == 0.5
+    assert slow["baseline"]["ceiling_beaten_by"] == "processes"
+
+
+def test_a_model_within_the_interval_leaves_the_ceiling_alone():
+    ceiling = _row("ceiling", [1.0, 1.05, 0.95, 1.0, 1.02])
+    close = _row("processes", [0.99, 1.04, 0.97, 1.01, 1.0])
+    attach_ceiling(ceiling, [close])
+    assert ceiling["ceiling_beaten_by"] is None
+    low, high = close["baseline"]["ceiling_efficiency_ci95"]
+    assert low < 1 < high

@@ -32,7 +32,7 @@ from workloads.http_protocol import (
     request_bytes,
     request_target,
 )
-from workloads.spec import Param, Workload
+from workloads.spec import Param, Workload, waits_in_rounds
 
 SERVICE = "latency_server"
 SERVICE_VARIABLE = "COMPARISONS_SERVICE_LATENCY_SERVER"
@@ -135,4 +135,5 @@ WORKLOAD = Workload(
     bytes_per_task=bytes_per_task,
     services=(SERVICE,),
     category="network I/O",
+    ideal_s=waits_in_rounds("delay"),
 )

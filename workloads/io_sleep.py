@@ -16,7 +16,7 @@ from typing import Any
 
 import trio
 
-from workloads.spec import Param, Workload
+from workloads.spec import Param, Workload, waits_in_rounds
 
 PARAMS = {
     "latency": Param(0.1, "seconds each task waits", minimum=0.0, maximum=3600.0),
@@ -59,5 +59,6 @@ WORKLOAD = Workload(
     make_inputs=make_inputs,
     expected=expected_ids,
     params=PARAMS,
-    category="high-concurrency I/O",
+    category="waiting I/O",
+    ideal_s=waits_in_rounds("latency"),
 )

@@ -50,4 +50,5 @@ WORKLOAD = Workload(
     params=PARAMS,
     bytes_per_task=bytes_per_task,
     category="data transfer",
+    measures_transfer=True,
 )

@@ -96,6 +96,13 @@ class Workload:
             (`comparisons.services`), e.g. the latency server.
         category: the kind of work a user would name (GIL-bound CPU, network I/O, ...);
             the report's verdict has one row per category.
+        measures_transfer: True when moving the inputs to the worker is the work being
+            measured (overhead.transfer): rows of in-process models, which move nothing,
+            are then a labelled reference and the verdict ranks the others by time per
+            byte.
+        ideal_s: `(tasks, in_flight, params) -> seconds` the work cannot beat at that
+            concurrency whatever the model (the waits alone), for I/O; the report shows
+            it beside the rows.
     """
 
     name: str
@@ -112,6 +119,8 @@ class Workload:
     bytes_per_task: Callable[[Mapping[str, Any]], int] | None = None
     services: tuple[str, ...] = ()
     category: str = ""
+    measures_transfer: bool = False
+    ideal_s: Callable[[int, int, Mapping[str, Any]], float] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -149,6 +158,16 @@ class Workload:
                 f"got {results[i]!r}, expected {expected[i]!r}",
             )
         return Verification(True, f"{len(expected)} results match")
+
+
+def waits_in_rounds(delay_param: str) -> Callable[[int, int, Mapping[str, Any]], float]:
+    """The ideal of tasks that each wait `params[delay_param]` seconds: with `in_flight`
+    at once, ceil(tasks / in_flight) waits one after another."""
+
+    def ideal(tasks: int, in_flight: int, params: Mapping[str, Any]) -> float:
+        return -(-tasks // max(1, in_flight)) * float(params[delay_param])
+
+    return ideal
 
 
 def run_on_loop(function: Callable[[Any], Any]) -> Callable[[Any], Awaitable[Any]]:

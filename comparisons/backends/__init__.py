@@ -38,6 +38,7 @@ REGISTRY: dict[str, str] = {
     "dask": "comparisons.backends.dask_distributed:DaskBackend",
     "dask:threads-per-worker": "comparisons.backends.dask_distributed:DaskThreadedWorkerBackend",
     "dask:bag": "comparisons.backends.dask_distributed:DaskBagBackend",
+    "dask:untrimmed": "comparisons.backends.dask_distributed:DaskUntrimmedBackend",
     "dask:threaded": "comparisons.backends.dask_local:DaskThreadedSchedulerBackend",
     "dask:multiprocessing": "comparisons.backends.dask_local:DaskProcessesSchedulerBackend",
     "ray": "comparisons.backends.ray_tasks:RayBackend",

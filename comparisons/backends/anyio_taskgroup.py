@@ -17,6 +17,7 @@ from workloads.spec import Workload
 
 
 class AnyioAsyncioBackend(Backend):
+    in_process = True
     name = "asyncio:anyio"
     summary = "anyio.run(backend='asyncio'): a task group under a CapacityLimiter(workers)"
     source = "anyio.readthedocs.io/en/stable/tasks.html"

@@ -22,16 +22,30 @@ from typing import Any
 from comparisons.backends.base import Backend, DeadlineExceeded
 from workloads.spec import Workload
 
+# How often the event loop's heartbeat wakes to measure the loop's lag.
+HEARTBEAT_S = 0.005
+
 
 class AsyncioBackend(Backend):
+    in_process = True
     name = "asyncio"
     summary = "asyncio.gather under a Semaphore(workers), one thread, default loop"
     source = "docs.python.org/3/library/asyncio-task.html#running-tasks-concurrently"
     parallel = False
     event_loop = True
 
+    worst_loop_lag_s = 0.0
+
     def setup(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = self.new_loop()
+        # A workload's own `to_thread` (file I/O) runs on the default executor: give it
+        # `workers` threads so the concurrency limit means what it means elsewhere
+        # (asyncio's default is min(32, cores + 4)).
+        self.executor = ThreadPoolExecutor(max_workers=self.workers)
+        self.loop.set_default_executor(self.executor)
+
+    def new_loop(self) -> asyncio.AbstractEventLoop:
+        return asyncio.new_event_loop()
 
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
         return self.loop.run_until_complete(self._gather(workload, inputs))
@@ -43,7 +57,24 @@ class AsyncioBackend(Backend):
             async with limit:
                 return await self._task(workload, item)
 
-        return list(await asyncio.gather(*(bounded(item) for item in inputs)))
+        heartbeat = asyncio.ensure_future(self._heartbeat())
+        try:
+            return list(await asyncio.gather(*(bounded(item) for item in inputs)))
+        finally:
+            heartbeat.cancel()
+
+    async def _heartbeat(self) -> None:
+        """Wake every HEARTBEAT_S and keep the worst lateness: how long the loop could
+        not answer anything else (blocking work in a coroutine shows here)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            planned = loop.time() + HEARTBEAT_S
+            try:
+                await asyncio.sleep(HEARTBEAT_S)
+            finally:
+                # Also when cancelled at the end of the run: a loop blocked to the end
+                # never woke the heartbeat, and that wait is the lag.
+                self.worst_loop_lag_s = max(self.worst_loop_lag_s, loop.time() - planned)
 
     async def _task(self, workload: Workload, item: Any) -> Any:
         return await workload.asyncio(item)
@@ -62,9 +93,15 @@ class AsyncioBackend(Backend):
     def teardown(self) -> None:
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
+        # A thread stuck in a hung task never returns: do not wait for it.
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
     def describe(self) -> dict[str, Any]:
-        return {"loop": type(self.loop).__module__ + "." + type(self.loop).__name__}
+        return {
+            "loop": type(self.loop).__module__ + "." + type(self.loop).__name__,
+            "loop_lag_max_s": self.worst_loop_lag_s,
+            "heartbeat_s": HEARTBEAT_S,
+        }
 
 
 class UvloopBackend(AsyncioBackend):
@@ -72,10 +109,10 @@ class UvloopBackend(AsyncioBackend):
     summary = "the same asyncio code on uvloop's event loop (libuv)"
     source = "uvloop.readthedocs.io"
 
-    def setup(self) -> None:
+    def new_loop(self) -> asyncio.AbstractEventLoop:
         import uvloop
 
-        self.loop = uvloop.new_event_loop()
+        return uvloop.new_event_loop()
 
 
 class ToThreadBackend(AsyncioBackend):
@@ -93,18 +130,8 @@ class ToThreadBackend(AsyncioBackend):
     source = "docs.python.org/3/library/asyncio-task.html#running-in-threads"
     event_loop = False  # the work runs in threads; the loop stays free
 
-    def setup(self) -> None:
-        super().setup()
-        self.executor = ThreadPoolExecutor(max_workers=self.workers)
-        self.loop.set_default_executor(self.executor)
-
     async def _task(self, workload: Workload, item: Any) -> Any:
         return await asyncio.to_thread(workload.sync, item)
-
-    def teardown(self) -> None:
-        super().teardown()
-        # A thread stuck in a hung task never returns: do not wait for it.
-        self.executor.shutdown(wait=False, cancel_futures=True)
 
 
 class ProcessPoolHybridBackend(AsyncioBackend):
@@ -113,6 +140,8 @@ class ProcessPoolHybridBackend(AsyncioBackend):
     The standard asyncio answer to CPU-bound work (asyncio docs, "Executing code in
     thread or process pools"): coroutines stay on the loop, the work goes to processes.
     """
+
+    in_process = False
 
     name = "asyncio:process-pool"
     summary = "asyncio.gather of loop.run_in_executor(ProcessPoolExecutor(workers), sync task)"
@@ -128,11 +157,11 @@ class ProcessPoolHybridBackend(AsyncioBackend):
         super().setup()
         from comparisons.backends.processes import start_executor
 
-        self.executor = start_executor(multiprocessing.get_context(), self.workers)
+        self.processes = start_executor(multiprocessing.get_context(), self.workers)
         self.stuck = False
 
     async def _task(self, workload: Workload, item: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, workload.sync, item)
+        return await asyncio.get_running_loop().run_in_executor(self.processes, workload.sync, item)
 
     def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
         try:
@@ -149,7 +178,7 @@ class ProcessPoolHybridBackend(AsyncioBackend):
         if self.stuck:
             from comparisons.backends.processes import kill_child_processes
 
-            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.processes.shutdown(wait=False, cancel_futures=True)
             kill_child_processes()
         else:
-            self.executor.shutdown(wait=True)
+            self.processes.shutdown(wait=True)

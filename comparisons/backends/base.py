@@ -62,6 +62,11 @@ class Backend(ABC):
         one_worker_per_task: True for idioms that start one thread or process per task
             (the tutorial's form); a cell's `workers` is then its `tasks`.
         source: where the idiom is documented (shown by `python -m comparisons list`).
+        in_process: True when every task runs in the caller's process (threads, event
+            loops, the serial loop): inputs and results move no bytes, so on a transfer
+            workload the row is a reference, not a contender.
+        yardstick: True for rows that measure the machine, not a way to run the work
+            (the serial loop, the ceiling): shown, never ranked as a winner.
         engine: for models that can run on an external cluster ("dask", "ray"), the
             engine whose address (`--dask-address`, `--ray-address`) they accept; the
             backend then gets it as `address` and starts no cluster of its own.
@@ -73,6 +78,8 @@ class Backend(ABC):
     fixed_workers: ClassVar[int | None] = None
     event_loop: ClassVar[bool] = False
     reference: ClassVar[bool] = False
+    in_process: ClassVar[bool] = False
+    yardstick: ClassVar[bool] = False
     can_give_up: ClassVar[bool] = True
     engine: ClassVar[str | None] = None
     one_worker_per_task: ClassVar[bool] = False

@@ -51,7 +51,19 @@ class DaskBackend(Backend):
         from distributed import Client, LocalCluster
 
         n_workers, threads = self.local_shape()
-        self.cluster = LocalCluster(
+        with self.cluster_config():
+            self.cluster = self._local_cluster(LocalCluster, n_workers, threads)
+        self.client = Client(self.cluster)
+        self.client.wait_for_workers(n_workers)
+
+    def cluster_config(self) -> Any:
+        """Dask configuration in force while the local cluster starts (none: defaults)."""
+        import contextlib
+
+        return contextlib.nullcontext()
+
+    def _local_cluster(self, LocalCluster: Any, n_workers: int, threads: int) -> Any:  # noqa: N803
+        return LocalCluster(
             n_workers=n_workers,
             threads_per_worker=threads,
             processes=True,
@@ -60,8 +72,6 @@ class DaskBackend(Backend):
             worker_dashboard_address=None,
             silence_logs=logging.ERROR,
         )
-        self.client = Client(self.cluster)
-        self.client.wait_for_workers(n_workers)
 
     def local_shape(self) -> tuple[int, int]:
         """(worker processes, threads each) of the LocalCluster."""
@@ -241,3 +251,29 @@ class DaskBagBackend(DaskBackend):
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "partitions": getattr(self, "partitions", None)}
+
+
+class DaskUntrimmedBackend(DaskBackend):
+    """`dask:untrimmed`: the same LocalCluster without `MALLOC_TRIM_THRESHOLD_=65536`.
+
+    The nanny sets that variable in every worker by default
+    (`distributed.nanny.pre-spawn-environ`, docs "Worker Memory Management",
+    "Automatically trim memory") so that freed memory returns to the OS. It also turns
+    off glibc's adaptive mmap threshold, so large arrays are mmapped and faulted in afresh
+    on every allocation: NumPy work with arrays over 128 KiB runs slower. Dask's
+    configuration lets a value of None unset it; this variant does, and its memory shows
+    what that costs.
+    """
+
+    name = "dask:untrimmed"
+    summary = "the LocalCluster with the nanny's MALLOC_TRIM_THRESHOLD_ unset (glibc default)"
+    source = "distributed.dask.org/en/stable/worker-memory.html#automatically-trim-memory"
+    engine = None  # about the local cluster's environment; an external cluster has its own
+
+    def cluster_config(self) -> Any:
+        import dask
+
+        return dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "malloc_trim_threshold": "unset (glibc default)"}

@@ -17,6 +17,7 @@ from workloads.spec import Workload
 
 
 class DaskThreadedSchedulerBackend(Backend):
+    in_process = True
     name = "dask:threaded"
     summary = "dask.delayed + dask.compute(scheduler='threads', num_workers=workers)"
     source = "docs.dask.org/en/stable/scheduling.html#local-threads"
@@ -46,6 +47,7 @@ class DaskThreadedSchedulerBackend(Backend):
 
 
 class DaskProcessesSchedulerBackend(DaskThreadedSchedulerBackend):
+    in_process = False
     name = "dask:multiprocessing"
     summary = "dask.delayed + dask.compute(scheduler='processes'): a new pool per compute"
     source = "docs.dask.org/en/stable/scheduling.html#local-processes"

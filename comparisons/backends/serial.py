@@ -14,6 +14,8 @@ from workloads.spec import Workload
 
 
 class SerialBackend(Backend):
+    yardstick = True
+    in_process = True
     name = "serial"
     summary = "a plain for-loop in one thread: the baseline for speedup"
     parallel = False

@@ -18,6 +18,7 @@ from workloads.spec import Workload
 
 
 class ThreadsBackend(Backend):
+    in_process = True
     name = "threads"
     summary = "concurrent.futures.ThreadPoolExecutor.map with `workers` threads"
     parallel = False  # for GIL-holding bytecode on a GIL build
@@ -52,6 +53,8 @@ class ThreadPerTaskBackend(Backend):
     so concurrency is the number of tasks, and each task pays a thread's start. Results
     come back through a list indexed by task; the first exception is re-raised.
     """
+
+    in_process = True
 
     name = "threads:per-task"
     summary = "one threading.Thread per task: start all, join all (the tutorial's form)"

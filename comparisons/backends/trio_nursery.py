@@ -23,6 +23,7 @@ from workloads.spec import Workload
 
 
 class TrioBackend(Backend):
+    in_process = True
     name = "trio"
     summary = "trio.run: a nursery task per input under a CapacityLimiter(workers)"
     source = (
@@ -39,6 +40,9 @@ class TrioBackend(Backend):
 
     async def _run_all(self, workload: Workload, inputs: list[Any]) -> list[Any]:
         limiter = trio.CapacityLimiter(self.workers)
+        # A workload's own `trio.to_thread` (file I/O) uses the default limiter (40
+        # threads): give it `workers`, as every model gets.
+        trio.to_thread.current_default_thread_limiter().total_tokens = self.workers
         results: list[Any] = [None] * len(inputs)
 
         async def one(index: int, item: Any) -> None:

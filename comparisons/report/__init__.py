@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from comparisons.errors import UserError
-from comparisons.records import CorruptRecords, attach_baselines, load_records, unique_records
+from comparisons.records import (
+    CorruptRecords,
+    attach_baselines,
+    load_records,
+    merge_invocations,
+    samples_of,
+)
 from comparisons.report.csv_export import render_csv
 from comparisons.report.markdown import render_markdown
 from comparisons.report.plots import write_plots
@@ -34,7 +40,7 @@ def build_report(run_dir: Path) -> Path:
         raise UserError(str(exc)) from None
     if not records:
         raise UserError(f"{records_path} holds no records yet")
-    records = attach_baselines([restate(r) for r in unique_records(records)])
+    records = attach_baselines([restate(r) for r in merge_invocations(records)])
     _write(run_dir / "summary.csv", render_csv(records))
     write_pyperf(records, run_dir / "pyperf.json")
     figures = write_plots([r for r in records if not r.get("fault")], run_dir / "plots")
@@ -53,7 +59,7 @@ def restate(record: dict[str, Any]) -> dict[str, Any]:
         # Records written before workloads declared a category get today's.
         record["category"] = load_workload(record["workload"]).category
     if record["status"] == "ok" and record["samples_s"]:
-        record["stats"] = summarize(record["samples_s"])
+        record["stats"] = summarize(samples_of(record))
         record["throughput_tasks_per_s"] = record["tasks"] / record["stats"]["median"]
     return record
 

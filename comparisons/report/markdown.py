@@ -14,18 +14,21 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from comparisons.records import baseline_key
+from comparisons.records import baseline_key, memory_bytes, samples_of
 from comparisons.report import formatting as fmt
 from comparisons.report.claims import render_claims
 from comparisons.report.clusters_section import render_clusters
 from comparisons.report.faults_table import render_faults
 from comparisons.report.variants_section import render_variants
-from comparisons.report.verdict import render_verdict
-from comparisons.stats import UNSTABLE_CV, ratio_of_medians
+from comparisons.report.verdict import best_per_model, levels, rank, render_verdict
+from comparisons.stats import PRACTICAL_THRESHOLD, UNSTABLE_CV, ratio_of_medians
 
 LOOP_NOTE = "CPU work runs on the event-loop thread"
 # Other programs' CPU use, in cores, above which a cell's numbers are marked as suspect.
 BUSY_NEIGHBOURS_CORES = 0.25
+# A service (the latency server, one process) busy this share of a core during a repeat
+# is the limit of the cell, not the client being measured.
+SERVER_BOUND_SHARE = 0.8
 
 
 def _groups(records: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -37,21 +40,25 @@ def _groups(records: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
 
 
 def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Models ranked by median, then reference yardsticks (the ceiling), then failures."""
+    """By in-flight level; within it, contenders by median, then yardsticks, then
+    failures."""
 
     def order(r: dict[str, Any]) -> tuple:
         return (r["stats"]["median"], r["backend"], r["workers"])
 
-    ok = [r for r in rows if r["status"] == "ok"]
-    models = sorted((r for r in ok if not r.get("reference")), key=order)
-    references = sorted((r for r in ok if r.get("reference")), key=order)
-    failed = sorted((r for r in rows if r["status"] != "ok"), key=lambda r: r["backend"])
-    return models + references + failed
+    ranked = []
+    for _level, at_level in levels(rows).items():
+        ok = [r for r in at_level if r["status"] == "ok" and r.get("stats")]
+        contenders = sorted((r for r in ok if not r.get("yardstick")), key=order)
+        yardsticks = sorted((r for r in ok if r.get("yardstick")), key=order)
+        failed = sorted((r for r in at_level if r not in ok), key=lambda r: r["backend"])
+        ranked += contenders + yardsticks + failed
+    return ranked
 
 
-def _indistinguishable(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """True when the interval of the ratio of the two medians includes 1."""
-    return not ratio_of_medians(a["samples_s"], b["samples_s"])["significant"]
+def _tied(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """True when the two medians do not differ meaningfully (a tie)."""
+    return not ratio_of_medians(samples_of(a), samples_of(b))["meaningful"]
 
 
 def _machine(records: list[dict[str, Any]]) -> list[str]:
@@ -116,62 +123,119 @@ def _frequency(freq: dict[str, Any]) -> str:
 
 def _glance(groups: list[tuple[str, list[dict[str, Any]]]]) -> list[str]:
     lines = [
-        "| work | fastest here | median | speedup vs serial | runner-up |",
-        "|---|---|---|---|---|",
+        "| work | in flight | fastest here (ties named) | median | speedup vs serial | runner-up |",
+        "|---|---|---|---|---|---|",
     ]
     for title, rows in groups:
-        ok = [r for r in rows if r["status"] == "ok" and not r.get("reference")]
-        if not ok:
-            lines.append(f"| {title} | no successful cell | – | – | – |")
+        for level, at_level in levels(rows).items():
+            ranked = rank(best_per_model(at_level))
+            if ranked is None:
+                continue
+            best = ranked["winners"][0]
+            names = ", ".join(f"**{r['backend']}**" for r in ranked["winners"])
+            speed = (best.get("baseline") or {}).get("speedup")
+            runner = ranked["runner"]
+            gap = f"{runner['backend']} ×{ranked['margin']['ratio']:.2f} slower" if runner else "–"
+            lines.append(
+                f"| {title} | {level} | {names} | {fmt.seconds(best['stats']['median'])} | "
+                f"{fmt.ratio(speed)} | {gap} |"
+            )
+    return lines
+
+
+def _io_ceiling(rows: list[dict[str, Any]]) -> list[str]:
+    """For I/O work: the best any client could do here, per in-flight level, and which
+    rows the server limited."""
+    lines = []
+    for level, at_level in levels(rows).items():
+        measured = [r for r in at_level if r["status"] == "ok" and r.get("stats")]
+        if not measured or measured[0].get("ideal_s") is None:
             continue
-        best = ok[0]
-        speed = (best.get("baseline") or {}).get("speedup")
-        others = [r for r in ok if r["backend"] != best["backend"]]
-        if others:
-            second = others[0]  # the runner-up is another model, not more workers
-            gap = second["stats"]["median"] / best["stats"]["median"]
-            tie = " (indistinguishable)" if _indistinguishable(best, second) else ""
-            runner = f"{second['backend']} ×{gap:.2f} slower{tie}"
-        else:
-            runner = "–"
+        ideal = measured[0]["ideal_s"]
+        per_request = [p for r in measured if (p := server_cpu_per_request(r)) is not None]
+        text = f"At {level} in flight the waits alone take {fmt.seconds(ideal)}"
+        if per_request:
+            server = min(per_request) * measured[0]["tasks"]
+            text += (
+                f"; the latency server needs at least {fmt.seconds(server)} of CPU for "
+                f"these {measured[0]['tasks']} requests (its cheapest, one core)"
+            )
+            ideal = max(ideal, server)
+        lines.append(f"- {text}: **I/O ceiling {fmt.seconds(ideal)}**.")
+    if lines:
         lines.append(
-            f"| {title} | **{best['backend']}** ({best['workers']} workers) | "
-            f"{fmt.seconds(best['stats']['median'])} | {fmt.ratio(speed)} | {runner} |"
+            f"- Rows marked *server-bound* had the one-process server busy "
+            f"{fmt.percent(SERVER_BOUND_SHARE)} of a core or more during a repeat: the "
+            "server, sharing this machine's cores, limited them, not the model."
         )
     return lines
 
 
+def server_cpu_per_request(r: dict[str, Any]) -> float | None:
+    if not r.get("service_requests") or r.get("service_cpu_s") is None:
+        return None
+    return r["service_cpu_s"] / r["service_requests"]
+
+
+def server_share(r: dict[str, Any]) -> float | None:
+    """Share of a core the service used during one repeat of this row."""
+    per_request = server_cpu_per_request(r)
+    if per_request is None or not r.get("stats"):
+        return None
+    return per_request * r["tasks"] / r["stats"]["median"]
+
+
 def _table(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| # | backend | workers | median | 95% CI | IQR | CV | tasks/s | per task "
-        "| speedup (95% CI) | efficiency | CPU use | set-up | teardown | peak RSS | notes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| # | backend | in flight | median | 95% CI | IQR | CV | tasks/s | per task "
+        "| speedup (95% CI) | efficiency | CPU use | set-up | first run | teardown "
+        "| peak PSS | RSS sum | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    fastest = rows[0] if rows and rows[0]["status"] == "ok" else None
-    for rank, r in enumerate(rows, start=1):
-        if r.get("reference"):
-            rank = "–"  # a yardstick, not a contender
+    fastest: dict[int, dict[str, Any]] = {}
+    position: dict[int, int] = {}
+    for r in rows:
+        level = r.get("in_flight") or r["workers"]
+        if r["status"] != "ok" or r.get("yardstick"):
+            place: int | str = "–"  # a yardstick or a failure, not a contender
+        else:
+            position[level] = position.get(level, 0) + 1
+            place = position[level]
+            fastest.setdefault(level, r)
         if r["status"] != "ok":
             why = "see failures below" if r["status"] != "skipped" else r["error"]
             lines.append(
-                f"| – | {r['backend']} | {r['workers']} | **{r['status']}** | | | | | | | | | "
-                f"{fmt.seconds(r.get('setup_s'))} | | {fmt.mebibytes(r.get('peak_rss_bytes'))} "
-                f"| {why} |"
+                f"| – | {r['backend']} | {level} | **{r['status']}** | | | | | | | | | | "
+                f"{fmt.seconds(r.get('setup_s'))} | | {fmt.mebibytes(memory_bytes(r))} | | "
+                f"{why} |"
             )
             continue
         s = r["stats"]
         base = r.get("baseline") or {}
+        warm = r.get("warmup_s") or []
+        first_run = sorted(warm)[len(warm) // 2] if warm else None
         low, high = base.get("speedup_ci95") or (None, None)
         speed = f"{fmt.ratio(base['speedup'])} ({low:.2f}–{high:.2f})" if base else "no baseline"
         notes = []
-        if r.get("reference"):
-            notes.append("the machine's ceiling: pre-forked processes, no model (reference)")
+        if r.get("yardstick"):
+            notes.append(r.get("yardstick_reason") or "reference")
+            if r.get("ceiling_beaten_by"):
+                notes.append(f"beaten by {r['ceiling_beaten_by']} beyond its interval")
         elif base.get("ceiling_efficiency") is not None:
-            notes.append(f"{fmt.percent(base['ceiling_efficiency'])} of the machine's ceiling")
-        if r.get("reference"):
-            pass
-        elif r is not fastest and fastest is not None and _indistinguishable(r, fastest):
-            notes.append("≈ fastest")
+            low, high = base.get("ceiling_efficiency_ci95") or (None, None)
+            notes.append(
+                f"{fmt.percent(base['ceiling_efficiency'])} of the machine's ceiling"
+                + (f" ({fmt.percent(low)}–{fmt.percent(high)})" if low is not None else "")
+            )
+        best = fastest.get(level)
+        if not r.get("yardstick") and best is not None and r is not best and _tied(r, best):
+            notes.append("tie with the fastest")
+        share = server_share(r)
+        if share is not None and share >= SERVER_BOUND_SHARE:
+            notes.append(f"server-bound (server busy {fmt.percent(share)} of a core)")
+        lag = (r.get("backend_info") or {}).get("loop_lag_max_s")
+        if lag is not None:
+            notes.append(f"event loop's worst lag {fmt.seconds(lag)}")
         if s["unstable"]:
             notes.append("⚠ " + "; ".join(s["warnings"]))
         if s["outliers"]:
@@ -186,14 +250,16 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
         if r.get("leftover_processes"):
             notes.append(f"left {len(r['leftover_processes'])} process(es), ended by harness")
         lines.append(
-            f"| {rank} | {r['backend']} | {r['workers']} | {fmt.seconds(s['median'])} | "
+            f"| {place} | {r['backend']} | {level} | {fmt.seconds(s['median'])} | "
             f"{fmt.seconds(s['ci95_low'])} – {fmt.seconds(s['ci95_high'])} | "
             f"{fmt.seconds(s['iqr'])} | {fmt.percent(s['cv'])} | "
             f"{fmt.rate(r['throughput_tasks_per_s'])} | {fmt.seconds(s['median'] / r['tasks'])} | "
             f"{speed} | "
             f"{fmt.percent(base.get('efficiency'))} | {fmt.percent(r.get('cpu_utilisation'))} | "
-            f"{fmt.seconds(r.get('setup_s'))} | {fmt.seconds(r.get('teardown_s'))} | "
-            f"{fmt.mebibytes(r.get('peak_rss_bytes'))} | {'; '.join(notes)} |"
+            f"{fmt.seconds(r.get('setup_s'))} | {fmt.seconds(first_run)} | "
+            f"{fmt.seconds(r.get('teardown_s'))} | "
+            f"{fmt.mebibytes(memory_bytes(r))} | {fmt.mebibytes(r.get('peak_rss_bytes'))} | "
+            f"{'; '.join(notes)} |"
         )
     return lines
 
@@ -215,27 +281,42 @@ def _failures(records: list[dict[str, Any]]) -> list[str]:
 
 
 HOW_TO_READ = [
-    "- **% of the machine's ceiling**: efficiency against the core count blames a model "
-    "for what the machine does (shared cores, frequency scaling, neighbours); the "
-    "*ceiling* row runs the same tasks on pre-forked processes released together, the "
-    "best any model could do here, and a model's share of it is what it leaves on the "
-    "table.",
-    "- **median** is the work time of one repeat (all tasks), measured in a fresh process "
-    "after warm-up; set-up (pool, loop, cluster start) and teardown are timed apart.",
-    "- **95% CI** is a bootstrap interval for the median. A row is marked *≈ fastest* "
-    "when the 95% interval of its median's ratio to the fastest row's includes 1: the "
-    "data cannot tell them apart, so neither should be called the winner.",
+    "- **in flight** is how many tasks can run at once: the pool size or concurrency "
+    "limit, or the tasks for a thread or process per task. Rows are ranked, and the "
+    "verdict compares models, only at the same in-flight count.",
+    "- **median** is the work time of one repeat (all tasks). Each cell runs as several "
+    "fresh processes in a seeded, interleaved order; in each, set-up (pool, loop, "
+    "cluster start), a first (warm-up) run and teardown are timed apart from the measured "
+    "repeats.",
+    "- **95% CI** is a two-level bootstrap interval for the median: it resamples the "
+    "processes, then the repeats within each, so it covers run-to-run variance, not only "
+    "the repeats inside one process.",
+    f"- A **tie**: two rows whose ratio's interval includes 1, or which differ by less "
+    f"than {PRACTICAL_THRESHOLD * 100:.0f}%, are not ranked apart; the verdict names "
+    "every co-winner.",
+    "- **run once** is set-up + first run + teardown: what a job run once waits for. "
+    "The break-even says from how much work the steady-state winner pays for its "
+    "start-up.",
+    "- **% of the machine's ceiling**: the *ceiling* row runs the same tasks on "
+    "pre-forked, warmed processes that share one task counter, the least any model must "
+    "pay here; a model's share of it (with its interval) is what it leaves on the table. "
+    "A model that beats the ceiling beyond the interval is named and stands for it.",
     f"- **CV** is stdev / mean of the repeats. ⚠ marks a row whose CV exceeds "
-    f"{UNSTABLE_CV * 100:.0f}%, whose min or max lies 50% or more from the mean, or whose "
-    "repeats last under 1 ms (pyperf's warnings): such a median can move between runs, "
-    "so close other programs or raise REPEATS before trusting a ranking built on it.",
+    f"{UNSTABLE_CV * 100:.0f}%, whose min or max lies 50% or more from the mean, whose "
+    "processes' medians differ by more than that, or whose repeats last under 1 ms "
+    "(pyperf's warnings): close other programs or raise REPEATS before trusting it.",
     "- **speedup** is the serial baseline's median divided by this row's, with its own "
     "interval; **efficiency** is speedup / workers (1.0 = perfect use of every worker).",
-    "- **CPU use** is CPU seconds of the cell's whole process tree per second of work "
-    "time (2.0 = two cores busy); **peak RSS** sums resident memory over that tree, so "
-    "pages shared between forked processes count once per process.",
+    "- **CPU use** is CPU seconds of the cell's whole process tree per second over the "
+    "same window (exited children included). **peak PSS** is the tree's proportional set "
+    "size at its peak: pages shared between processes (a forked parent's, Ray's object "
+    "store) are split among them, so each is counted once; **RSS sum** counts them once "
+    "per process and is kept for comparison.",
+    "- *yardsticks* (the serial loop, the ceiling, in-process rows of a transfer "
+    "workload, which move no bytes) are shown but never ranked.",
     f"- *{LOOP_NOTE}*: asyncio and Trio run CPU work on their one thread, as plain code "
-    "does; the row shows what that costs, not a fault of the harness.",
+    "does; the row shows what that costs, and asyncio rows show the loop's worst lag "
+    "(how long a heartbeat coroutine waited beyond its time).",
 ]
 
 
@@ -293,9 +374,13 @@ def render_markdown(
         "",
         "## Verdict",
         "",
-        "For each kind of work in this run: the fastest model here, the runner-up, the "
-        "margin (runner-up's median / best's, with its 95% interval) and when the answer "
-        "changes. Generated from the records below.",
+        "For each kind of work and each in-flight count (models are compared only at the "
+        "same concurrency, each by its best idiom): the fastest model here when the job "
+        "runs many times, every model tied with it (a difference under "
+        f"{PRACTICAL_THRESHOLD * 100:.0f}% or within the interval is a tie), the runner-up "
+        "with its margin (its median / the best's, 95% interval over fresh processes), and "
+        "the cheapest model when the job runs once. Yardsticks (serial, the ceiling, "
+        "in-process transfer) are never ranked. Generated from the records below.",
         "",
         *render_verdict(records),
         "",
@@ -346,7 +431,8 @@ def render_markdown(
         lines += ["## Which way of using each model", "", *variants]
     lines += ["## Results by workload", ""]
     for title, rows in groups:
-        lines += [f"### {title}", "", *_table(rows), ""]
+        ceiling = _io_ceiling(rows)
+        lines += [f"### {title}", "", *ceiling, *([""] if ceiling else []), *_table(rows), ""]
     lines += [
         "## Failed cells",
         "",

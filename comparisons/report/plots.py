@@ -18,6 +18,7 @@ from typing import Any
 import matplotlib
 
 from comparisons.backends import BASELINE, display_order
+from comparisons.records import memory_bytes
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -168,7 +169,7 @@ def io_concurrency(records: Records, path: Path) -> str | None:
             )
             bottom.plot(
                 x,
-                [r["peak_rss_bytes"] / r["workers"] / 2**10 for r in points],
+                [memory_bytes(r) / r["workers"] / 2**10 for r in points],
                 marker="o",
                 label=backend,
             )
@@ -253,11 +254,11 @@ def _label_bars(ax: Any, bars: int) -> None:
 
 
 def peak_memory(records: Records, path: Path) -> str | None:
-    rows = [r for r in _ok(records) if r.get("peak_rss_bytes")]
+    rows = [r for r in _ok(records) if memory_bytes(r)]
     backends = [b for b in _backends(rows) if b != "ceiling"]
     if len(backends) < 2:
         return None
-    values = {b: [r["peak_rss_bytes"] / 2**20 for r in rows if r["backend"] == b] for b in backends}
+    values = {b: [memory_bytes(r) / 2**20 for r in rows if r["backend"] == b] for b in backends}
     medians = [statistics.median(values[b]) for b in backends]
     fig, ax = plt.subplots(figsize=(_bar_chart_width(len(backends), 7), 4.6))
     ax.bar(

@@ -1,7 +1,7 @@
 """`pyperf.json`: a run in pyperf's own format, written with pyperf's API.
 
-One pyperf benchmark per successful cell, named by the cell's key, with its warm-up
-count and measured values (seconds per run of all tasks), so that
+One pyperf benchmark per successful cell, named by the cell's key, with one pyperf run
+per fresh process of the cell and its measured values (seconds per run of all tasks), so that
 `python -m pyperf stats` and `python -m pyperf compare_to A/pyperf.json B/pyperf.json`
 work on our runs and a pyperf user can check our numbers with tools they trust.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+from comparisons.records import samples_of
 
 
 def write_pyperf(records: list[dict[str, Any]], path: Path) -> Path | None:
@@ -33,12 +35,12 @@ def write_pyperf(records: list[dict[str, Any]], path: Path) -> Path | None:
             metadata["cpu_model_name"] = env["cpu_model"]
         if env.get("python"):
             metadata["python_version"] = env["python"]["version"]
-        run = pyperf.Run(
-            [float(v) for v in record["samples_s"]],
-            metadata=metadata,
-            collect_metadata=False,
-        )
-        benchmarks.append(pyperf.Benchmark([run]))
+        runs = [
+            pyperf.Run([float(v) for v in values], metadata=metadata, collect_metadata=False)
+            for values in samples_of(record)
+            if values
+        ]
+        benchmarks.append(pyperf.Benchmark(runs))
     if not benchmarks:
         return None
     partial = path.with_name(path.name + ".partial")

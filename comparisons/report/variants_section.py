@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from comparisons.backends import MODELS
-from comparisons.records import baseline_key
+from comparisons.records import baseline_key, memory_bytes, samples_of
 from comparisons.report import formatting as fmt
 from comparisons.stats import ratio_of_medians
 
@@ -27,8 +27,8 @@ def _relative(r: dict[str, Any], default: dict[str, Any] | None) -> str:
         return "1 (the model's default)"
     if default is None or not _timed(r):
         return ""
-    result = ratio_of_medians(r["samples_s"], default["samples_s"])
-    word = "≈" if not result["significant"] else ("faster" if result["ratio"] < 1 else "slower")
+    result = ratio_of_medians(samples_of(r), samples_of(default))
+    word = "≈" if not result["meaningful"] else ("faster" if result["ratio"] < 1 else "slower")
     return f"{result['ratio']:.3g} ({result['ci95_low']:.3g}–{result['ci95_high']:.3g}) {word}"
 
 
@@ -45,8 +45,8 @@ def verdict_changes(records: list[dict[str, Any]]) -> list[str]:
         if best.get("variant", "default") == "default" or not defaults:
             continue
         best_default = min(defaults, key=lambda r: r["stats"]["median"])
-        result = ratio_of_medians(best["samples_s"], best_default["samples_s"])
-        if result["significant"]:
+        result = ratio_of_medians(samples_of(best), samples_of(best_default))
+        if result["meaningful"]:
             concurrency = (
                 f", with {best['workers']} workers against {best_default['workers']}"
                 if best["workers"] != best_default["workers"]
@@ -106,7 +106,7 @@ def render_variants(records: list[dict[str, Any]]) -> list[str]:
                 note = "" if r["status"] == "ok" else (r.get("error") or "").splitlines()[0][:160]
                 lines.append(
                     f"| `{r['backend']}` | {r['workers']} | {median} | {_relative(r, default)} | "
-                    f"{fmt.seconds(r.get('setup_s'))} | {fmt.mebibytes(r.get('peak_rss_bytes'))} "
+                    f"{fmt.seconds(r.get('setup_s'))} | {fmt.mebibytes(memory_bytes(r))} "
                     f"| {note} |"
                 )
             lines.append("")

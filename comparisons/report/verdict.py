@@ -1,12 +1,20 @@
-"""The verdict: for each kind of work, the best model here, by how much, and when not.
+"""The verdict: for each kind of work, which model to use here, run many times or once.
 
-Derived from the records alone. Cells are grouped by the work they do (workload, tasks,
-params, as for speedup); each group belongs to its workload's category (GIL-bound CPU,
-network I/O, ...). Per category the verdict reads the group with the most successful
-rows (ties: the most work), names the fastest row and the runner-up among other models,
-gives the margin with its 95% interval, and says when the answer changes: the job length
-below which a model with a cheaper start-up wins once start-up is counted, and any other
-size or concurrency in the same category where a different model wins.
+Derived from the records alone. Rows are compared only with rows doing the same work
+(workload, tasks, params) at the same in-flight concurrency (`in_flight`: the pool size
+or concurrency limit, the tasks for per-task forms): a model given more concurrency has
+not beaten one given less. Each model is represented by its best idiom at that level
+(its default or a variant), and yardsticks (the serial loop, the ceiling, in-process rows
+on a transfer workload) are never ranked.
+
+Two answers per row:
+
+- *run many times* (steady state): the fastest model by median work time. Every model
+  whose difference from it is not meaningful (`stats.ratio_of_medians`: the interval
+  includes 1 or the difference is under `PRACTICAL_THRESHOLD`) is a co-winner: a tie.
+- *run once*: set-up + first run + teardown, what a user who runs the job once waits
+  for. Where another model wins it, the break-even job length says from how much work on
+  the steady-state winner pays for its start-up.
 """
 
 from __future__ import annotations
@@ -15,145 +23,198 @@ from collections import defaultdict
 from typing import Any
 
 from comparisons.backends import model_of
-from comparisons.records import baseline_key
+from comparisons.records import baseline_key, samples_of
 from comparisons.report import formatting as fmt
-from comparisons.stats import ratio_of_medians
+from comparisons.stats import PRACTICAL_THRESHOLD, ratio_of_medians
 
-# A start-up difference below this is no reason to choose a model.
-NOTICEABLE_START_S = 0.05
 # Categories in the order the verdict lists them.
 CATEGORY_ORDER = (
     "GIL-bound CPU",
     "GIL-releasing CPU",
-    "high-concurrency I/O",
+    "waiting I/O",
     "network I/O",
     "file I/O",
     "mixed I/O + CPU",
     "tiny tasks",
     "data transfer",
 )
+# One-shot costs closer than this (relative, or absolute below) are a tie.
+NOTICEABLE_START_S = 0.05
 
 
-def _group_label(rows: list[dict[str, Any]]) -> str:
-    first = rows[0]
-    params = ", ".join(f"{k}={v}" for k, v in sorted(first["params"].items()))
-    return f"{first['workload']} ({first['tasks']} tasks{', ' + params if params else ''})"
+def group_label(row: dict[str, Any]) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in sorted(row["params"].items()))
+    return f"{row['workload']} ({row['tasks']} tasks{', ' + params if params else ''})"
 
 
-def _model(r: dict[str, Any]) -> str:
+def model(r: dict[str, Any]) -> str:
     return r.get("model") or model_of(r["backend"])
 
 
-def _fastest_by_backend(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each model's fastest ok row in a group (its best idiom, variants included),
-    fastest first: the runner-up is another model, not another way of using the best."""
-    best: dict[str, dict[str, Any]] = {}
+def contenders(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows that may win: measured, and not a yardstick."""
+    return [r for r in rows if r["status"] == "ok" and r.get("stats") and not r.get("yardstick")]
+
+
+def levels(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """Rows by in-flight concurrency."""
+    by_level: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        if r["status"] != "ok" or r.get("reference"):
-            continue
-        model = _model(r)
-        if model not in best or r["stats"]["median"] < best[model]["stats"]["median"]:
-            best[model] = r
+        by_level[r.get("in_flight") or min(r["workers"], r["tasks"])].append(r)
+    return dict(sorted(by_level.items()))
+
+
+def best_per_model(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each model's fastest contender (its best idiom), fastest first."""
+    best: dict[str, dict[str, Any]] = {}
+    for r in contenders(rows):
+        if model(r) not in best or r["stats"]["median"] < best[model(r)]["stats"]["median"]:
+            best[model(r)] = r
     return sorted(best.values(), key=lambda r: (r["stats"]["median"], r["backend"]))
 
 
-def break_even_seconds(best: dict[str, Any], other: dict[str, Any]) -> float | None:
-    """Job length (in work seconds of `best`) below which `other` wins with start-up counted.
-
-    Counting set-up and teardown once, a job of n repeats costs setup + n * median.
-    `other` is slower per repeat but cheaper to start: it wins while n is below
-    (start_best - start_other) / (median_other - median_best).
-    """
-    start_best = (best.get("setup_s") or 0) + (best.get("teardown_s") or 0)
-    start_other = (other.get("setup_s") or 0) + (other.get("teardown_s") or 0)
-    gain = other["stats"]["median"] - best["stats"]["median"]
-    if start_best - start_other < NOTICEABLE_START_S or gain <= 0:
+def rank(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Winners (the fastest and every row tied with it), the runner-up and its margin,
+    for rows already at one level; None with fewer than two rows."""
+    if len(rows) < 2:
         return None
-    repeats = (start_best - start_other) / gain
-    return repeats * best["stats"]["median"]
+    best = rows[0]
+    winners, others = [best], []
+    for r in rows[1:]:
+        versus = ratio_of_medians(samples_of(r), samples_of(best))
+        (others if versus["meaningful"] else winners).append(r)
+    runner = others[0] if others else None
+    margin = ratio_of_medians(samples_of(runner), samples_of(best)) if runner else None
+    return {"winners": winners, "runner": runner, "margin": margin, "rows": rows}
 
 
-def category_verdicts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def one_shot_s(r: dict[str, Any]) -> float:
+    """What running the work once costs: set-up + first run + teardown."""
+    first = (r.get("warmup_s") or [r["stats"]["median"]])[0]
+    if len(r.get("warmup_s") or []) > 1:
+        first = sorted(r["warmup_s"])[len(r["warmup_s"]) // 2]
+    return (r.get("setup_s") or 0) + first + (r.get("teardown_s") or 0)
+
+
+def one_shot_winners(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cheapest row to run once, and every row within the practical threshold."""
+    ordered = sorted(rows, key=one_shot_s)
+    cheapest = one_shot_s(ordered[0])
+    margin = max(cheapest * PRACTICAL_THRESHOLD, NOTICEABLE_START_S)
+    return [r for r in ordered if one_shot_s(r) - cheapest <= margin]
+
+
+def break_even_s(steady: dict[str, Any], once: dict[str, Any]) -> float | None:
+    """Job length, in `steady`'s work seconds, from which `steady` beats `once` with
+    start-up counted; None when `once` is also as fast per run."""
+    gain = once["stats"]["median"] - steady["stats"]["median"]
+    if gain <= 0:
+        return None
+    runs = 1 + (one_shot_s(steady) - one_shot_s(once)) / gain
+    return max(runs, 1.0) * steady["stats"]["median"]
+
+
+def verdict_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One verdict per (category, work, in-flight level) that two or more models ran."""
     groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for r in records:
-        groups[baseline_key(r)].append(r)
-    by_category: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
-    for rows in groups.values():
-        by_category[rows[0].get("category") or rows[0]["kind"]].append(rows)
-
-    verdicts = []
+        if not r.get("fault"):
+            groups[baseline_key(r)].append(r)
     order = {name: i for i, name in enumerate(CATEGORY_ORDER)}
-    for category in sorted(by_category, key=lambda c: (order.get(c, len(order)), c)):
-        candidates = [rows for rows in by_category[category] if len(_fastest_by_backend(rows)) >= 2]
-        if not candidates:
-            continue
-
-        def weight(rows: list[dict[str, Any]]) -> tuple:
-            ranked = _fastest_by_backend(rows)
-            return (len(ranked), max(r["stats"]["median"] for r in ranked))
-
-        main = max(candidates, key=weight)
-        ranked = _fastest_by_backend(main)
-        best, runner = ranked[0], ranked[1]
-        margin = ratio_of_medians(runner["samples_s"], best["samples_s"])
-        conditions = []
-        cheaper = [
-            (break_even_seconds(best, other), other)
-            for other in ranked[1:]
-            if break_even_seconds(best, other) is not None
-        ]
-        if cheaper:
-            seconds, other = max(cheaper, key=lambda item: item[0])
-            conditions.append(
-                f"for a job under ~{fmt.seconds(seconds)} of this work, {other['backend']} "
-                f"wins once start-up is counted ({best['backend']} needs "
-                f"{fmt.seconds((best.get('setup_s') or 0) + (best.get('teardown_s') or 0))} "
-                "to start and stop)"
-            )
-        for rows in by_category[category]:
-            if rows is main:
+    found = []
+    for rows in groups.values():
+        category = rows[0].get("category") or rows[0]["kind"]
+        for level, at_level in levels(rows).items():
+            ranked = rank(best_per_model(at_level))
+            if ranked is None:
                 continue
-            others = _fastest_by_backend(rows)
-            if len(others) >= 2 and _model(others[0]) != _model(best):
-                conditions.append(
-                    f"at {_group_label(rows)}, {others[0]['backend']} wins "
-                    f"({others[0]['workers']} workers)"
-                )
-        verdicts.append(
-            {
-                "category": category,
-                "work": _group_label(main),
-                "best": best,
-                "runner": runner,
-                "margin": margin,
-                "conditions": conditions,
-            }
+            winners = ranked["winners"]
+            once = one_shot_winners(ranked["rows"])
+            steady_models = {model(r) for r in winners}
+            switch = None
+            if not steady_models & {model(r) for r in once}:
+                switch = break_even_s(winners[0], once[0])
+            found.append(
+                {
+                    "category": category,
+                    "work": group_label(rows[0]),
+                    "in_flight": level,
+                    **ranked,
+                    "once": once,
+                    "break_even_s": switch,
+                    "sort": (
+                        order.get(category, len(order)),
+                        category,
+                        group_label(rows[0]),
+                        level,
+                    ),
+                }
+            )
+    return sorted(found, key=lambda v: v["sort"])
+
+
+def _names(rows: list[dict[str, Any]]) -> str:
+    names = [f"**{r['backend']}**" for r in rows]
+    return names[0] if len(names) == 1 else "tie: " + ", ".join(names)
+
+
+def _ceiling_share(r: dict[str, Any]) -> str:
+    base = r.get("baseline") or {}
+    share = base.get("ceiling_efficiency")
+    if share is None:
+        return ""
+    low, high = base.get("ceiling_efficiency_ci95") or (share, share)
+    beaten = base.get("ceiling_beaten_by")
+    limit = f"; {beaten} beat the ceiling and stands for it" if beaten else ""
+    return (
+        f", {fmt.percent(share)} of the machine's ceiling "
+        f"({fmt.percent(low)}–{fmt.percent(high)}{limit})"
+    )
+
+
+def _steady(v: dict[str, Any]) -> str:
+    best = v["winners"][0]
+    rate = ""
+    if best.get("measures_transfer") and best.get("bytes_per_task"):
+        per_gib = best["stats"]["median"] / (best["bytes_per_task"] * best["tasks"]) * 2**30
+        rate = f", {fmt.seconds(per_gib)} per GiB moved"
+    median = fmt.seconds(best["stats"]["median"])
+    return f"{_names(v['winners'])} ({median}{rate}{_ceiling_share(best)})"
+
+
+def _margin(v: dict[str, Any]) -> str:
+    runner, margin = v["runner"], v["margin"]
+    if runner is None:
+        return "every model ran within the tie band"
+    return (
+        f"{runner['backend']} ×{margin['ratio']:.2f} slower "
+        f"({margin['ci95_low']:.2f}–{margin['ci95_high']:.2f})"
+    )
+
+
+def _once(v: dict[str, Any]) -> str:
+    once = v["once"]
+    text = f"{_names(once)} ({fmt.seconds(one_shot_s(once[0]))})"
+    if v["break_even_s"] is not None:
+        text += (
+            f"; {v['winners'][0]['backend']} pays off from ~{fmt.seconds(v['break_even_s'])} "
+            "of this work"
         )
-    return verdicts
-
-
-def _ceiling_share(record: dict[str, Any]) -> str:
-    share = (record.get("baseline") or {}).get("ceiling_efficiency")
-    return "" if share is None else f", {fmt.percent(share)} of the machine's ceiling"
+    return text
 
 
 def render_verdict(records: list[dict[str, Any]]) -> list[str]:
-    verdicts = category_verdicts(records)
+    verdicts = verdict_rows(records)
     if not verdicts:
-        return ["No kind of work had two or more models that succeeded."]
+        return ["No kind of work had two or more models that succeeded at the same concurrency."]
     lines = [
-        "| kind of work | best here | runner-up | margin (95% CI) | the answer changes when |",
+        "| kind of work | in flight | run many times: best here | runner-up (95% CI) "
+        "| run once: set-up + first run + teardown |",
         "|---|---|---|---|---|",
     ]
     for v in verdicts:
-        best, runner, margin = v["best"], v["runner"], v["margin"]
-        tie = "" if margin["significant"] else " (not significant: a tie)"
         lines.append(
-            f"| {v['category']}: {v['work']} | **{best['backend']}** ({best['workers']} "
-            f"workers, {fmt.seconds(best['stats']['median'])}{_ceiling_share(best)}) | "
-            f"{runner['backend']} "
-            f"({fmt.seconds(runner['stats']['median'])}) | ×{margin['ratio']:.2f} "
-            f"({margin['ci95_low']:.2f}–{margin['ci95_high']:.2f}){tie} | "
-            f"{'; '.join(v['conditions']) or 'not within the sizes measured'} |"
+            f"| {v['category']}: {v['work']} | {v['in_flight']} | {_steady(v)} | {_margin(v)} "
+            f"| {_once(v)} |"
         )
     return lines
