@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -12,12 +13,13 @@ from pathlib import Path
 import pytest
 from cli_helper import run_cli
 
-from comparisons.records import load_records
+from comparisons.records import attach_baselines, load_records, merge_invocations
 
 SUITE = """
 description = "test suite"
 repeats = 2
 warmups = 1
+invocations = 2
 timeout_s = 120
 
 [[cells]]
@@ -52,8 +54,11 @@ def finished_run(tmp_path_factory) -> Path:
 def test_a_run_writes_records_csv_env_and_report(finished_run):
     assert finished_run.name.endswith(tuple("0123456789abcdef")) and "-mini-" in finished_run.name
     records = load_records(finished_run / "records.jsonl")
-    assert len(records) == 7
+    # Two fresh processes per cell, each its own record, merged into one cell on reading.
+    assert len(records) == 14 and sorted({r["invocation"] for r in records}) == [0, 1]
     assert all(r["status"] == "ok" and r["verification"]["ok"] for r in records)
+    cells = merge_invocations(records)
+    assert len(cells) == 7 and all(len(c["runs_s"]) == 2 and c["stats"]["runs"] == 2 for c in cells)
     assert {r["run_id"] for r in records} == {finished_run.name}
     with open(finished_run / "summary.csv") as handle:
         rows = list(csv.DictReader(handle))
@@ -86,7 +91,7 @@ def test_a_run_writes_records_csv_env_and_report(finished_run):
 
 
 def test_speedup_is_attached_against_the_serial_baseline(finished_run):
-    records = load_records(finished_run / "records.jsonl")
+    records = attach_baselines(merge_invocations(load_records(finished_run / "records.jsonl")))
     for record in records:
         baseline = record["baseline"]
         assert baseline is not None and baseline["backend"] == "serial"
@@ -133,8 +138,10 @@ def test_diff_of_a_run_with_itself_reports_no_change(finished_run):
     done = cli("diff", str(finished_run), str(finished_run))
     assert done.returncode == 0, done.stderr
     assert "Same machine and software in both runs." in done.stdout
-    assert "7 cells compared: 0 faster, 0 slower, 7 same" in done.stdout
-    assert "2 of 2 unchanged" in done.stdout
+    assert "B ran 0.0% faster than A overall" in done.stdout
+    assert "Relative to that, 0 faster, 0 slower, 7 same" in done.stdout
+    rows = re.search(r"Verdict rows: (\d+) of (\d+) give the same answer", done.stdout)
+    assert rows and rows.group(1) == rows.group(2), done.stdout
 
 
 def test_diff_flags_a_cell_that_became_twice_as_slow(finished_run, tmp_path):
@@ -149,7 +156,7 @@ def test_diff_flags_a_cell_that_became_twice_as_slow(finished_run, tmp_path):
     (slower / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     done = cli("diff", str(finished_run), str(slower))
     assert done.returncode == 0, done.stderr
-    assert "1 slower, 6 same" in done.stdout
+    assert "Relative to that, 0 faster, 1 slower, 6 same" in done.stdout
     row = next(line for line in done.stdout.splitlines() if "cpu.primes|threads" in line)
     assert "**slower**" in row and "| 2.000 (" in row
 

@@ -22,8 +22,10 @@ def too_many_processes(
 ) -> str | None:
     """A reason to skip when `workers` processes would need over half the free memory.
 
-    The need is `bytes_fixed + workers * bytes_per_worker`, fitted to the peak RSS of
-    this project's own cells at 1, 2 and 3 workers (daemons are the fixed part).
+    The need is `bytes_fixed + workers * bytes_per_worker`: each backend's values come
+    from `python -m comparisons.memory_model`, which fits the peak PSS of a light cell at
+    1, 2 and 4 workers (daemons are the fixed part; a forked worker costs only the pages
+    it owns, not its parent's again). A worker's own data adds to that per workload.
     """
     needed = bytes_fixed + workers * bytes_per_worker
     available = psutil.virtual_memory().available
@@ -65,6 +67,9 @@ class Backend(ABC):
         in_process: True when every task runs in the caller's process (threads, event
             loops, the serial loop): inputs and results move no bytes, so on a transfer
             workload the row is a reference, not a contender.
+        caveats: notes the report prints beside this backend's rows of one kind of work
+            (keyed by the workload's category): a default of the model's that decides
+            those numbers, and where to see the alternative.
         yardstick: True for rows that measure the machine, not a way to run the work
             (the serial loop, the ceiling): shown, never ranked as a winner.
         engine: for models that can run on an external cluster ("dask", "ray"), the
@@ -80,6 +85,7 @@ class Backend(ABC):
     reference: ClassVar[bool] = False
     in_process: ClassVar[bool] = False
     yardstick: ClassVar[bool] = False
+    caveats: ClassVar[dict[str, str]] = {}
     can_give_up: ClassVar[bool] = True
     engine: ClassVar[str | None] = None
     one_worker_per_task: ClassVar[bool] = False

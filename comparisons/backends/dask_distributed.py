@@ -27,7 +27,7 @@ client only; the cluster is the user's.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded
 from workloads.spec import Workload
@@ -39,9 +39,14 @@ class DaskBackend(Backend):
     source = "docs.dask.org/en/stable/futures.html"
     parallel = True
     engine = "dask"
-    # Peak RSS fitted to our own cells at 1-3 workers: fixed part + a nanny plus its worker.
-    bytes_fixed = 70 * 2**20
-    bytes_per_worker = 70 * 2**20
+    caveats: ClassVar[dict[str, str]] = {
+        "GIL-releasing CPU": "Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, "
+        "so arrays over 128 KiB are mmapped afresh each time; compare dask:untrimmed"
+    }
+    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # 65 + 47 MiB (a nanny and its worker per worker).
+    bytes_fixed = 72 * 2**20
+    bytes_per_worker = 56 * 2**20
 
     def setup(self) -> None:
         self.chosen: list[str] | None = None
@@ -208,7 +213,10 @@ class DaskThreadedWorkerBackend(DaskBackend):
     source = "docs.dask.org/en/stable/deploying-python.html#localcluster"
     parallel = False  # for GIL-holding bytecode: the threads share one process
     engine = None  # a cluster's shape is its own; this variant is about the local one
-    bytes_per_worker = 8 * 2**20  # a thread, not a process
+    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # 112 MiB whatever the threads (one worker process).
+    bytes_fixed = 120 * 2**20
+    bytes_per_worker = 1 * 2**20  # a thread, not a process
 
     def local_shape(self) -> tuple[int, int]:
         return 1, self.workers
@@ -269,6 +277,7 @@ class DaskUntrimmedBackend(DaskBackend):
     summary = "the LocalCluster with the nanny's MALLOC_TRIM_THRESHOLD_ unset (glibc default)"
     source = "distributed.dask.org/en/stable/worker-memory.html#automatically-trim-memory"
     engine = None  # about the local cluster's environment; an external cluster has its own
+    caveats: ClassVar[dict[str, str]] = {}
 
     def cluster_config(self) -> Any:
         import dask

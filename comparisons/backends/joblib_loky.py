@@ -23,7 +23,10 @@ class JoblibBackend(ProcessesBackend):
     summary = "joblib.Parallel(n_jobs=workers) with delayed(), loky backend, batch_size auto"
     source = "joblib.readthedocs.io/en/stable/parallel.html"
     # A loky worker starts a fresh interpreter, like spawn.
-    bytes_per_worker = 40 * 2**20
+    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # 14 + 43 MiB (loky's workers are spawned).
+    bytes_fixed = 32 * 2**20
+    bytes_per_worker = 50 * 2**20
 
     def setup(self) -> None:
         from joblib import Parallel

@@ -62,9 +62,10 @@ class ProcessesBackend(Backend):
     source = "docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool.map"
     parallel = True
     start_method: ClassVar[str | None] = None  # None: the platform's default
-    # Peak RSS fitted to our own cells at 1-3 workers: fixed part + a forked Pool worker.
+    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # 27 + 2 MiB; forked workers share the parent's pages.
     bytes_fixed = 32 * 2**20
-    bytes_per_worker = 23 * 2**20
+    bytes_per_worker = 4 * 2**20
 
     def setup(self) -> None:
         self.context = multiprocessing.get_context(self.start_method)
@@ -110,6 +111,10 @@ class ForkserverPoolBackend(ProcessesBackend):
     summary = "the same Pool.map, start method forkserver (workers forked from a clean server)"
     source = "docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods"
     start_method = "forkserver"
+    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # 41 + 16 MiB; workers fork from a server of their own.
+    bytes_fixed = 48 * 2**20
+    bytes_per_worker = 20 * 2**20
 
 
 class SpawnPoolBackend(ProcessesBackend):
@@ -118,7 +123,10 @@ class SpawnPoolBackend(ProcessesBackend):
     source = "docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods"
     start_method = "spawn"
     # A spawned worker imports the task's modules afresh: more memory than a forked one.
-    bytes_per_worker = 40 * 2**20
+    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # 34 + 18 MiB.
+    bytes_fixed = 40 * 2**20
+    bytes_per_worker = 22 * 2**20
 
 
 def start_executor(context: Any, workers: int) -> ProcessPoolExecutor:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from comparisons.backends import REGISTRY as BACKENDS
+from comparisons.backends import backend_class
 from comparisons.errors import UserError
 from comparisons.records import (
     CorruptRecords,
@@ -58,6 +60,10 @@ def restate(record: dict[str, Any]) -> dict[str, Any]:
     if not record.get("category") and record["workload"] in WORKLOADS:
         # Records written before workloads declared a category get today's.
         record["category"] = load_workload(record["workload"]).category
+    if record["backend"] in BACKENDS:
+        # Printed beside the rows, from today's backend code: notes, not measurements.
+        caveats = backend_class(record["backend"]).caveats
+        record["caveat"] = caveats.get(record.get("category") or "")
     if record["status"] == "ok" and record["samples_s"]:
         record["stats"] = summarize(samples_of(record))
         record["throughput_tasks_per_s"] = record["tasks"] / record["stats"]["median"]

@@ -169,15 +169,17 @@ def asyncio_suits_high_concurrency_io(records: Records) -> Finding:
             by_work.setdefault(_same_work(r), []).append(r)
     checks, notes = [], []
     for work, group in sorted(by_work.items(), key=lambda item: str(item[0])):
-        mine = next((r for r in group if r["backend"] == "asyncio"), None)
+        # asyncio by its best idiom here (its own loop or uvloop), as in the verdict.
+        ours = [r for r in group if r.get("model", r["backend"]) == "asyncio"]
         others = [r for r in group if r.get("model", r["backend"]) != "asyncio"]
-        if mine is None or not others:
+        if not ours or not others:
             continue
+        mine = min(ours, key=lambda r: r["stats"]["median"])
         best = min(others, key=lambda r: r["stats"]["median"])
         behind = ratio_of_medians(samples_of(mine), samples_of(best))
         checks.append(not (behind["meaningful"] and behind["ratio"] > 1))
         notes.append(
-            f"{work[0]} ({work[1]} tasks), {work[3]} in flight: asyncio "
+            f"{work[0]} ({work[1]} tasks), {work[3]} in flight: {mine['backend']} "
             f"{fmt.seconds(mine['stats']['median'])}, best other {best['backend']} "
             f"{fmt.seconds(best['stats']['median'])}"
         )

@@ -98,8 +98,8 @@ def _machine(records: list[dict[str, Any]]) -> list[str]:
         busiest = max(neighbours)
         lines.append(
             f"- **Other programs**: used {statistics.median(neighbours):.2f} cores in the "
-            f"median cell, {busiest:.2f} at most (CPU time outside the cells' own process "
-            "trees, the harness's sampling included)"
+            f"median cell, {busiest:.2f} at most (the machine's CPU time less the cells' "
+            "own process trees, their services, the harness and the kernel's threads)"
         )
         if busiest > BUSY_NEIGHBOURS_CORES:
             lines.append(
@@ -233,6 +233,8 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
         share = server_share(r)
         if share is not None and share >= SERVER_BOUND_SHARE:
             notes.append(f"server-bound (server busy {fmt.percent(share)} of a core)")
+        if r.get("caveat"):
+            notes.append(r["caveat"])
         lag = (r.get("backend_info") or {}).get("loop_lag_max_s")
         if lag is not None:
             notes.append(f"event loop's worst lag {fmt.seconds(lag)}")

@@ -181,7 +181,7 @@ def io_concurrency(records: Records, path: Path) -> str | None:
             ax.legend(fontsize=8)
         top.set_ylabel("throughput (tasks/s, log)")
         top.set_title(f"{workload}: throughput")
-        bottom.set_ylabel("peak RSS per task in flight (KiB, log)")
+        bottom.set_ylabel("peak PSS per task in flight (KiB, log)")
         bottom.set_title(f"{workload}: memory per task in flight")
     fig.suptitle(f"I/O against concurrency: {_machine(records)}")
     _save(fig, path)
@@ -272,7 +272,7 @@ def peak_memory(records: Records, path: Path) -> str | None:
         color="tab:green",
     )
     ax.set_yscale("log")
-    ax.set_ylabel("peak RSS of the cell's tree (MiB, log)")
+    ax.set_ylabel("peak PSS of the cell's tree (MiB, log)")
     ax.set_title(
         f"Peak memory per model (median, bars: min–max over cells): {_machine(records)}",
         fontsize=10,

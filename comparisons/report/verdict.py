@@ -165,7 +165,9 @@ def _ceiling_share(r: dict[str, Any]) -> str:
         return ""
     low, high = base.get("ceiling_efficiency_ci95") or (share, share)
     beaten = base.get("ceiling_beaten_by")
-    limit = f"; {beaten} beat the ceiling and stands for it" if beaten else ""
+    limit = (
+        f"; the ceiling row was slower than {beaten}, whose time stands for it" if beaten else ""
+    )
     return (
         f", {fmt.percent(share)} of the machine's ceiling "
         f"({fmt.percent(low)}–{fmt.percent(high)}{limit})"

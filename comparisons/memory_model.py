@@ -1,0 +1,99 @@
+"""`python -m comparisons.memory_model`: measure what each process-per-worker model costs
+in memory, to refit the thresholds that skip cells which would not fit.
+
+For every backend that declares `bytes_per_worker` (one or more processes per worker),
+it runs a light cell (`io.sleep` of 0.3 s, one task per worker, so every worker is alive
+when the tree is sampled) at 1, 2 and 4 workers through the
+harness, reads the tree's peak PSS (shared pages split among sharers, so a forked
+child is not charged its parent's pages) and the median USS of the worker processes, and
+fits PSS = fixed + workers x per-worker by least squares. It prints one line per backend
+with the fit and the values the backend declares now; the declared values are set from
+such a run (the numbers in each backend's class come from it, on the machine named in
+the issue note). Skips use them: a cell is skipped when `fixed + workers x per-worker`
+exceeds half of the memory available at that moment (`base.too_many_processes`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from comparisons.backends import REGISTRY, backend_class
+from comparisons.cell import CellSpec
+from comparisons.harness import run_cell
+
+WORKER_COUNTS = (1, 2, 4)
+
+
+def fit(points: list[tuple[int, int]]) -> tuple[float, float]:
+    """(fixed, per worker) bytes of a least-squares line through (workers, bytes)."""
+    workers = np.array([p[0] for p in points], dtype=float)
+    memory = np.array([p[1] for p in points], dtype=float)
+    per_worker, fixed = np.polyfit(workers, memory, 1)
+    return max(0.0, float(fixed)), max(0.0, float(per_worker))
+
+
+def measure(backend: str, counts: tuple[int, ...] = WORKER_COUNTS) -> dict[str, object]:
+    points, child_uss = [], []
+    for workers in counts:
+        record = run_cell(
+            CellSpec("io.sleep", backend, workers, workers, {"latency": 0.3}, repeats=2)
+        )
+        if record["status"] != "ok" or not record.get("peak_pss_bytes"):
+            return {"backend": backend, "error": record["error"] or "no PSS reading"}
+        points.append((workers, record["peak_pss_bytes"]))
+        child_uss.append((record.get("memory") or {}).get("child_uss_median_bytes"))
+    fixed, per_worker = fit(points)
+    return {
+        "backend": backend,
+        "points": points,
+        "fixed": fixed,
+        "per_worker": per_worker,
+        "child_uss": child_uss,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--backends", help="comma-separated names (default: every process-per-worker backend)"
+    )
+    args = parser.parse_args(argv)
+    names = (
+        args.backends.split(",")
+        if args.backends
+        else [n for n in REGISTRY if backend_class(n).bytes_per_worker is not None]
+    )
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        print(
+            f"error: unknown backend {', '.join(unknown)} (valid: {', '.join(REGISTRY)})",
+            file=sys.stderr,
+        )
+        return 2
+    mib = 2**20
+    print(
+        "| backend | peak PSS at 1 / 2 / 4 workers | fit: fixed + per worker "
+        "| worker USS | declared now |"
+    )
+    print("|---|---|---|---|---|")
+    for name in names:
+        result = measure(name)
+        declared = backend_class(name)
+        now = f"{declared.bytes_fixed / mib:.0f} + {(declared.bytes_per_worker or 0) / mib:.0f} MiB"
+        if "error" in result:
+            print(f"| {name} | {result['error']} | | | {now} |")
+            continue
+        peaks = " / ".join(f"{p[1] / mib:.0f}" for p in result["points"])  # type: ignore[index,union-attr]
+        uss = " / ".join(f"{u / mib:.0f}" if u else "–" for u in result["child_uss"])  # type: ignore[union-attr]
+        print(
+            f"| {name} | {peaks} MiB | {result['fixed'] / mib:.0f} + "  # type: ignore[operator]
+            f"{result['per_worker'] / mib:.0f} MiB | {uss} MiB | {now} |"  # type: ignore[operator]
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The instruments read right: shared pages counted once, exited children's CPU kept,
+CPU and wall time over the same window, the event loop's lag, the run order."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+
+import pytest
+
+from comparisons.cell import CellSpec
+from comparisons.harness import run_cell
+from comparisons.process_tree import TreeWatcher
+from comparisons.runner import run_order
+
+SHARED_BYTES = 100 * 2**20
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps_rollup"), reason="needs Linux smaps")
+def test_two_forked_processes_sharing_100_mib_report_100_mib_pss_not_200():
+    script = (
+        "import multiprocessing as mp, sys\n"
+        f"buffer = bytearray(b'x' * {SHARED_BYTES})\n"
+        "ready, stop = mp.Event(), mp.Event()\n"
+        "def hold():\n"
+        "    ready.set(); stop.wait(30)\n"
+        "child = mp.get_context('fork').Process(target=hold)\n"
+        "child.start(); ready.wait(10)\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline(); stop.set(); child.join()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        watcher = TreeWatcher(proc.pid)
+        watcher.sample()
+        memory = watcher.memory_summary()
+        assert memory["measure"] == "pss" and memory["processes_at_peak"] == 2
+        assert 0.9 * SHARED_BYTES < memory["peak_pss_bytes"] < 1.5 * SHARED_BYTES, memory
+        assert memory["peak_rss_sum_bytes"] > 1.9 * SHARED_BYTES, memory  # RSS counts twice
+        assert memory["child_uss_median_bytes"] < SHARED_BYTES / 4  # the child owns little
+    finally:
+        proc.communicate("stop\n", timeout=30)
+
+
+def test_a_process_per_task_cell_keeps_its_exited_childrens_cpu():
+    """What `time` reports for the cell (its rusage, reaped children included) is what
+    the record counts, and none of it is blamed on other programs."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    record = run_cell(CellSpec("cpu.primes", "processes:per-task", 8, 8, {"span": 6000}, repeats=3))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert record["status"] == "ok", record["error"]
+    timed = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert record["cpu_s_total"] >= 0.9 * timed
+    cores = len(os.sched_getaffinity(0))
+    # CPU per second over the same window cannot exceed the cores.
+    assert record["cpu_utilisation"] <= cores * 1.05
+
+
+def test_cpu_use_of_a_serial_loop_is_one_core_at_most():
+    record = run_cell(CellSpec("overhead.noop", "serial", 1, 500, repeats=3, min_repeat_s=0.05))
+    assert record["status"] == "ok", record["error"]
+    assert record["cpu_utilisation"] <= 1.1
+
+
+def test_the_event_loops_lag_shows_blocking_work_and_not_to_thread():
+    cells = {
+        backend: run_cell(CellSpec("cpu.primes", backend, 2, 8, {"span": 3000}, repeats=2))
+        for backend in ("asyncio", "asyncio:to-thread")
+    }
+    blocked = cells["asyncio"]["backend_info"]["loop_lag_max_s"]
+    free = cells["asyncio:to-thread"]["backend_info"]["loop_lag_max_s"]
+    one_task = cells["asyncio"]["stats"]["median"] / 8
+    assert blocked >= 0.8 * one_task and blocked > 2 * free
+
+
+def test_a_per_task_form_runs_only_where_all_tasks_are_in_flight():
+    skipped = run_cell(CellSpec("io.sleep", "threads:per-task", 2, 4, {"latency": 0.01}))
+    assert skipped["status"] == "skipped" and "4 are in flight" in skipped["error"]
+    ran = run_cell(CellSpec("io.sleep", "threads:per-task", 4, 4, {"latency": 0.01}, repeats=2))
+    assert ran["status"] == "ok" and ran["in_flight"] == 4
+
+
+def test_run_order_interleaves_invocations_by_seed_and_repeats_exactly():
+    cells = [CellSpec("cpu.primes", b, 2, 4, invocations=3) for b in ("threads", "trio", "ray")]
+    cells.append(CellSpec("cpu.primes", "serial", 1, 4, invocations=3))
+    first = run_order(cells, seed=1)
+    assert [c.invocation_key for c in first] == [c.invocation_key for c in run_order(cells, 1)]
+    assert len(first) == 12 and first[0].backend == "serial"
+    rounds = [c.invocation for c in first]
+    assert rounds == sorted(rounds)  # round by round
+    orders = {tuple(c.backend for c in run_order(cells, seed)[4:8]) for seed in range(20)}
+    assert len(orders) > 1  # the seed decides the order within a round

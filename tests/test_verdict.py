@@ -1,0 +1,299 @@
+"""The verdict's decisions and the tutorial's claims, on made-up records, both ways.
+
+Every rule that names a winner or judges a claim is checked where it must hold, where it
+must not, and where the data cannot decide (a tie, not measured), so a rule that cannot
+fail is caught here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from comparisons.diff import classify, run_drift
+from comparisons.records import attach_baselines, merge_invocations, upgrade
+from comparisons.report import claims
+from comparisons.report.verdict import break_even_s, one_shot_s, verdict_rows
+from comparisons.stats import summarize
+
+
+def row(
+    backend: str,
+    median: float,
+    *,
+    workload: str = "cpu.primes",
+    workers: int = 2,
+    tasks: int = 32,
+    category: str = "GIL-bound CPU",
+    kind: str = "cpu",
+    spread: float = 0.005,
+    params: dict[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A merged, successful cell: three processes of three repeats around `median`."""
+    runs = [
+        [median * (1 + spread * (i - 1) + spread * (j - 1) / 2) for j in range(3)] for i in range(3)
+    ]
+    record = {
+        "key": f"{workload}|{backend}|w={workers}|t={tasks}|",
+        "workload": workload,
+        "kind": kind,
+        "category": category,
+        "backend": backend,
+        "model": backend.partition(":")[0],
+        "variant": backend.partition(":")[2] or "default",
+        "workers": workers,
+        "tasks": tasks,
+        "in_flight": min(workers, tasks),
+        "params": params or {},
+        "status": "ok",
+        "error": None,
+        "runs_s": runs,
+        "samples_s": [v for run in runs for v in run],
+        "stats": summarize(runs),
+        "setup_s": 0.0,
+        "teardown_s": 0.0,
+        "warmup_s": [median],
+        "yardstick": backend in ("serial", "ceiling"),
+        "reference": backend == "ceiling",
+        "env": {"usable_cores": 2},
+    }
+    record.update(extra)
+    return record
+
+
+def the(verdicts: list[dict[str, Any]], level: int) -> dict[str, Any]:
+    return next(v for v in verdicts if v["in_flight"] == level)
+
+
+# --- verdict -------------------------------------------------------------------------
+
+
+def test_rows_at_different_concurrency_are_never_ranked_together():
+    records = [
+        row("serial", 8.0, workers=1, workload="io.http", category="network I/O", kind="io"),
+        row("asyncio", 0.55, workers=16, workload="io.http", category="network I/O", kind="io"),
+        row("threads", 0.56, workers=16, workload="io.http", category="network I/O", kind="io"),
+        row(
+            "threads:per-task",
+            0.09,
+            workers=160,
+            tasks=160,
+            workload="io.http",
+            category="network I/O",
+            kind="io",
+        ),
+    ]
+    # The per-task row has other tasks, so it is other work; at 16 in flight: a tie.
+    verdicts = verdict_rows(records)
+    at_16 = the(verdicts, 16)
+    assert {r["backend"] for r in at_16["winners"]} == {"asyncio", "threads"}
+    assert all(v["in_flight"] != 1 for v in verdicts)  # serial is a yardstick
+
+
+def test_a_same_work_row_at_more_in_flight_is_its_own_verdict_row():
+    records = [
+        row("asyncio", 0.55, workers=16, tasks=160),
+        row("threads", 0.60, workers=16, tasks=160),
+        row("threads:per-task", 0.09, workers=160, tasks=160),
+        row("asyncio:uvloop", 0.08, workers=160, tasks=160),
+    ]
+    verdicts = verdict_rows(records)
+    assert [v["in_flight"] for v in verdicts] == [16, 160]
+    assert [r["backend"] for r in the(verdicts, 16)["winners"]] == ["asyncio"]
+    assert the(verdicts, 16)["runner"]["backend"] == "threads"
+
+
+def test_a_small_difference_is_a_tie_a_large_one_is_not():
+    tie = verdict_rows([row("processes", 1.00), row("ray", 1.03), row("dask", 1.30)])[0]
+    assert [r["backend"] for r in tie["winners"]] == ["processes", "ray"]
+    assert tie["runner"]["backend"] == "dask"
+    assert tie["margin"]["ratio"] > 1.25
+    clear = verdict_rows([row("processes", 1.00), row("ray", 1.10)])[0]
+    assert [r["backend"] for r in clear["winners"]] == ["processes"]
+
+
+def test_a_noisy_difference_is_a_tie_even_when_large():
+    noisy = verdict_rows([row("processes", 1.0, spread=0.3), row("ray", 1.08, spread=0.3)])[0]
+    assert len(noisy["winners"]) == 2 and noisy["runner"] is None
+
+
+def test_a_model_is_represented_by_its_best_idiom_and_yardsticks_never_win():
+    verdicts = verdict_rows(
+        [
+            row("ceiling", 0.5),
+            row("serial", 0.4, workers=2),
+            row("processes", 1.0),
+            row("processes:spawn", 0.8),
+            row("threads", 2.0),
+        ]
+    )
+    (v,) = verdicts
+    assert [r["backend"] for r in v["winners"]] == ["processes:spawn"]
+    assert v["runner"]["backend"] == "threads"
+
+
+def test_run_once_and_run_many_times_can_have_different_winners():
+    ray = row("ray", 0.85, setup_s=2.3, teardown_s=1.3, warmup_s=[1.5])
+    processes = row("processes", 0.95, setup_s=0.01, teardown_s=0.0, warmup_s=[0.96])
+    v = verdict_rows([ray, processes])[0]
+    assert [r["backend"] for r in v["winners"]] == ["ray"]
+    assert [r["backend"] for r in v["once"]] == ["processes"]
+    assert one_shot_s(ray) == 2.3 + 1.5 + 1.3
+    # Ray pays off after (5.1 - 0.97) / 0.1 + 1 runs of 0.85 s.
+    assert abs(v["break_even_s"] - ((5.1 - 0.97) / 0.1 + 1) * 0.85) < 1e-6
+    same = verdict_rows([row("ray", 0.85), row("processes", 0.95)])[0]
+    assert same["break_even_s"] is None and same["once"][0]["backend"] == "ray"
+    assert break_even_s(processes, ray) is None  # ray is not slower per run
+
+
+def test_transfer_ranks_only_models_that_move_data():
+    kwargs = {"workload": "overhead.transfer", "category": "data transfer", "kind": "overhead"}
+    records = [
+        row("threads", 0.013, yardstick=True, **kwargs),
+        row("asyncio:to-thread", 0.011, yardstick=True, **kwargs),
+        row("processes", 0.30, bytes_per_task=2**26, measures_transfer=True, **kwargs),
+        row("ray", 0.20, bytes_per_task=2**26, measures_transfer=True, **kwargs),
+    ]
+    (v,) = verdict_rows(records)
+    assert [r["backend"] for r in v["winners"]] == ["ray"]
+    assert v["runner"]["backend"] == "processes"
+
+
+# --- claims --------------------------------------------------------------------------
+
+
+def with_baseline(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return attach_baselines(records)
+
+
+def test_threads_and_cpu_state_gil_bound_and_gil_releasing_apart():
+    gil = [row("serial", 1.0, workers=1), row("threads", 1.0)]
+    verdict, evidence = claims.threads_do_not_speed_up_cpu(with_baseline(gil))
+    assert verdict == "holds" and "GIL-bound CPU" in evidence
+    free = [
+        row("serial", 1.0, workers=1, workload="cpu.numpy", category="GIL-releasing CPU"),
+        row("threads", 0.52, workload="cpu.numpy", category="GIL-releasing CPU"),
+    ]
+    assert claims.threads_do_not_speed_up_cpu(with_baseline(free))[0] == "does not hold"
+    both = claims.threads_do_not_speed_up_cpu(with_baseline(gil + free))
+    assert both[0] == "depends" and "GIL-releasing CPU" in both[1]
+    assert claims.threads_do_not_speed_up_cpu([])[0] == "not measured"
+
+
+def io_row(backend: str, median: float, level: int, **extra: Any) -> dict[str, Any]:
+    return row(
+        backend,
+        median,
+        workers=level,
+        tasks=1000,
+        workload="io.sleep",
+        category="waiting I/O",
+        kind="io",
+        **extra,
+    )
+
+
+def test_asyncio_at_high_concurrency_holds_when_it_ties_and_fails_when_behind():
+    tied = [io_row("asyncio", 0.10, 1000), io_row("threads", 0.101, 1000)]
+    assert claims.asyncio_suits_high_concurrency_io(tied)[0] == "holds"
+    behind = [io_row("asyncio", 0.20, 1000), io_row("threads", 0.10, 1000)]
+    assert claims.asyncio_suits_high_concurrency_io(behind)[0] == "does not hold"
+    low = [io_row("asyncio", 0.20, 16), io_row("threads", 0.10, 16)]
+    assert claims.asyncio_suits_high_concurrency_io(low)[0] == "not measured"
+    # Another level's faster row is not compared: 100 vs 1,000 in flight.
+    mixed = [io_row("asyncio", 0.2, 1000), io_row("threads", 0.1, 100)]
+    assert claims.asyncio_suits_high_concurrency_io(mixed)[0] == "not measured"
+
+
+def loop_row(backend: str, lag: float) -> dict[str, Any]:
+    return row(
+        backend, 1.0, blocks_event_loop=backend == "asyncio", backend_info={"loop_lag_max_s": lag}
+    )
+
+
+def test_blocking_asyncio_is_judged_by_the_loops_lag():
+    serial = row("serial", 0.64, workers=1)  # one task: 0.64 / 32 = 20 ms
+    stalled = [serial, loop_row("asyncio", 0.5), loop_row("asyncio:to-thread", 0.01)]
+    assert claims.asyncio_blocks_on_cpu(with_baseline(stalled))[0] == "holds"
+    responsive = [serial, loop_row("asyncio", 0.005), loop_row("asyncio:to-thread", 0.004)]
+    assert claims.asyncio_blocks_on_cpu(with_baseline(responsive))[0] == "does not hold"
+    assert claims.asyncio_blocks_on_cpu([row("asyncio", 1.0)])[0] == "not measured"
+
+
+def test_memory_claims_need_a_real_difference_on_the_same_work():
+    heavy = [
+        row("processes", 1.0, peak_pss_bytes=60 << 20),
+        row("threads", 1.0, peak_pss_bytes=30 << 20),
+    ]
+    assert claims.processes_use_more_memory(heavy)[0] == "holds"
+    equal = [
+        row("processes", 1.0, peak_pss_bytes=32 << 20),
+        row("threads", 1.0, peak_pss_bytes=32 << 20),
+    ]
+    assert claims.processes_use_more_memory(equal)[0] == "does not hold"
+    elsewhere = [
+        row("processes", 1.0, workers=4, peak_pss_bytes=60 << 20),
+        row("threads", 1.0, peak_pss_bytes=30 << 20),
+    ]
+    assert claims.processes_use_more_memory(elsewhere)[0] == "not measured"
+    low = [
+        io_row("asyncio", 0.1, 1000, peak_pss_bytes=30 << 20),
+        io_row("threads", 0.1, 1000, peak_pss_bytes=90 << 20),
+    ]
+    assert claims.asyncio_memory_is_low(low)[0] == "holds"
+    same = [
+        io_row("asyncio", 0.1, 1000, peak_pss_bytes=30 << 20),
+        io_row("threads", 0.1, 1000, peak_pss_bytes=31 << 20),
+    ]
+    assert claims.asyncio_memory_is_low(same)[0] == "does not hold"
+    assert claims.asyncio_memory_is_low([io_row("asyncio", 0.1, 16)])[0] == "not measured"
+
+
+def test_ipc_overhead_is_measured_against_threads_at_the_same_concurrency():
+    kwargs = {
+        "workload": "overhead.noop",
+        "category": "tiny tasks",
+        "kind": "overhead",
+        "tasks": 2000,
+    }
+    costly = [row("processes", 0.02, **kwargs), row("threads", 0.01, **kwargs)]
+    assert claims.processes_cost_more_per_task(costly)[0] == "holds"
+    cheap = [row("processes", 0.0004, **kwargs), row("threads", 0.01, **kwargs)]
+    assert claims.processes_cost_more_per_task(cheap)[0] == "does not hold"
+    assert claims.processes_cost_more_per_task([])[0] == "not measured"
+
+
+# --- records and diff ----------------------------------------------------------------
+
+
+def test_invocations_merge_into_one_cell_and_one_failure_fails_it():
+    first = row("threads", 1.0) | {"invocation": 0, "samples_s": [1.0, 1.1], "runs_s": None}
+    second = row("threads", 1.0) | {"invocation": 1, "samples_s": [1.2, 1.3], "runs_s": None}
+    for r in (first, second):
+        del r["runs_s"]
+        r.update(setup_s=0.1, teardown_s=0.2, cpu_s_per_repeat=[1, 1], leftover_processes=[])
+    (cell,) = merge_invocations([first, second])
+    assert cell["runs_s"] == [[1.0, 1.1], [1.2, 1.3]] and cell["stats"]["runs"] == 2
+    broken = dict(second, status="error", error="boom", samples_s=[])
+    (failed,) = merge_invocations([first, broken])
+    assert failed["status"] == "error" and "invocation 1: boom" in failed["error"]
+
+
+def test_old_records_are_upgraded_to_the_current_schema():
+    old = {"schema_version": 1, "backend": "serial", "workers": 1, "tasks": 4}
+    new = upgrade(old)
+    assert new["schema_version"] == 2 and new["invocation"] == 0 and new["yardstick"] is True
+    assert new["peak_pss_bytes"] is None and new["in_flight"] == 1
+
+
+def test_diff_divides_out_the_machines_drift():
+    a = [row(f"b{i}", 1.0) for i in range(10)]
+    b = [row(f"b{i}", 1.18) for i in range(9)] + [row("b9", 1.8)]
+    drift = run_drift(list(zip(a, b, strict=True)))
+    assert abs(drift - 1.18) < 1e-9
+    assert [classify(x, y, 0.05, drift)["verdict"] for x, y in zip(a, b, strict=True)].count(
+        "same"
+    ) == 9
+    assert classify(a[9], b[9], 0.05, drift)["verdict"] == "slower"
+    # Without the correction every cell would be called slower.
+    assert all(classify(x, y, 0.05)["verdict"] == "slower" for x, y in zip(a, b, strict=True))
