@@ -30,6 +30,7 @@ from comparisons.environment import PROJECT_ROOT
 from comparisons.process_tree import (
     SAMPLE_INTERVAL_S,
     TOKEN_VARIABLE,
+    CpuCgroup,
     TreeWatcher,
     adopting_orphans,
     reap_if_exited,
@@ -209,6 +210,12 @@ def _measure(
                 cwd=PROJECT_ROOT,
                 start_new_session=True,
             )
+        # Before the cell has started anything (its imports come first): every process
+        # it starts from here on is in the group.
+        group = CpuCgroup.create(CpuCgroup.PREFIX + token)
+        if group is not None and not group.add(proc.pid):
+            group.remove()
+            group = None
         watcher = _watch(proc, token)
         timed_out = False
         root_cpu: float | None = None
@@ -229,6 +236,8 @@ def _measure(
                 time.sleep(SAMPLE_INTERVAL_S)
         except BaseException:
             _stop_cell(proc, watcher)
+            if group is not None:
+                group.remove()
             raise
         leftovers: list[str] = []
         survivors_cpu = 0.0
@@ -242,15 +251,21 @@ def _measure(
                 leftovers = watcher.end_survivors()
             watcher.reap_orphans()
     wall_s = time.perf_counter() - begin
+    group_cpu = group.cpu_seconds() if group is not None else None
+    if group is not None:
+        group.remove()
     busy = _system_busy_seconds() - busy_before
     service_cpu = services.cpu_seconds() - service_cpu_before
     kernel_cpu = _kernel_threads_cpu_seconds() - kernel_cpu_before
     busy -= service_cpu + (_own_cpu_seconds() - harness_cpu_before) + kernel_cpu
-    tree_cpu = (
-        root_cpu + survivors_cpu + (watcher.orphan_cpu_s if watcher else 0.0)
-        if root_cpu is not None
-        else None
-    )
+    if group_cpu is not None and not timed_out:
+        tree_cpu: float | None = group_cpu
+        accounting = "cgroup"
+    elif root_cpu is not None:
+        tree_cpu = root_cpu + survivors_cpu + (watcher.orphan_cpu_s if watcher else 0.0)
+        accounting = "rusage"
+    else:
+        tree_cpu, accounting = None, None
     outcome = _read_outcome(result_path)
     output_tail = log_path.read_text(errors="replace")[-OUTPUT_TAIL_CHARS:]
 
@@ -264,6 +279,7 @@ def _measure(
         "memory": memory,
         "peak_processes": watcher.peak_processes if watcher else None,
         "cpu_s_total": tree_cpu,
+        "cpu_accounting": accounting,
         "service_cpu_s": service_cpu,
         "kernel_cpu_s": kernel_cpu,
         "load_before": load_before,

@@ -272,3 +272,121 @@ def end_processes(
             continue
     psutil.wait_procs(list(frozen.values()), timeout=grace_s)
     return names
+
+
+class CpuCgroup:
+    """A control group of the cell's own, for its exact CPU time (Linux, when allowed).
+
+    Every process the cell starts stays in the group, however it is re-parented or
+    reaped, so the group's usage counter is the CPU of the cell's whole tree, exited
+    processes included (`os.wait4` misses what a dying daemon's children spent after
+    they left its tree: Ray's workers, seen here). Only the CPU counter is read: cgroup
+    v2's `cpu.stat` (present in every group without any controller enabled), else v1's
+    `cpuacct.usage`. Where no group can be made (not root, no cgroup file system) the
+    harness falls back to rusage and says so in the record.
+    """
+
+    def __init__(self, path: str, version: int) -> None:
+        self.path = path
+        self.version = version
+
+    PREFIX = "comparisons-"
+    # An empty group of ours older than this was left by a harness killed outright.
+    STALE_AFTER_S = 5.0
+
+    @classmethod
+    def create(cls, name: str) -> CpuCgroup | None:
+        for base, version in _cgroup_bases():
+            path = os.path.join(base, name)
+            try:
+                os.mkdir(path)
+            except OSError:
+                continue
+            group = cls(path, version)
+            group.remove_stale_siblings()
+            return group
+        return None
+
+    def remove_stale_siblings(self) -> None:
+        """Remove empty groups that a harness killed outright (SIGKILL) could not."""
+        base = os.path.dirname(self.path)
+        try:
+            names = [n for n in os.listdir(base) if n.startswith(self.PREFIX)]
+        except OSError:
+            return
+        for name in names:
+            path = os.path.join(base, name)
+            if path == self.path:
+                continue
+            try:
+                if time.time() - os.stat(path).st_mtime < self.STALE_AFTER_S:
+                    continue
+                with open(os.path.join(path, "cgroup.procs")) as procs:
+                    if procs.read().strip():
+                        continue
+                os.rmdir(path)
+            except OSError:
+                continue
+
+    def add(self, pid: int) -> bool:
+        try:
+            with open(os.path.join(self.path, "cgroup.procs"), "w") as procs:
+                procs.write(str(pid))
+            return True
+        except OSError:
+            return False
+
+    def cpu_seconds(self) -> float | None:
+        try:
+            if self.version == 2:
+                with open(os.path.join(self.path, "cpu.stat")) as stat:
+                    for line in stat:
+                        name, _, value = line.partition(" ")
+                        if name == "usage_usec":
+                            return int(value) / 1e6
+                return None
+            with open(os.path.join(self.path, "cpuacct.usage")) as usage:
+                return int(usage.read()) / 1e9
+        except (OSError, ValueError):
+            return None
+
+    def remove(self, timeout_s: float = 2.0) -> None:
+        """Remove the group once its processes are gone (they were ended before)."""
+        self.remove_stale_siblings()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                os.rmdir(self.path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.05)
+
+
+def _cgroup_bases() -> list[tuple[str, int]]:
+    """Where this process may make a child cgroup: its own group in the v2 hierarchy,
+    then in v1's cpuacct hierarchy."""
+    if not sys.platform.startswith("linux"):
+        return []
+    try:
+        with open("/proc/self/cgroup") as handle:
+            own = [line.rstrip("\n").split(":", 2) for line in handle]
+        with open("/proc/self/mounts") as handle:
+            mounts = [line.split() for line in handle]
+    except OSError:
+        return []
+    bases = []
+    for _, controllers, path in own:
+        if controllers == "":
+            for fields in mounts:
+                if fields[2] == "cgroup2":
+                    bases.append((fields[1] + path.rstrip("/"), 2))
+    for _, controllers, path in own:
+        if "cpuacct" in controllers.split(","):
+            for fields in mounts:
+                if fields[2] == "cgroup" and "cpuacct" in fields[3].split(","):
+                    bases.append((fields[1] + path.rstrip("/"), 1))
+    return bases

@@ -179,6 +179,7 @@ def build_record(
         "cpu_window_s": outcome.get("cpu_window_s") or [],
         "cpu_utilisation": summarize(utilisation)["median"] if utilisation else None,
         "cpu_s_total": monitor["cpu_s_total"],
+        "cpu_accounting": monitor.get("cpu_accounting"),
         "service_cpu_s": monitor.get("service_cpu_s"),
         "kernel_cpu_s": monitor.get("kernel_cpu_s"),
         "load_before": monitor.get("load_before"),

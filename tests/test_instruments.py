@@ -12,7 +12,7 @@ import pytest
 
 from comparisons.cell import CellSpec
 from comparisons.harness import run_cell
-from comparisons.process_tree import TreeWatcher
+from comparisons.process_tree import CpuCgroup, TreeWatcher, _cgroup_bases
 from comparisons.runner import run_order
 
 SHARED_BYTES = 100 * 2**20
@@ -56,9 +56,28 @@ def test_a_process_per_task_cell_keeps_its_exited_childrens_cpu():
     assert record["status"] == "ok", record["error"]
     timed = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert record["cpu_s_total"] >= 0.9 * timed
+    if CpuCgroup.create("comparisons-probe") is not None:
+        _remove_probe()
+        # Where a cgroup can be made, the whole tree's CPU is read from it, and the group
+        # is gone once the cell is.
+        assert record["cpu_accounting"] == "cgroup"
+        assert not [p for p in _cgroup_dirs() if "comparisons-" in p]
     cores = len(os.sched_getaffinity(0))
     # CPU per second over the same window cannot exceed the cores.
     assert record["cpu_utilisation"] <= cores * 1.05
+
+
+def _cgroup_dirs() -> list[str]:
+    return [
+        entry for base, _ in _cgroup_bases() if os.path.isdir(base) for entry in os.listdir(base)
+    ]
+
+
+def _remove_probe() -> None:
+    for base, _ in _cgroup_bases():
+        path = os.path.join(base, "comparisons-probe")
+        if os.path.isdir(path):
+            os.rmdir(path)
 
 
 def test_cpu_use_of_a_serial_loop_is_one_core_at_most():
