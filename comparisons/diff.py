@@ -101,17 +101,23 @@ def environment_differences(a: list[dict], b: list[dict]) -> list[str]:
 
 
 def verdict_winners(records: list[dict[str, Any]]) -> dict[tuple, set[str]]:
-    """Each verdict row's winners (one model, or a declared tie) by (work, in flight)."""
-    from comparisons.report.verdict import verdict_rows
+    """Each verdict row's winning models (one, or a declared tie) by (work, in flight).
+
+    Models, not idioms: the verdict answers "which model", and a model's best idiom
+    (processes or processes:executor) may differ between runs when both tie.
+    """
+    from comparisons.report.verdict import model, verdict_rows
 
     return {
-        (v["category"], v["work"], v["in_flight"]): {r["backend"] for r in v["winners"]}
+        (v["category"], v["work"], v["in_flight"]): {model(r) for r in v["winners"]}
         for v in verdict_rows(records)
     }
 
 
 def compare_verdicts(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> tuple[int, list[str]]:
-    """How many verdict rows both runs have, and those whose answer differs."""
+    """How many verdict rows both runs have, and those whose answer differs: *overlapping*
+    when a borderline co-winner joined or left the tie, *different* when no winning
+    model is shared (the runs contradict each other)."""
     winners_a, winners_b = verdict_winners(a), verdict_winners(b)
     shared = sorted(set(winners_a) & set(winners_b), key=str)
     changed = []
@@ -185,7 +191,8 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         f"{threshold * 100:.0f}%). Without the drift correction: {raw['faster']} faster, "
         f"{raw['slower']} slower, {raw['same']} same.",
         f"Verdict rows: {rows - len(changed)} of {rows} give the same answer (the same "
-        "winner or the same declared tie; models that completed in both runs only)"
+        "winning model or the same declared tie; models that completed in both runs only); "
+        f"{sum('(different)' in c for c in changed)} contradict each other"
         + (": " + "; ".join(changed) if changed else "."),
     ]
     if failed:

@@ -463,6 +463,7 @@ def merge_invocations(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
             cell["cpu_utilisation"] = _median([r.get("cpu_utilisation") for r in measured])
             cell["cpu_s_total"] = _sum([r.get("cpu_s_total") for r in runs])
             cell["service_cpu_s"] = _sum([r.get("service_cpu_s") for r in runs])
+            cell["service_requests"] = _sum([r.get("service_requests") for r in runs])
             cell["cell_wall_s"] = sum(r.get("cell_wall_s") or 0 for r in runs)
             cell["other_cpu_cores"] = max(
                 (r["other_cpu_cores"] for r in runs if r.get("other_cpu_cores") is not None),

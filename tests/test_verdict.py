@@ -12,6 +12,7 @@ from typing import Any
 from comparisons.diff import classify, run_drift
 from comparisons.records import attach_baselines, merge_invocations, upgrade
 from comparisons.report import claims
+from comparisons.report.markdown import server_cpu_per_request
 from comparisons.report.verdict import break_even_s, one_shot_s, verdict_rows
 from comparisons.stats import summarize
 
@@ -272,8 +273,11 @@ def test_invocations_merge_into_one_cell_and_one_failure_fails_it():
     for r in (first, second):
         del r["runs_s"]
         r.update(setup_s=0.1, teardown_s=0.2, cpu_s_per_repeat=[1, 1], leftover_processes=[])
+        r.update(service_cpu_s=1.0, service_requests=100)
     (cell,) = merge_invocations([first, second])
     assert cell["runs_s"] == [[1.0, 1.1], [1.2, 1.3]] and cell["stats"]["runs"] == 2
+    # The server's CPU per request is over all processes' requests, not the first's.
+    assert server_cpu_per_request(cell) == 0.01
     broken = dict(second, status="error", error="boom", samples_s=[])
     (failed,) = merge_invocations([first, broken])
     assert failed["status"] == "error" and "invocation 1: boom" in failed["error"]
@@ -297,3 +301,16 @@ def test_diff_divides_out_the_machines_drift():
     assert classify(a[9], b[9], 0.05, drift)["verdict"] == "slower"
     # Without the correction every cell would be called slower.
     assert all(classify(x, y, 0.05)["verdict"] == "slower" for x, y in zip(a, b, strict=True))
+
+
+def test_two_runs_agree_when_the_winning_model_is_the_same_whatever_its_idiom():
+    from comparisons.diff import compare_verdicts
+
+    a = [row("processes", 1.0), row("processes:executor", 0.9), row("threads", 2.0)]
+    b = [row("processes", 0.9), row("processes:executor", 1.0), row("threads", 2.0)]
+    assert compare_verdicts(a, b) == (1, [])
+    joined = [row("processes", 1.0), row("ray", 1.02), row("threads", 2.0)]
+    rows, changed = compare_verdicts(a, joined)
+    assert rows == 1 and len(changed) == 1 and "(overlapping)" in changed[0]
+    flipped = [row("processes", 2.0), row("threads", 1.0)]
+    assert "(different)" in compare_verdicts(a, flipped)[1][0]

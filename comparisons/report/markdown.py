@@ -363,12 +363,14 @@ def render_markdown(
     suites = sorted({str(r["suite"]) for r in records})
     groups = _groups(records)
     ok = sum(r["status"] == "ok" for r in records)
+    skipped = sum(r["status"] == "skipped" for r in records)
     commands = sorted({r["command"] for r in records if r.get("command")})
     lines = [
         f"# Concurrency comparison: {', '.join(run_ids)}",
         "",
         f"Suite `{', '.join(suites)}`: {len(records)} cells, {ok} completed and verified, "
-        f"{len(records) - ok} failed or timed out.",
+        f"{skipped} skipped (each row says why), {len(records) - ok - skipped} failed or "
+        "timed out.",
         "",
         "## Machine",
         "",
