@@ -21,7 +21,6 @@ from typing import Any
 
 from comparisons.errors import UserError
 from comparisons.records import (
-    CorruptRecords,
     attach_baselines,
     load_records,
     merge_invocations,
@@ -53,10 +52,7 @@ def load_run_records(run_dir: Path) -> list[dict[str, Any]]:
     path = run_dir / RECORDS_FILE
     if not path.is_file():
         raise UserError(f"{run_dir} is not a run directory (it has no {RECORDS_FILE})")
-    try:
-        return attach_baselines([restate(r) for r in merge_invocations(load_records(path))])
-    except CorruptRecords as exc:
-        raise UserError(str(exc)) from None
+    return attach_baselines([restate(r) for r in merge_invocations(load_records(path))])
 
 
 def classify(

@@ -1,9 +1,12 @@
-"""The one exception type for mistakes a user can make (bad names, values, files).
+"""The one exception family for mistakes a user can make (bad names, values, files).
 
-The CLI turns it into a single `error: ...` line and exit status 2; anything else that
-goes wrong inside is a bug and keeps its traceback.
+`UserError` is defined beside the workload contract (`workloads.spec`, which imports
+nothing of the harness) and re-exported here; `ParameterError`, `UnknownWorkload`,
+`UnknownBackend` and `CorruptRecords` derive from it. The CLI turns it into a single
+`error: ...` line and exit status 2, in one place; anything else that goes wrong inside
+is a bug and keeps its traceback.
 """
 
+from workloads.spec import UserError
 
-class UserError(Exception):
-    """Something the user asked for is invalid; the message says what and what is valid."""
+__all__ = ["UserError"]

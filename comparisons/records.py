@@ -27,6 +27,7 @@ from typing import Any
 
 from comparisons.backends import BASELINE, backend_class, model_of, variant_of
 from comparisons.cell import CellSpec
+from comparisons.errors import UserError
 from comparisons.stats import ratio_of_medians, speedup, summarize
 
 CEILING = "ceiling"
@@ -70,7 +71,7 @@ REQUIRED_FIELDS = (
 )
 
 
-class CorruptRecords(ValueError):
+class CorruptRecords(UserError, ValueError):
     """A records file that cannot be read back (a user-facing problem)."""
 
 

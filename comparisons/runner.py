@@ -37,7 +37,6 @@ from comparisons.environment import capture_environment
 from comparisons.errors import UserError
 from comparisons.harness import run_cell
 from comparisons.records import (
-    CorruptRecords,
     append_record,
     attach_baseline,
     baseline_key,
@@ -182,10 +181,7 @@ def run_suite(
     records_path = run_dir / RECORDS_FILE
     done: dict[str, dict[str, Any]] = {}
     if records_path.exists():
-        try:
-            done = {invocation_id(r): r for r in load_records(records_path)}
-        except CorruptRecords as exc:
-            raise UserError(str(exc)) from None
+        done = {invocation_id(r): r for r in load_records(records_path)}
     todo = [
         c for c in run_order(cells, suite.get("seed", DEFAULT_SEED)) if c.invocation_key not in done
     ]

@@ -28,8 +28,7 @@ from typing import Any
 from comparisons.backends import BASELINE, UnknownBackend, backend_class, expand_backend_name
 from comparisons.cell import CellSpec
 from comparisons.errors import UserError
-from workloads import UnknownWorkload, load_workload
-from workloads.spec import ParameterError
+from workloads import load_workload
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITE_KEYS = {
@@ -146,12 +145,9 @@ def _positive_number(value: Any, name: str, where: str) -> float:
 
 def check_cell(spec: CellSpec) -> CellSpec:
     """Validate names and values of one cell before anything runs; normalise params."""
-    try:
-        workload = load_workload(spec.workload)
-        backend = backend_class(spec.backend)
-        params = workload.resolve_params(spec.params)
-    except (UnknownWorkload, UnknownBackend, ParameterError) as exc:
-        raise UserError(str(exc).strip("'\"")) from None
+    workload = load_workload(spec.workload)
+    backend = backend_class(spec.backend)
+    params = workload.resolve_params(spec.params)
     where = f"{spec.workload} on {spec.backend}"
     _positive_int(spec.tasks, "tasks", where)
     _positive_int(spec.workers, "workers", where)
@@ -203,10 +199,7 @@ def expand_suite(
     if backends:
         backends = _expand_names(backends, "BACKENDS")
     for name in workloads or []:
-        try:
-            load_workload(name)
-        except UnknownWorkload as exc:
-            raise UserError(str(exc).strip("'\"")) from None
+        load_workload(name)
     if repeats is not None:
         _positive_int(repeats, "repeats", "REPEATS")
 

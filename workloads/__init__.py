@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from workloads.spec import Workload
+from workloads.spec import UserError, Workload
 
 REGISTRY: dict[str, str] = {
     "cpu.primes": "workloads.cpu_primes",
@@ -27,7 +27,7 @@ REGISTRY: dict[str, str] = {
 }
 
 
-class UnknownWorkload(LookupError):
+class UnknownWorkload(UserError, LookupError):
     """A workload name that is not in the registry (a user's mistake)."""
 
 

@@ -18,7 +18,17 @@ from typing import Any
 KINDS = ("cpu", "io", "mixed", "overhead", "fault")
 
 
-class ParameterError(ValueError):
+class UserError(Exception):
+    """Something the user asked for is invalid; the message says what and what is valid.
+
+    The root of every user-facing error (a bad workload name or parameter here; a bad
+    backend, suite, record file or address in `comparisons`, which re-exports it from
+    `comparisons.errors`). It lives here because workloads import nothing of the
+    harness; the CLI catches this one type, in one place.
+    """
+
+
+class ParameterError(UserError, ValueError):
     """A workload parameter has the wrong name, type or range (a user's mistake)."""
 
 

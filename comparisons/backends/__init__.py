@@ -15,6 +15,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from comparisons.backends.base import Backend
+from comparisons.errors import UserError
 
 REGISTRY: dict[str, str] = {
     "serial": "comparisons.backends.serial:SerialBackend",
@@ -95,7 +96,7 @@ def expand_backend_name(name: str) -> list[str]:
     return [name]
 
 
-class UnknownBackend(LookupError):
+class UnknownBackend(UserError, LookupError):
     """A backend name that is not in the registry (a user's mistake)."""
 
 

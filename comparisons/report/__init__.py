@@ -14,7 +14,6 @@ from comparisons.backends import REGISTRY as BACKENDS
 from comparisons.backends import backend_class
 from comparisons.errors import UserError
 from comparisons.records import (
-    CorruptRecords,
     attach_baselines,
     load_records,
     merge_invocations,
@@ -36,10 +35,7 @@ def build_report(run_dir: Path) -> Path:
     records_path = run_dir / RECORDS_FILE
     if not records_path.is_file():
         raise UserError(f"{run_dir} is not a run directory (it has no {RECORDS_FILE})")
-    try:
-        records = load_records(records_path)
-    except CorruptRecords as exc:
-        raise UserError(str(exc)) from None
+    records = load_records(records_path)
     if not records:
         raise UserError(f"{records_path} holds no records yet")
     records = attach_baselines([restate(r) for r in merge_invocations(records)])
