@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,24 +36,30 @@ def fit(points: list[tuple[int, int]]) -> tuple[float, float]:
     return max(0.0, float(fixed)), max(0.0, float(per_worker))
 
 
-def measure(backend: str, counts: tuple[int, ...] = WORKER_COUNTS) -> dict[str, object]:
+@dataclass(frozen=True)
+class MemoryFit:
+    """One backend's peak PSS at each worker count, its fit, and its workers' USS."""
+
+    backend: str
+    points: list[tuple[int, int]]
+    fixed: float
+    per_worker: float
+    child_uss: list[int | None]
+
+
+def measure(backend: str, counts: tuple[int, ...] = WORKER_COUNTS) -> MemoryFit | str:
+    """The fit for `backend`, or why it could not be measured."""
     points, child_uss = [], []
     for workers in counts:
         record = run_cell(
             CellSpec("io.sleep", backend, workers, workers, {"latency": 0.3}, repeats=2)
         )
         if record["status"] != "ok" or not record.get("peak_pss_bytes"):
-            return {"backend": backend, "error": record["error"] or "no PSS reading"}
+            return record["error"] or "no PSS reading"
         points.append((workers, record["peak_pss_bytes"]))
         child_uss.append((record.get("memory") or {}).get("child_uss_median_bytes"))
     fixed, per_worker = fit(points)
-    return {
-        "backend": backend,
-        "points": points,
-        "fixed": fixed,
-        "per_worker": per_worker,
-        "child_uss": child_uss,
-    }
+    return MemoryFit(backend, points, fixed, per_worker, child_uss)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,14 +90,14 @@ def main(argv: list[str] | None = None) -> int:
         result = measure(name)
         declared = backend_class(name)
         now = f"{declared.bytes_fixed / mib:.0f} + {(declared.bytes_per_worker or 0) / mib:.0f} MiB"
-        if "error" in result:
-            print(f"| {name} | {result['error']} | | | {now} |")
+        if isinstance(result, str):
+            print(f"| {name} | {result} | | | {now} |")
             continue
-        peaks = " / ".join(f"{p[1] / mib:.0f}" for p in result["points"])  # type: ignore[index,union-attr]
-        uss = " / ".join(f"{u / mib:.0f}" if u else "–" for u in result["child_uss"])  # type: ignore[union-attr]
+        peaks = " / ".join(f"{memory / mib:.0f}" for _, memory in result.points)
+        uss = " / ".join(f"{u / mib:.0f}" if u else "–" for u in result.child_uss)
         print(
-            f"| {name} | {peaks} MiB | {result['fixed'] / mib:.0f} + "  # type: ignore[operator]
-            f"{result['per_worker'] / mib:.0f} MiB | {uss} MiB | {now} |"  # type: ignore[operator]
+            f"| {name} | {peaks} MiB | {result.fixed / mib:.0f} + "
+            f"{result.per_worker / mib:.0f} MiB | {uss} MiB | {now} |"
         )
     return 0
 

@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psutil
 
@@ -78,11 +79,12 @@ def reap_if_exited(pid: int) -> tuple[int | None, float]:
     return os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
 
 
-def cpu_with_reaped_children(times: object) -> float:
-    """User+system CPU of a process plus that of the children it has reaped."""
+def cpu_with_reaped_children(times: Any) -> float:
+    """User+system CPU of a process (psutil's `cpu_times()`) plus that of the children
+    it has reaped (0 where the platform does not say)."""
     return (
-        times.user  # type: ignore[attr-defined]
-        + times.system  # type: ignore[attr-defined]
+        times.user
+        + times.system
         + getattr(times, "children_user", 0.0)
         + getattr(times, "children_system", 0.0)
     )

@@ -20,7 +20,13 @@ from comparisons.report.claims import render_claims
 from comparisons.report.clusters_section import render_clusters
 from comparisons.report.faults_table import render_faults
 from comparisons.report.variants_section import render_variants
-from comparisons.report.verdict import best_per_model, levels, rank, render_verdict
+from comparisons.report.verdict import (
+    best_per_model,
+    first_run_s,
+    levels,
+    rank,
+    render_verdict,
+)
 from comparisons.stats import PRACTICAL_THRESHOLD, UNSTABLE_CV, ratio_of_medians
 
 LOOP_NOTE = "CPU work runs on the event-loop thread"
@@ -212,8 +218,7 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
             continue
         s = r["stats"]
         base = r.get("baseline") or {}
-        warm = r.get("warmup_s") or []
-        first_run = sorted(warm)[len(warm) // 2] if warm else None
+        first_run = first_run_s(r)
         low, high = base.get("speedup_ci95") or (None, None)
         speed = f"{fmt.ratio(base['speedup'])} ({low:.2f}–{high:.2f})" if base else "no baseline"
         notes = []

@@ -88,11 +88,16 @@ def rank(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {"winners": winners, "runner": runner, "margin": margin, "rows": rows}
 
 
+def first_run_s(r: dict[str, Any]) -> float | None:
+    """The first (warm-up) run's time, the median over the cell's processes."""
+    warm = sorted(r.get("warmup_s") or [])
+    return warm[len(warm) // 2] if warm else None
+
+
 def one_shot_s(r: dict[str, Any]) -> float:
     """What running the work once costs: set-up + first run + teardown."""
-    first = (r.get("warmup_s") or [r["stats"]["median"]])[0]
-    if len(r.get("warmup_s") or []) > 1:
-        first = sorted(r["warmup_s"])[len(r["warmup_s"]) // 2]
+    first = first_run_s(r)
+    first = r["stats"]["median"] if first is None else first
     return (r.get("setup_s") or 0) + first + (r.get("teardown_s") or 0)
 
 
