@@ -88,9 +88,10 @@ fidelity: $(STAMP) ## harness vs hand-written scripts: does the harness distort?
 list: $(STAMP) ## name every workload, backend and suite
 	$(PY) -m comparisons list
 
-lint: $(STAMP) ## ruff check and format check
+lint: $(STAMP) ## ruff check, format check and mypy (settings in pyproject.toml)
 	$(PY) -m ruff check comparisons workloads tests
 	$(PY) -m ruff format --check comparisons workloads tests
+	$(PY) -m mypy
 
 clean-venv: ## remove .venv and the other interpreters' .venvs/
 	rm -rf $(VENV) .venvs

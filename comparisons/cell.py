@@ -1,12 +1,15 @@
 """One cell, measured inside its own fresh interpreter (the child side of the harness).
 
-A cell is one (workload, backend, workers, tasks, params) point. `measure_cell` sets the
-model up (timed as set-up), runs warm-ups, then the measured repeats, each timed with
-`time.perf_counter()` around the backend's `run` only and each verified against the
-workload's expected results, then tears the model down (timed). It also reads the CPU
-seconds the cell's process tree spent in each repeat. `comparisons.harness` starts this
-in a subprocess (`python -m comparisons _cell SPEC RESULT`) and adds what can only be
-seen from outside: peak memory of the whole tree, timeouts, crashes.
+A cell is one (workload, backend, workers, tasks, params) point (`CellSpec`; resolved
+once into its workload and backend class, `ResolvedCell`). `measure_cell` runs it in
+named steps, each filling the `CellOutcome` (`comparisons.outcome`) it returns:
+`set_up` (timed as set-up), then `measure` (warm-ups, `calibrate`, and the measured
+repeats, each a `run_repeat`: `time.perf_counter()` around the backend's `run` only,
+every run verified against the workload's expected results, the tree's CPU over the
+same window) or, for a fault workload, `probe`; then `tear_down` (timed).
+`comparisons.harness` starts this in a subprocess (`python -m comparisons _cell SPEC
+RESULT`) and adds what can only be seen from outside: memory of the whole tree,
+timeouts, crashes.
 """
 
 from __future__ import annotations
@@ -24,15 +27,17 @@ import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import psutil
 
 from comparisons.backends import backend_class
-from comparisons.backends.base import CellSkipped
+from comparisons.backends.base import Backend, CellSkipped
 from comparisons.clusters import CONNECT_TIMEOUT_S
 from comparisons.environment import capture_environment
 from comparisons.faults import probe_fault
+from comparisons.outcome import CellOutcome, Checked
 from comparisons.process_tree import (
     TOKEN_VARIABLE,
     TreeWatcher,
@@ -40,6 +45,8 @@ from comparisons.process_tree import (
     end_processes,
 )
 from workloads import load_workload
+from workloads.spec import Verification, Workload
+from workloads.vocabulary import Kind
 
 MAX_LOOPS = 10_000
 EXIT_GAVE_UP = 3
@@ -96,6 +103,41 @@ class CellSpec:
     def from_json(cls, data: dict[str, Any]) -> CellSpec:
         return cls(**data)
 
+    def resolve(self) -> ResolvedCell:
+        """Look the workload and backend up once, for everything downstream to read.
+
+        Raises the user's error for an unknown name or a bad parameter, and
+        ModuleNotFoundError when the backend's module needs a package this interpreter
+        lacks.
+        """
+        workload = load_workload(self.workload)
+        return ResolvedCell(
+            self, workload, backend_class(self.backend), workload.resolve_params(self.params)
+        )
+
+
+@dataclass(frozen=True)
+class ResolvedCell:
+    """A cell with its workload, backend class and checked parameters looked up."""
+
+    spec: CellSpec
+    workload: Workload
+    backend: type[Backend]
+    params: dict[str, Any]
+
+    @property
+    def in_flight(self) -> int:
+        return in_flight(self.spec.workers, self.spec.tasks)
+
+
+def in_flight(workers: int, tasks: int) -> int:
+    """Tasks that can be in flight at once: the pool size or limit, at most the tasks.
+
+    Rows are compared only at equal in-flight counts: a model given more concurrency
+    has not beaten one given less.
+    """
+    return min(workers, tasks)
+
 
 def tree_cpu_seconds() -> float:
     """User+system CPU seconds of this process and its descendants, each with the
@@ -110,104 +152,127 @@ def tree_cpu_seconds() -> float:
     return total
 
 
-def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None) -> dict[str, Any]:
-    """Set up, warm up, measure, verify and tear down one cell; return the raw results."""
-    workload = load_workload(spec.workload)
-    params = workload.resolve_params(spec.params)
-    inputs = workload.make_inputs(spec.tasks, params)
-    expected = workload.expected(spec.tasks, params)
+def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None) -> CellOutcome:
+    """Set up, warm up, measure, verify and tear down one cell; return what it measured."""
     try:
-        backend = backend_class(spec.backend)(spec.workers, spec.address)
+        cell = spec.resolve()
     except ModuleNotFoundError as exc:
-        return {"skip_reason": _missing_package(spec.backend, exc), "params": params}
+        workload = load_workload(spec.workload)
+        return CellOutcome(
+            params=workload.resolve_params(spec.params),
+            skip_reason=_missing_package(spec.backend, exc),
+        )
+    inputs = cell.workload.make_inputs(spec.tasks, cell.params)
+    backend = cell.backend(spec.workers, spec.address)
+    outcome = CellOutcome(params=cell.params, verification=Checked())
+    if set_up(backend, spec.backend, outcome):
+        if on_setup_done is not None:
+            on_setup_done()
+        if cell.workload.kind == Kind.FAULT:
+            probe(backend, cell.workload, inputs, outcome)
+        else:
+            measure(spec, backend, cell.workload, inputs, outcome)
+    tear_down(backend, outcome)
+    return outcome
 
-    outcome: dict[str, Any] = {
-        "params": params,
-        "samples_s": [],
-        "warmup_s": [],
-        "cpu_s": [],
-        "cpu_window_s": [],
-        "verification": {"ok": False, "detail": "not run", "repeats_checked": 0},
-        "setup_s": None,
-        "teardown_s": None,
-        "error": None,
-    }
-    last: float | None = None
+
+def set_up(backend: Backend, name: str, outcome: CellOutcome) -> bool:
+    """Start the model, timed as set-up; False (with the reason in `outcome`) when it
+    cannot run here or failed to start."""
     started = time.perf_counter()
     try:
         backend.setup()
     except CellSkipped as exc:
-        outcome["skip_reason"] = str(exc)
-        _safe_teardown(backend, outcome)
-        return outcome
+        outcome.skip_reason = str(exc)
+        return False
     except ModuleNotFoundError as exc:
-        outcome["skip_reason"] = _missing_package(spec.backend, exc)
-        _safe_teardown(backend, outcome)
-        return outcome
+        outcome.skip_reason = _missing_package(name, exc)
+        return False
     except BaseException:
-        outcome["error"] = "set-up failed: " + traceback.format_exc(limit=8)
-        _safe_teardown(backend, outcome)
-        return outcome
-    outcome["setup_s"] = time.perf_counter() - started
-    if on_setup_done is not None:
-        on_setup_done()
+        outcome.fail("set-up failed: " + traceback.format_exc(limit=8))
+        return False
+    outcome.setup_s = time.perf_counter() - started
+    return True
 
-    if workload.kind == "fault":
-        # A probe, not a benchmark: one batch under a deadline, then what was left.
-        try:
-            outcome["fault"] = probe_fault(backend, workload, inputs)
-            outcome["verification"] = {"ok": True, "detail": "fault probe", "repeats_checked": 0}
-        except BaseException:
-            outcome["error"] = "fault probe failed: " + traceback.format_exc(limit=8)
-        _safe_teardown(backend, outcome)
-        return outcome
 
+def probe(backend: Backend, workload: Workload, inputs: list[Any], outcome: CellOutcome) -> None:
+    """A fault probe, not a benchmark: one batch under a deadline, then what was left."""
     try:
-        checked = 0
-        loops = 1
+        outcome.fault = probe_fault(backend, workload, inputs)
+        outcome.verification = Checked(ok=True, detail="fault probe")
+    except BaseException:
+        outcome.fail("fault probe failed: " + traceback.format_exc(limit=8))
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """One repeat: `loops` runs back to back, each verified before the next starts."""
+
+    run_s: float  # the timed runs together (the backend's `run` only)
+    cpu_s: float  # the tree's CPU over the whole window
+    window_s: float  # wall time over the same window (runs, staging and checks alike)
+    check: Verification
+    runs_checked: int
+
+
+def run_repeat(
+    backend: Backend, workload: Workload, inputs: list[Any], expected: list[Any], loops: int
+) -> Repeat:
+    """Time `loops` runs; stop at the first whose results are wrong.
+
+    CPU and wall time are read over the same span so that their ratio is a true
+    utilisation; results are checked outside the timed span, every run.
+    """
+    window_begin = time.perf_counter()
+    cpu_before = tree_cpu_seconds()
+    timed = 0.0
+    checked = 0
+    check = Verification(False, "not run")
+    for _ in range(loops):
+        backend.prepare(workload, inputs)
+        begin = time.perf_counter()
+        results = backend.run(workload, inputs)
+        timed += time.perf_counter() - begin
+        check = workload.verify(results, expected)
+        checked += 1
+        if not check.ok:
+            break
+    cpu_spent = tree_cpu_seconds() - cpu_before
+    return Repeat(timed, cpu_spent, time.perf_counter() - window_begin, check, checked)
+
+
+def measure(
+    spec: CellSpec, backend: Backend, workload: Workload, inputs: list[Any], outcome: CellOutcome
+) -> None:
+    """Warm-ups (kept apart: the first call pays what warm-up hides, imports, code
+    shipping, caches, part of what a user who runs the job once waits for), then the
+    measured repeats, calibrated to `min_repeat_s`."""
+    expected = workload.expected(spec.tasks, outcome.params)
+    checked = 0
+    last: float | None = None
+    loops = 1
+    try:
         for repeat in range(spec.warmups + spec.repeats):
             measured = repeat >= spec.warmups
-            if measured and repeat == spec.warmups:
-                loops = _calibrate(backend, workload, inputs, spec.min_repeat_s, last)
-            # CPU and wall time over the same span (runs, staging and checks alike),
-            # so their ratio is a true utilisation.
-            window_begin = time.perf_counter()
-            cpu_before = tree_cpu_seconds()
-            last = 0.0
-            for _ in range(loops if measured else 1):
-                backend.prepare(workload, inputs)
-                begin = time.perf_counter()
-                results = backend.run(workload, inputs)
-                last += time.perf_counter() - begin
-                # Checked outside the timed span, every run, before the next one starts.
-                verdict = workload.verify(results, expected)
-                checked += 1
-                if not verdict.ok:
-                    break
-            cpu_spent = tree_cpu_seconds() - cpu_before
-            window = time.perf_counter() - window_begin
-            outcome["verification"] = {
-                "ok": verdict.ok,
-                "detail": verdict.detail,
-                "repeats_checked": checked,
-            }
-            if not verdict.ok:
-                outcome["error"] = f"verification failed on repeat {repeat}: {verdict.detail}"
+            if repeat == spec.warmups:
+                loops = calibrate(backend, workload, inputs, spec.min_repeat_s, last)
+            result = run_repeat(backend, workload, inputs, expected, loops if measured else 1)
+            checked += result.runs_checked
+            outcome.verification = Checked(result.check.ok, result.check.detail, checked)
+            if not result.check.ok:
+                outcome.fail(f"verification failed on repeat {repeat}: {result.check.detail}")
                 break
+            last = result.run_s
             if measured:
-                outcome["samples_s"].append(last / loops)
-                outcome["cpu_s"].append(cpu_spent / loops)
-                outcome["cpu_window_s"].append(window / loops)
+                outcome.samples_s.append(result.run_s / loops)
+                outcome.cpu_s.append(result.cpu_s / loops)
+                outcome.cpu_window_s.append(result.window_s / loops)
             else:
-                # The first call pays what warm-up hides (imports, code shipping, caches):
-                # part of what a user who runs the job once waits for.
-                outcome["warmup_s"].append(last)
-        outcome["loops"] = loops
-        outcome["backend_info"] = backend.describe()
+                outcome.warmup_s.append(result.run_s)
+        outcome.loops = loops
+        outcome.backend_info = backend.describe()
     except BaseException:
-        outcome["error"] = "run failed: " + traceback.format_exc(limit=8)
-    _safe_teardown(backend, outcome)
-    return outcome
+        outcome.fail("run failed: " + traceback.format_exc(limit=8))
 
 
 def _missing_package(backend: str, exc: ModuleNotFoundError) -> str:
@@ -219,8 +284,12 @@ def _missing_package(backend: str, exc: ModuleNotFoundError) -> str:
     )
 
 
-def _calibrate(
-    backend: Any, workload: Any, inputs: list[Any], min_repeat_s: float, last: float | None
+def calibrate(
+    backend: Backend,
+    workload: Workload,
+    inputs: list[Any],
+    min_repeat_s: float,
+    last: float | None,
 ) -> int:
     """Runs per measured repeat so that a repeat lasts at least `min_repeat_s`."""
     if min_repeat_s <= 0:
@@ -233,18 +302,18 @@ def _calibrate(
     return max(1, min(MAX_LOOPS, math.ceil(min_repeat_s / max(last, 1e-9))))
 
 
-def _safe_teardown(backend: Any, outcome: dict[str, Any]) -> None:
+def tear_down(backend: Backend, outcome: CellOutcome) -> None:
+    """Stop the model, timed as teardown; also after a failed or skipped set-up."""
     begin = time.perf_counter()
     try:
         backend.teardown()
     except BaseException:
-        if outcome["error"] is None:
-            outcome["error"] = "teardown failed: " + traceback.format_exc(limit=8)
+        outcome.fail("teardown failed: " + traceback.format_exc(limit=8))
         return
-    outcome["teardown_s"] = time.perf_counter() - begin
+    outcome.teardown_s = time.perf_counter() - begin
 
 
-def _exit_on_sigterm(signum: int, frame: Any) -> None:
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
@@ -320,12 +389,12 @@ def _connect_watchdog(spec: CellSpec, result_path: str) -> threading.Timer | Non
         return None
 
     def give_up() -> None:
-        outcome = {
-            "error": f"set-up did not finish within {CONNECT_TIMEOUT_S:g} s: no working "
+        outcome = CellOutcome(
+            error=f"set-up did not finish within {CONNECT_TIMEOUT_S:g} s: no working "
             f"cluster answered at {spec.address} (is it the right address and engine?)",
-            "env": capture_environment(),
-        }
-        Path(result_path).write_text(json.dumps(outcome, default=repr))
+            env=capture_environment(),
+        )
+        Path(result_path).write_text(json.dumps(outcome.to_json(), default=repr))
         os._exit(EXIT_GAVE_UP)
 
     timer = threading.Timer(CONNECT_TIMEOUT_S, give_up)
@@ -343,15 +412,15 @@ def cell_main(spec_path: str, result_path: str) -> int:
     try:
         outcome = measure_cell(spec, on_setup_done=watchdog.cancel if watchdog else None)
     except BaseException:
-        outcome = {"error": "cell failed: " + traceback.format_exc(limit=8)}
-    outcome["limits"] = limits
-    outcome["env"] = capture_environment()
-    outcome["leftover_processes"] = _end_own_leftovers()
+        outcome = CellOutcome(error="cell failed: " + traceback.format_exc(limit=8))
+    outcome.limits = limits
+    outcome.env = capture_environment()
+    outcome.leftover_processes = _end_own_leftovers()
     # Written to a file rather than stdout: Ray and Dask may print there.
-    Path(result_path).write_text(json.dumps(outcome, default=repr))
+    Path(result_path).write_text(json.dumps(outcome.to_json(), default=repr))
     sys.stdout.flush()
     sys.stderr.flush()
-    if "fault" in outcome:
+    if outcome.fault is not None:
         # A thread stuck in a hung task would keep the interpreter from exiting (it joins
         # worker threads at exit); everything is written and torn down, so leave now.
         os._exit(0)

@@ -148,7 +148,7 @@ def place_cells(cells: list[CellSpec], args: argparse.Namespace) -> list[CellSpe
     return [
         replace(
             cell,
-            address=addresses.get(backend_class(cell.backend).engine or ""),
+            address=addresses.get(backend_class(cell.backend).cluster_engine or ""),
             service_host=args.service_host,
         )
         for cell in cells

@@ -3,7 +3,7 @@
 `make compare DASK_ADDRESS=... RAY_ADDRESS=...` (or `--dask-address`/`--ray-address`)
 sends the Dask and Ray cells to an existing cluster instead of starting one per cell.
 This module is the small amount of cluster knowledge the rest shares: which backends take
-an address (`Backend.accepts_address`), what a valid address looks like, a TCP check the
+an address (`Backend.cluster_engine`), what a valid address looks like, a TCP check the
 harness runs before it starts a cell (so an unreachable address fails that cell in
 seconds, with one line, and the suite goes on), and the archive of the `workloads`
 package that the backends ship to the workers (Dask: a worker plugin; Ray: runtime_env).

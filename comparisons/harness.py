@@ -23,10 +23,10 @@ from typing import Any
 
 import psutil
 
-from comparisons.backends import backend_class
-from comparisons.cell import EXIT_GAVE_UP, CellSpec
+from comparisons.cell import EXIT_GAVE_UP, CellSpec, ResolvedCell
 from comparisons.clusters import PARSERS, is_loopback, unreachable
 from comparisons.environment import PROJECT_ROOT
+from comparisons.outcome import CellOutcome, Monitor
 from comparisons.process_tree import (
     SAMPLE_INTERVAL_S,
     TOKEN_VARIABLE,
@@ -37,7 +37,7 @@ from comparisons.process_tree import (
 )
 from comparisons.records import build_record
 from comparisons.services import ServiceError, Services, running_services
-from workloads import load_workload
+from workloads.vocabulary import Kind
 
 # Native libraries' own thread pools are pinned to one thread per worker so that
 # oversubscription does not masquerade as a model's result (DESIGN.md, fairness rules).
@@ -83,74 +83,88 @@ def run_cell(
 ) -> dict[str, Any]:
     """Measure `spec` in a fresh `python` subprocess and return its record.
 
-    A cell the backend declares it cannot run (`Backend.cannot_run`) is recorded as
-    `skipped` with the reason, without starting anything; a cell whose services do not
-    start is recorded as an `error`.
+    A cell that cannot run as asked (`why_not_run`) is recorded as `skipped` with the
+    reason, without starting anything; a cell whose cluster is unreachable or whose
+    services do not start is recorded as an `error`.
     """
     context = context or {}
     started_at = _now()
-    workload = load_workload(spec.workload)
-    reason = placement_problem(spec) if spec.address else None
-    if (
-        reason is None
-        and workload.kind == "fault"
-        and not backend_class(spec.backend).has_deadline()
-    ):
-        reason = (
-            f"{spec.backend} has no way to wait with a deadline or cancel, so the fault "
-            "probe (which needs one) is not run on it"
+    cell = spec.resolve()
+
+    def not_started(skip_reason: str | None, error: str | None = None) -> dict[str, Any]:
+        monitor = Monitor(
+            started_at=started_at,
+            finished_at=_now(),
+            python=python,
+            skip_reason=skip_reason,
+            start_error=error,
         )
-    backend = backend_class(spec.backend)
-    if reason is None and backend.one_worker_per_task and spec.workers != spec.tasks:
-        reason = (
-            f"{spec.backend} starts one worker per task, so {spec.tasks} are in flight; "
-            f"this cell compares models at {spec.workers} in flight (give workers = tasks)"
-        )
-    if reason is None and spec.address is None:
-        reason = backend.cannot_run(spec.workers)
+        return build_record(cell, None, monitor, context)
+
+    reason = why_not_run(cell)
     if reason:
-        return build_record(spec, None, _not_started(started_at, python, reason), context)
+        return not_started(reason)
     if spec.address:
         error = _GAVE_UP_ON.get(spec.address) or unreachable(
-            backend_class(spec.backend).engine or "", spec.address
+            cell.backend.cluster_engine or "", spec.address
         )
         if error:
-            return build_record(spec, None, _not_started(started_at, python, None, error), context)
+            return not_started(None, error)
     # A short prefix: Ray's socket paths under TMPDIR must fit in 107 characters.
     with tempfile.TemporaryDirectory(prefix="cmp-", ignore_cleanup_errors=True) as scratch:
         try:
             with running_services(
-                workload.services, python, Path(scratch), host=spec.service_host
+                cell.workload.services, python, Path(scratch), host=spec.service_host
             ) as services:
-                monitor, outcome = _measure(spec, python, Path(scratch), services)
+                monitor, outcome = _measure(spec, python, Path(scratch), services, started_at)
         except ServiceError as exc:
-            return build_record(
-                spec, None, _not_started(started_at, python, None, str(exc)), context
-            )
-    monitor["started_at"] = started_at
-    record = build_record(spec, outcome, monitor, context)
-    if spec.address and monitor["exit_code"] == EXIT_GAVE_UP:
+            return not_started(None, str(exc))
+    record = build_record(cell, outcome, monitor, context)
+    if spec.address and monitor.exit_code == EXIT_GAVE_UP:
         _GAVE_UP_ON[spec.address] = f"{record['error']} (an earlier cell; not tried again)"
     return record
 
 
-def placement_problem(spec: CellSpec) -> str | None:
+def why_not_run(cell: ResolvedCell) -> str | None:
+    """Why a cell is skipped before anything starts, or None: where it would run, a
+    fault probe on a model that cannot wait with a deadline, a one-worker-per-task idiom
+    at fewer workers than tasks, or the model's own limits (`Backend.cannot_run`)."""
+    spec, backend = cell.spec, cell.backend
+    if spec.address:
+        reason = placement_problem(cell)
+        if reason:
+            return reason
+    if cell.workload.kind == Kind.FAULT and not backend.has_deadline():
+        return (
+            f"{spec.backend} has no way to wait with a deadline or cancel, so the fault "
+            "probe (which needs one) is not run on it"
+        )
+    if backend.one_worker_per_task and spec.workers != spec.tasks:
+        return (
+            f"{spec.backend} starts one worker per task, so {spec.tasks} are in flight; "
+            f"this cell compares models at {spec.workers} in flight (give workers = tasks)"
+        )
+    return None if spec.address else backend.cannot_run(spec.workers)
+
+
+def placement_problem(cell: ResolvedCell) -> str | None:
     """Why a cell sent to an external cluster is skipped there, or None.
 
     Fault probes stay local: a task that never returns would hold a worker of somebody's
     cluster until it is restarted. A workload whose service (the latency server) listens
     on loopback cannot be reached by workers on other machines.
     """
-    workload = load_workload(spec.workload)
-    engine = backend_class(spec.backend).engine or "cluster"
-    if workload.kind == "fault":
+    spec = cell.spec
+    engine = cell.backend.cluster_engine or "cluster"
+    if cell.workload.kind == Kind.FAULT:
         return (
             f"fault probes are not sent to an external {engine} cluster (a hung task "
             "would hold one of its workers); run them without the address"
         )
-    host = (PARSERS.get(engine) or (lambda a: None))(spec.address)
+    parse = PARSERS.get(engine)
+    host = parse(spec.address) if parse is not None and spec.address else None
     if (
-        workload.services
+        cell.workload.services
         and host is not None
         and not host.loopback
         and is_loopback(spec.service_host)
@@ -163,29 +177,9 @@ def placement_problem(spec: CellSpec) -> str | None:
     return None
 
 
-def _not_started(
-    started_at: str, python: str, skip_reason: str | None, error: str | None = None
-) -> dict[str, Any]:
-    return {
-        "started_at": started_at,
-        "finished_at": _now(),
-        "cell_wall_s": 0.0,
-        "exit_code": None,
-        "timed_out": False,
-        "peak_rss_bytes": None,
-        "peak_processes": None,
-        "cpu_s_total": None,
-        "leftover_processes": [],
-        "output_tail": "",
-        "python": python,
-        "skip_reason": skip_reason,
-        "start_error": error,
-    }
-
-
 def _measure(
-    spec: CellSpec, python: str, scratch: Path, services: Services
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    spec: CellSpec, python: str, scratch: Path, services: Services, started_at: str
+) -> tuple[Monitor, CellOutcome | None]:
     load_before = [round(v, 2) for v in os.getloadavg()]
     busy_before = _system_busy_seconds()
     service_cpu_before = services.cpu_seconds()
@@ -269,31 +263,31 @@ def _measure(
     outcome = _read_outcome(result_path)
     output_tail = log_path.read_text(errors="replace")[-OUTPUT_TAIL_CHARS:]
 
-    memory = watcher.memory_summary() if watcher else {}
-    monitor = {
-        "finished_at": _now(),
-        "cell_wall_s": wall_s,
-        "exit_code": proc.returncode,
-        "timed_out": timed_out,
-        "peak_rss_bytes": watcher.peak_rss_bytes if watcher else None,
-        "memory": memory,
-        "peak_processes": watcher.peak_processes if watcher else None,
-        "cpu_s_total": tree_cpu,
-        "cpu_accounting": accounting,
-        "service_cpu_s": service_cpu,
-        "kernel_cpu_s": kernel_cpu,
-        "load_before": load_before,
+    monitor = Monitor(
+        started_at=started_at,
+        finished_at=_now(),
+        python=python,
+        cell_wall_s=wall_s,
+        exit_code=proc.returncode,
+        timed_out=timed_out,
+        peak_rss_bytes=watcher.peak_rss_bytes if watcher else None,
+        memory=watcher.memory_summary() if watcher else {},
+        peak_processes=watcher.peak_processes if watcher else None,
+        cpu_s_total=tree_cpu,
+        cpu_accounting=accounting,
+        service_cpu_s=service_cpu,
+        kernel_cpu_s=kernel_cpu,
+        load_before=load_before,
         # CPU the rest of the machine used meanwhile, in cores: neighbours, not the cell,
         # its services, the harness or the kernel's own threads (which free and zero the
         # memory a cell's processes leave: Ray's, mostly).
-        "other_cpu_cores": (
+        other_cpu_cores=(
             max(0.0, busy - tree_cpu) / wall_s if tree_cpu is not None and wall_s > 0 else None
         ),
-        "leftover_processes": leftovers,
-        "output_tail": output_tail,
-        "python": python,
-        "services": sorted(services.variables),
-    }
+        leftover_processes=leftovers,
+        output_tail=output_tail,
+        services=sorted(services.variables),
+    )
     return monitor, outcome
 
 
@@ -341,8 +335,9 @@ def _stop_cell(proc: subprocess.Popen, watcher: TreeWatcher | None) -> None:
     proc.wait()
 
 
-def _read_outcome(result_path: Path) -> dict[str, Any] | None:
+def _read_outcome(result_path: Path) -> CellOutcome | None:
+    """What the cell wrote, or None when it died before writing a readable result."""
     try:
-        return json.loads(result_path.read_text())
-    except (OSError, ValueError):
+        return CellOutcome.from_json(json.loads(result_path.read_text()))
+    except (OSError, ValueError, TypeError):
         return None

@@ -1,7 +1,8 @@
 """The record: one JSON object per cell run, the source of truth for every table and plot.
 
-`build_record` joins a cell's spec, what it measured inside (`comparisons.cell`) and
-what the harness saw outside (`comparisons.harness`) into the schema below. A cell runs
+`build_record` joins a resolved cell, what it measured inside (a `CellOutcome`) and
+what the harness saw outside (a `Monitor`), classified by `comparisons.outcome.classify`,
+into the schema below. A cell runs
 as several fresh processes ("invocations", pyperf's runs), each written as its own
 record the moment it ends; `merge_invocations` joins a cell's records into one, with its
 samples grouped by invocation so intervals cover run-to-run variance. `attach_baseline`
@@ -19,21 +20,24 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import statistics
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from comparisons.backends import BASELINE, backend_class, model_of, variant_of
-from comparisons.cell import CellSpec
+from comparisons.backends import BASELINE, model_of, variant_of
+from comparisons.backends.base import Backend
+from comparisons.cell import ResolvedCell, in_flight
 from comparisons.errors import UserError
+from comparisons.outcome import CellOutcome, Checked, Monitor, Status, classify
 from comparisons.stats import ratio_of_medians, speedup, summarize
+from workloads.spec import Workload
+from workloads.vocabulary import Category, Kind
 
 CEILING = "ceiling"
 
 SCHEMA_VERSION = 2
-STATUSES = ("ok", "error", "timeout", "skipped")
+STATUSES = tuple(Status)
 REQUIRED_FIELDS = (
     "schema_version",
     "run_id",
@@ -76,68 +80,30 @@ class CorruptRecords(UserError, ValueError):
 
 
 def build_record(
-    spec: CellSpec,
-    outcome: dict[str, Any] | None,
-    monitor: dict[str, Any],
+    cell: ResolvedCell,
+    outcome: CellOutcome | None,
+    monitor: Monitor,
     context: dict[str, Any],
 ) -> dict[str, Any]:
     """Assemble a record; `outcome` is None when the cell died without a result."""
-    from workloads import load_workload
-
-    workload = load_workload(spec.workload)
-    backend = backend_class(spec.backend)
-    outcome = outcome or {}
-    samples = outcome.get("samples_s") or []
-    cpu = outcome.get("cpu_s") or []
-
-    fault = outcome.get("fault")
-    if (
-        workload.kind == "fault"
-        and fault is None
-        and not (monitor.get("skip_reason") or outcome.get("skip_reason"))
-    ):
-        # For a fault probe, the cell dying or blocking is the finding, not a failure
-        # (a blocked cell stopped by the harness reports SystemExit; that is not news).
-        if monitor["timed_out"]:
-            fault = {
-                "outcome": "blocked",
-                "detail": "the caller cannot give up on the hung "
-                f"task; the harness killed the cell after {spec.timeout_s:g} s",
-            }
-        elif not outcome and monitor.get("exit_code") is not None:
-            fault = {
-                "outcome": "program died",
-                "detail": f"the whole process {describe_exit(monitor['exit_code'])}",
-            }
-    skip_reason = monitor.get("skip_reason") or outcome.get("skip_reason")
-    if skip_reason:
-        status, error = "skipped", skip_reason
-    elif monitor.get("start_error"):
-        status, error = "error", monitor["start_error"]
-    elif fault is not None:
-        status, error = "ok", None
-    elif monitor["timed_out"]:
-        status, error = "timeout", f"cell exceeded its {spec.timeout_s:g} s timeout; tree killed"
-    elif not outcome:
-        status = "error"
-        error = (
-            f"cell process {describe_exit(monitor['exit_code'])} and left no result; "
-            f"last output: {monitor['output_tail'][-600:].strip() or '(none)'}"
-        )
-    elif outcome.get("error"):
-        status, error = "error", outcome["error"]
-    elif not samples:
-        status, error = "error", "no measured repeats"
-    else:
-        status, error = "ok", None
-
-    stats = summarize(samples) if samples else None
-    params = outcome.get("params") or workload.resolve_params(spec.params)
-    windows = outcome.get("cpu_window_s") or samples  # schema 1 timed CPU around more
-    utilisation = (
-        [c / w for c, w in zip(cpu, windows, strict=False) if w > 0] if samples and cpu else []
+    spec, workload, backend = cell.spec, cell.workload, cell.backend
+    verdict = classify(
+        is_fault_probe=workload.kind == Kind.FAULT,
+        timeout_s=spec.timeout_s,
+        outcome=outcome,
+        monitor=monitor,
     )
-    memory = monitor.get("memory") or {}
+    measured = outcome or CellOutcome()
+    samples, cpu = measured.samples_s, measured.cpu_s
+    stats = summarize(samples) if samples else None
+    params = measured.params or cell.params
+    utilisation = (
+        [c / w for c, w in zip(cpu, measured.cpu_window_s, strict=False) if w > 0]
+        if samples and cpu
+        else []
+    )
+    memory = monitor.memory
+    runs = len(measured.warmup_s) + len(samples) * measured.loops
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": context.get("run_id"),
@@ -150,45 +116,44 @@ def build_record(
         "variant": variant_of(spec.backend),
         "workers": spec.workers,
         "tasks": spec.tasks,
-        "in_flight": in_flight(spec.workers, spec.tasks),
+        "in_flight": cell.in_flight,
         "params": params,
         "invocation": spec.invocation,
         "invocations": spec.invocations,
         "repeats": spec.repeats,
         "warmups": spec.warmups,
-        "loops": outcome.get("loops", 1),
+        "loops": measured.loops,
         "min_repeat_s": spec.min_repeat_s,
         "timeout_s": spec.timeout_s,
-        "status": status,
-        "error": error,
+        "status": verdict.status,
+        "error": verdict.error,
         "samples_s": samples,
         "stats": stats,
         "throughput_tasks_per_s": spec.tasks / stats["median"] if stats else None,
         "bytes_per_task": workload.bytes_per_task(params) if workload.bytes_per_task else None,
-        "services": monitor.get("services") or [],
+        "services": monitor.services,
         "baseline": None,
-        "fault": fault,
-        "setup_s": outcome.get("setup_s"),
-        "teardown_s": outcome.get("teardown_s"),
-        "warmup_s": outcome.get("warmup_s") or [],
-        "cell_wall_s": monitor["cell_wall_s"],
-        "peak_rss_bytes": monitor["peak_rss_bytes"],
+        "fault": verdict.fault,
+        "setup_s": measured.setup_s,
+        "teardown_s": measured.teardown_s,
+        "warmup_s": measured.warmup_s,
+        "cell_wall_s": monitor.cell_wall_s,
+        "peak_rss_bytes": monitor.peak_rss_bytes,
         "peak_pss_bytes": memory.get("peak_pss_bytes"),
         "memory": memory or None,
-        "peak_processes": monitor["peak_processes"],
+        "peak_processes": monitor.peak_processes,
         "cpu_s_per_repeat": cpu,
-        "cpu_window_s": outcome.get("cpu_window_s") or [],
+        "cpu_window_s": measured.cpu_window_s,
         "cpu_utilisation": summarize(utilisation)["median"] if utilisation else None,
-        "cpu_s_total": monitor["cpu_s_total"],
-        "cpu_accounting": monitor.get("cpu_accounting"),
-        "service_cpu_s": monitor.get("service_cpu_s"),
-        "kernel_cpu_s": monitor.get("kernel_cpu_s"),
-        "load_before": monitor.get("load_before"),
-        "limits": outcome.get("limits"),
-        "other_cpu_cores": monitor.get("other_cpu_cores"),
-        "verification": outcome.get("verification")
-        or {"ok": False, "detail": "no result", "repeats_checked": 0},
-        "backend_info": outcome.get("backend_info") or {},
+        "cpu_s_total": monitor.cpu_s_total,
+        "cpu_accounting": monitor.cpu_accounting,
+        "service_cpu_s": monitor.service_cpu_s,
+        "kernel_cpu_s": monitor.kernel_cpu_s,
+        "load_before": monitor.load_before,
+        "limits": measured.limits,
+        "other_cpu_cores": monitor.other_cpu_cores,
+        "verification": (measured.verification or Checked(detail="no result")).to_json(),
+        "backend_info": measured.backend_info,
         "blocks_event_loop": workload.blocks_event_loop and backend.event_loop,
         "category": workload.category,
         "reference": backend.reference,
@@ -197,33 +162,23 @@ def build_record(
         "measures_transfer": workload.measures_transfer,
         "in_process": backend.in_process,
         "ideal_s": (
-            workload.ideal_s(spec.tasks, in_flight(spec.workers, spec.tasks), params)
-            if workload.ideal_s
-            else None
+            workload.ideal_s(spec.tasks, cell.in_flight, params) if workload.ideal_s else None
         ),
-        "service_requests": (
-            spec.tasks
-            * (len(outcome.get("warmup_s") or []) + len(samples) * outcome.get("loops", 1))
-            if monitor.get("services")
-            else None
-        ),
+        "service_requests": spec.tasks * runs if monitor.services else None,
         "parallel": backend.parallel,
-        "leftover_processes": [
-            *(outcome.get("leftover_processes") or []),
-            *monitor["leftover_processes"],
-        ],
-        "exit_code": monitor["exit_code"],
-        "python": monitor["python"],
-        "env": outcome.get("env"),
-        "cluster": (outcome.get("backend_info") or {}).get("cluster")
+        "leftover_processes": [*measured.leftover_processes, *monitor.leftover_processes],
+        "exit_code": monitor.exit_code,
+        "python": monitor.python,
+        "env": measured.env,
+        "cluster": measured.backend_info.get("cluster")
         or ({"address": spec.address} if spec.address else None),
-        "started_at": monitor["started_at"],
-        "finished_at": monitor["finished_at"],
+        "started_at": monitor.started_at,
+        "finished_at": monitor.finished_at,
         "command": context.get("command"),
     }
 
 
-def yardstick_reason(backend: Any, workload: Any) -> str | None:
+def yardstick_reason(backend: type[Backend], workload: Workload) -> str | None:
     """Why a row is shown but never ranked, or None for a contender."""
     if backend.reference:
         return "the machine's ceiling (reference)"
@@ -234,13 +189,9 @@ def yardstick_reason(backend: Any, workload: Any) -> str | None:
     return None
 
 
-def in_flight(workers: int, tasks: int) -> int:
-    """Tasks that can be in flight at once: the pool size or limit, at most the tasks.
-
-    Rows are compared only at equal in-flight counts: a model given more concurrency
-    has not beaten one given less.
-    """
-    return min(workers, tasks)
+def is_measured(record: dict[str, Any]) -> bool:
+    """A row with timings to compare: it ran, passed verification and has samples."""
+    return record["status"] == "ok" and bool(record.get("stats"))
 
 
 def samples_of(record: dict[str, Any]) -> list[list[float]]:
@@ -260,18 +211,6 @@ def memory_measure(record: dict[str, Any]) -> str:
     return "RSS (PSS not readable)" if record.get("memory") else "RSS (schema 1)"
 
 
-def describe_exit(code: int | None) -> str:
-    """'exited with code 1', or 'was killed by SIGSEGV' for a negative Popen code."""
-    if code is None or code >= 0:
-        return f"exited with code {code}"
-    try:
-        name = signal.Signals(-code).name
-    except ValueError:
-        name = f"signal {-code}"
-    hint = " (the kernel's out-of-memory killer sends this)" if name == "SIGKILL" else ""
-    return f"was killed by {name}{hint}"
-
-
 def baseline_key(record: dict[str, Any]) -> tuple:
     """Cells that share this key share a serial baseline: same work, same size."""
     params = tuple(sorted((record.get("params") or {}).items()))
@@ -280,7 +219,7 @@ def baseline_key(record: dict[str, Any]) -> tuple:
 
 def attach_baseline(record: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any]:
     """Fill `record["baseline"]` with speedup and efficiency against `baseline`."""
-    measured = [r for r in (baseline, record) if r and r.get("status") == "ok" and r.get("stats")]
+    measured = [r for r in (baseline, record) if r and is_measured(r)]
     if baseline is None or len(measured) < 2:  # a fault probe has no timings to compare
         record["baseline"] = None
         return record
@@ -299,16 +238,12 @@ def attach_baseline(record: dict[str, Any], baseline: dict[str, Any] | None) -> 
 
 def attach_baselines(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Attach the serial baseline, and the machine's ceiling where measured, to each record."""
-    baselines = {
-        baseline_key(r): r
-        for r in records
-        if r["backend"] == BASELINE and r["status"] == "ok" and r.get("stats")
-    }
+    baselines = {baseline_key(r): r for r in records if r["backend"] == BASELINE and is_measured(r)}
     attached = [attach_baseline(r, baselines.get(baseline_key(r))) for r in records]
     ceilings = {
         (baseline_key(r), r["workers"]): r
         for r in attached
-        if r["backend"] == CEILING and r["status"] == "ok" and r.get("stats")
+        if r["backend"] == CEILING and is_measured(r)
     }
     for (key, workers), ceiling in ceilings.items():
         rows = [
@@ -316,8 +251,7 @@ def attach_baselines(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for r in attached
             if baseline_key(r) == key
             and r["workers"] == workers
-            and r["status"] == "ok"
-            and r.get("stats")
+            and is_measured(r)
             and not r.get("yardstick")
             and r.get("baseline")
         ]
@@ -368,7 +302,7 @@ def upgrade(record: dict[str, Any]) -> dict[str, Any]:
         record.setdefault("yardstick", record["backend"] in (BASELINE, CEILING))
         record.setdefault("in_process", None)
         record.setdefault("in_flight", in_flight(record["workers"], record["tasks"]))
-        record.setdefault("measures_transfer", record.get("category") == "data transfer")
+        record.setdefault("measures_transfer", record.get("category") == Category.DATA_TRANSFER)
         record.setdefault("yardstick_reason", None)
         record["schema_version"] = 2
     return record

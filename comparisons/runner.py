@@ -26,6 +26,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from rich.console import Console
@@ -41,6 +42,7 @@ from comparisons.records import (
     attach_baseline,
     baseline_key,
     invocation_id,
+    is_measured,
     load_records,
 )
 from comparisons.report import RECORDS_FILE, build_report
@@ -117,7 +119,7 @@ def run_order(cells: list[CellSpec], seed: int = DEFAULT_SEED) -> list[CellSpec]
     return order
 
 
-def _interrupt(signum: int, frame: Any) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
@@ -191,9 +193,7 @@ def run_suite(
     skipped = f", {len(done)} already done" if done else ""
     console.print(f"run [bold]{run_id}[/bold]: {len(todo)} cells to run{skipped} -> {run_dir}")
     baselines: dict[tuple, dict[str, Any]] = {
-        baseline_key(r): r
-        for r in done.values()
-        if r["backend"] == BASELINE and r["status"] == "ok" and r.get("stats")
+        baseline_key(r): r for r in done.values() if r["backend"] == BASELINE and is_measured(r)
     }
     begin = time.monotonic()
     interrupted = False
@@ -219,7 +219,7 @@ def run_suite(
                     console.print(f"{label} ...", highlight=False)
                 record = run_cell(spec, python=python, context=context)
                 key = baseline_key(record)
-                if spec.backend == BASELINE and record["status"] == "ok" and record["stats"]:
+                if spec.backend == BASELINE and is_measured(record):
                     baselines[key] = record
                 attach_baseline(record, baselines.get(key))
                 append_record(records_path, record)

@@ -40,7 +40,7 @@ Samples = Sequence[float] | Sequence[Sequence[float]]
 
 def as_runs(samples: Samples) -> list[list[float]]:
     """Samples grouped by run: a flat list is one run."""
-    values = list(samples)
+    values: list[Any] = list(samples)
     if values and isinstance(values[0], (list, tuple, np.ndarray)):
         return [[float(v) for v in run] for run in values if len(run)]
     return [[float(v) for v in values]] if values else []

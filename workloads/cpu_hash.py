@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from workloads.spec import Param, Workload, run_on_loop
+from workloads.vocabulary import Category
 
 PARAMS = {"megabytes": Param(16, "MiB hashed per task", 1, 4096)}
 
@@ -53,5 +54,5 @@ WORKLOAD = Workload(
     expected=expected_digests,
     params=PARAMS,
     blocks_event_loop=True,
-    category="GIL-releasing CPU",
+    category=Category.GIL_RELEASING_CPU,
 )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from workloads.spec import Param, Workload, run_on_loop
+from workloads.vocabulary import Category
 
 PARAMS = {
     "width": Param(400, "points per row", 1, 100_000),
@@ -58,5 +59,5 @@ WORKLOAD = Workload(
     expected=expected_sums,
     params=PARAMS,
     blocks_event_loop=True,
-    category="GIL-bound CPU",
+    category=Category.GIL_BOUND_CPU,
 )

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from workloads.spec import Param, Workload, run_on_loop
+from workloads.vocabulary import Category
 
 PARAMS = {
     "size": Param(160, "matrix side (the work per product grows as size**3)", 2, 4096),
@@ -61,5 +62,5 @@ WORKLOAD = Workload(
     params=PARAMS,
     blocks_event_loop=True,
     matches=close_enough,
-    category="GIL-releasing CPU",
+    category=Category.GIL_RELEASING_CPU,
 )

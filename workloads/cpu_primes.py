@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from workloads.spec import Param, Workload, run_on_loop
+from workloads.vocabulary import Category
 
 PARAMS = {
     "span": Param(20_000, "integers examined per task (task size)", minimum=1, maximum=10**8),
@@ -62,7 +63,7 @@ def expected_counts(tasks: int, params: Mapping[str, Any]) -> list[int]:
         if small[p]:
             small[p * p :: p] = False
     is_prime = np.ones(end - start, dtype=bool)
-    for p in np.flatnonzero(small):
+    for p in map(int, np.flatnonzero(small)):
         first = max(p * p, (start + p - 1) // p * p)
         is_prime[first - start :: p] = False
     is_prime[: max(0, 2 - start)] = False
@@ -80,5 +81,5 @@ WORKLOAD = Workload(
     expected=expected_counts,
     params=PARAMS,
     blocks_event_loop=True,
-    category="GIL-bound CPU",
+    category=Category.GIL_BOUND_CPU,
 )

@@ -15,6 +15,7 @@ import trio
 
 from workloads.faults_common import OTHER_TASK_S, honest_work, mark, one_faulty_task_last, task_ids
 from workloads.spec import Workload
+from workloads.vocabulary import Category
 
 EXIT_CODE = 3
 
@@ -54,5 +55,5 @@ WORKLOAD = Workload(
     trio=crash_or_work_trio,
     make_inputs=one_faulty_task_last,
     expected=task_ids,
-    category="faults",
+    category=Category.FAULTS,
 )

@@ -25,6 +25,7 @@ from workloads.faults_common import (
     task_ids,
 )
 from workloads.spec import Workload
+from workloads.vocabulary import Category
 
 
 def hang_or_work(item: tuple[int, bool]) -> int:
@@ -67,5 +68,5 @@ WORKLOAD = Workload(
     trio=hang_or_work_trio,
     make_inputs=one_faulty_task_last,
     expected=task_ids,
-    category="faults",
+    category=Category.FAULTS,
 )

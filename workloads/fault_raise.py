@@ -13,6 +13,7 @@ import trio
 
 from workloads.faults_common import OTHER_TASK_S, honest_work, mark, one_faulty_task_last, task_ids
 from workloads.spec import Workload
+from workloads.vocabulary import Category
 
 MESSAGE = "task {} failed on purpose"
 
@@ -55,5 +56,5 @@ WORKLOAD = Workload(
     trio=raise_or_work_trio,
     make_inputs=one_faulty_task_last,
     expected=task_ids,
-    category="faults",
+    category=Category.FAULTS,
 )

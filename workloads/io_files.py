@@ -24,6 +24,7 @@ from typing import Any
 import trio
 
 from workloads.spec import Param, Workload
+from workloads.vocabulary import Category
 
 PARAMS = {"kilobytes": Param(256, "KiB written, synced and read back per task", 1, 2**20)}
 
@@ -93,5 +94,5 @@ WORKLOAD = Workload(
     expected=expected_digests,
     params=PARAMS,
     bytes_per_task=bytes_per_task,
-    category="file I/O",
+    category=Category.FILE_IO,
 )

@@ -33,6 +33,7 @@ from workloads.http_protocol import (
     request_target,
 )
 from workloads.spec import Param, Workload, waits_in_rounds
+from workloads.vocabulary import Category
 
 SERVICE = "latency_server"
 SERVICE_VARIABLE = "COMPARISONS_SERVICE_LATENCY_SERVER"
@@ -96,9 +97,9 @@ async def fetch_trio(item: Item) -> str:
             if not chunk:
                 raise RuntimeError("connection closed before the response head")
             received += chunk
-        head, _, body = bytes(received).partition(HEADER_END)
+        head, _, first = bytes(received).partition(HEADER_END)
         length = content_length(head + HEADER_END)
-        body = bytearray(body)
+        body = bytearray(first)
         while len(body) < length:
             chunk = await stream.receive_some()
             if not chunk:
@@ -134,6 +135,6 @@ WORKLOAD = Workload(
     params=PARAMS,
     bytes_per_task=bytes_per_task,
     services=(SERVICE,),
-    category="network I/O",
+    category=Category.NETWORK_IO,
     ideal_s=waits_in_rounds("delay"),
 )

@@ -17,6 +17,7 @@ from typing import Any
 import trio
 
 from workloads.spec import Param, Workload, waits_in_rounds
+from workloads.vocabulary import Category
 
 PARAMS = {
     "latency": Param(0.1, "seconds each task waits", minimum=0.0, maximum=3600.0),
@@ -59,6 +60,6 @@ WORKLOAD = Workload(
     make_inputs=make_inputs,
     expected=expected_ids,
     params=PARAMS,
-    category="waiting I/O",
+    category=Category.WAITING_IO,
     ideal_s=waits_in_rounds("latency"),
 )

@@ -23,6 +23,7 @@ from workloads.io_http import (
 )
 from workloads.io_http import make_inputs as http_inputs
 from workloads.spec import Param, Workload
+from workloads.vocabulary import Category
 
 PARAMS = {
     "delay": Param(0.05, "seconds the server waits before answering", 0.0, 3600.0),
@@ -83,5 +84,5 @@ WORKLOAD = Workload(
     blocks_event_loop=True,
     services=(SERVICE,),
     matches=matches,
-    category="mixed I/O + CPU",
+    category=Category.MIXED,
 )

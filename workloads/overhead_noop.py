@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from workloads.spec import Workload
+from workloads.vocabulary import Category
 
 
 def identity(item: int) -> int:
@@ -35,5 +36,5 @@ WORKLOAD = Workload(
     trio=identity_async,
     make_inputs=make_inputs,
     expected=make_inputs,
-    category="tiny tasks",
+    category=Category.TINY_TASKS,
 )

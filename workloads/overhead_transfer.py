@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from workloads.spec import Param, Workload, run_on_loop
+from workloads.vocabulary import Category
 
 PARAMS = {"kilobytes": Param(1024, "KiB per array (1 = 1 KiB ... 65536 = 64 MiB)", 1, 2**20)}
 
@@ -49,6 +50,6 @@ WORKLOAD = Workload(
     expected=expected_sums,
     params=PARAMS,
     bytes_per_task=bytes_per_task,
-    category="data transfer",
+    category=Category.DATA_TRANSFER,
     measures_transfer=True,
 )

@@ -15,7 +15,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("cpu", "io", "mixed", "overhead", "fault")
+from workloads.vocabulary import Category, Kind
+
+KINDS = tuple(Kind)
 
 
 class UserError(Exception):
@@ -104,8 +106,8 @@ class Workload:
             the point (the report then shows GB/s).
         services: names of services the harness must run beside the cell
             (`comparisons.services`), e.g. the latency server.
-        category: the kind of work a user would name (GIL-bound CPU, network I/O, ...);
-            the report's verdict has one row per category.
+        category: the kind of work a user would name (a `Category`: GIL-bound CPU,
+            network I/O, ...); the report's verdict has one row per category.
         measures_transfer: True when moving the inputs to the worker is the work being
             measured (overhead.transfer): rows of in-process models, which move nothing,
             are then a labelled reference and the verdict ranks the others by time per
@@ -128,13 +130,20 @@ class Workload:
     matches: Callable[[Any, Any], bool] | None = None
     bytes_per_task: Callable[[Mapping[str, Any]], int] | None = None
     services: tuple[str, ...] = ()
-    category: str = ""
+    category: Category | None = None  # required: checked below
     measures_transfer: bool = False
     ideal_s: Callable[[int, int, Mapping[str, Any]], float] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"workload {self.name}: kind {self.kind!r} not in {KINDS}")
+            raise ValueError(
+                f"workload {self.name}: kind {self.kind!r} is not one of {', '.join(Kind)}"
+            )
+        if self.category not in tuple(Category):
+            raise ValueError(
+                f"workload {self.name}: category {self.category!r} is not one of "
+                f"{', '.join(Category)}"
+            )
 
     def resolve_params(self, given: Mapping[str, Any]) -> dict[str, int | float]:
         """Defaults overlaid with `given`, each parsed and range-checked."""

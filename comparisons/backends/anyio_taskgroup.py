@@ -10,13 +10,17 @@ Trio form. Each repeat is one `anyio.run`, as for Trio.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from comparisons.backends.base import Backend, DeadlineExceeded
+import anyio
+
+from comparisons.backends.base import Backend
+from comparisons.backends.mechanics import TaskGroupRuns
 from workloads.spec import Workload
 
 
-class AnyioAsyncioBackend(Backend):
+class AnyioAsyncioBackend(TaskGroupRuns, Backend):
     in_process = True
     name = "asyncio:anyio"
     summary = "anyio.run(backend='asyncio'): a task group under a CapacityLimiter(workers)"
@@ -24,49 +28,26 @@ class AnyioAsyncioBackend(Backend):
     parallel = False
     event_loop = True
     anyio_backend: ClassVar[str] = "asyncio"
+    deadline_note = "the task group's tasks were cancelled"
 
-    def setup(self) -> None:
-        import anyio
+    def call_async(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        return anyio.run(function, *args, backend=self.anyio_backend)
 
-        self.anyio = anyio
+    def open_task_group(self) -> Any:
+        return anyio.create_task_group()
 
-    def _form(self, workload: Workload) -> Any:
-        return workload.asyncio if self.anyio_backend == "asyncio" else workload.trio
+    def move_on_after(self, seconds: float) -> anyio.CancelScope:
+        return anyio.move_on_after(seconds)
 
-    async def _run_all(self, workload: Workload, inputs: list[Any]) -> list[Any]:
-        limiter = self.anyio.CapacityLimiter(self.workers)
-        results: list[Any] = [None] * len(inputs)
-        task = self._form(workload)
+    def new_limiter(self) -> anyio.CapacityLimiter:
+        return anyio.CapacityLimiter(self.workers)
 
-        async def one(index: int, item: Any) -> None:
-            async with limiter:
-                results[index] = await task(item)
-
-        async with self.anyio.create_task_group() as group:
-            for index, item in enumerate(inputs):
-                group.start_soon(one, index, item)
-        return results
-
-    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
-        return self.anyio.run(self._run_all, workload, inputs, backend=self.anyio_backend)
-
-    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
-        """`anyio.move_on_after(deadline)` around the task group cancels every task."""
-
-        async def bounded() -> list[Any] | None:
-            with self.anyio.move_on_after(deadline_s):
-                return await self._run_all(workload, inputs)
-            return None
-
-        results = self.anyio.run(bounded, backend=self.anyio_backend)
-        if results is None:
-            raise DeadlineExceeded(
-                f"move_on_after({deadline_s:g}) expired; the task group's tasks were cancelled"
-            )
-        return results
-
-    def teardown(self) -> None:
-        pass
+    async def _task(
+        self, workload: Workload, item: Any, limiter: anyio.CapacityLimiter, deadline: bool
+    ) -> Any:
+        form = workload.asyncio if self.anyio_backend == "asyncio" else workload.trio
+        async with limiter:
+            return await form(item)
 
     def describe(self) -> dict[str, Any]:
         from importlib.metadata import version

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from comparisons.backends.base import Backend, DeadlineExceeded
+from comparisons.backends.mechanics import shut_down_processes, shut_down_threads
 from workloads.spec import Workload
 
 # How often the event loop's heartbeat wakes to measure the loop's lag.
@@ -93,8 +94,7 @@ class AsyncioBackend(Backend):
     def teardown(self) -> None:
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
-        # A thread stuck in a hung task never returns: do not wait for it.
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        shut_down_threads(self.executor)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -155,12 +155,13 @@ class ProcessPoolHybridBackend(AsyncioBackend):
     bytes_fixed = 32 * 2**20
     bytes_per_worker = 4 * 2**20
 
+    stuck = False
+
     def setup(self) -> None:
         super().setup()
         from comparisons.backends.processes import start_executor
 
         self.processes = start_executor(multiprocessing.get_context(), self.workers)
-        self.stuck = False
 
     async def _task(self, workload: Workload, item: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.processes, workload.sync, item)
@@ -177,10 +178,4 @@ class ProcessPoolHybridBackend(AsyncioBackend):
 
     def teardown(self) -> None:
         super().teardown()
-        if self.stuck:
-            from comparisons.backends.processes import kill_child_processes
-
-            self.processes.shutdown(wait=False, cancel_futures=True)
-            kill_child_processes()
-        else:
-            self.processes.shutdown(wait=True)
+        shut_down_processes(self.processes, stuck=self.stuck)

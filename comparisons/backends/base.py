@@ -72,8 +72,8 @@ class Backend(ABC):
             those numbers, and where to see the alternative.
         yardstick: True for rows that measure the machine, not a way to run the work
             (the serial loop, the ceiling): shown, never ranked as a winner.
-        engine: for models that can run on an external cluster ("dask", "ray"), the
-            engine whose address (`--dask-address`, `--ray-address`) they accept; the
+        cluster_engine: for models that can run on an external cluster ("dask", "ray"),
+            the engine whose address (`--dask-address`, `--ray-address`) they accept; the
             backend then gets it as `address` and starts no cluster of its own.
     """
 
@@ -87,7 +87,7 @@ class Backend(ABC):
     yardstick: ClassVar[bool] = False
     caveats: ClassVar[dict[str, str]] = {}
     can_give_up: ClassVar[bool] = True
-    engine: ClassVar[str | None] = None
+    cluster_engine: ClassVar[str | None] = None
     one_worker_per_task: ClassVar[bool] = False
     # Models that start a process per worker: peak RSS fitted to our own cells (fixed
     # part + per worker), so a cell that would need over half the free memory is skipped.
@@ -99,9 +99,9 @@ class Backend(ABC):
         self.workers = workers
         self.address = address
 
-    @abstractmethod
-    def setup(self) -> None:
-        """Start what the model needs before any task runs (timed as set-up)."""
+    def setup(self) -> None:  # noqa: B027
+        """Start what the model needs before any task runs (timed as set-up); a model
+        with nothing to start (a plain loop, Trio) keeps this no-op."""
 
     def prepare(self, workload: Workload, inputs: list[Any]) -> None:  # noqa: B027
         """Stage a run before the clock starts (untimed); most models need nothing."""
@@ -123,9 +123,10 @@ class Backend(ABC):
         """
         raise NotImplementedError(f"{self.name} has no run_until")
 
-    @abstractmethod
-    def teardown(self) -> None:
-        """Stop everything `setup` started and wait for it (timed as teardown)."""
+    def teardown(self) -> None:  # noqa: B027
+        """Stop everything `setup` started and wait for it (timed as teardown). Called
+        also when `setup` failed part-way, so it must cope with what was not started:
+        subclasses give such attributes class-level defaults (None) to test against."""
 
     @classmethod
     def cannot_run(cls, workers: int) -> str | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, cast
 
 from comparisons.backends.base import Backend
 from workloads.spec import Workload
@@ -52,7 +52,8 @@ class CeilingBackend(Backend):
 
     def setup(self) -> None:
         method = "fork" if sys.platform.startswith("linux") else None
-        self.context = multiprocessing.get_context(method)
+        # Any: a concrete context (fork/spawn); typeshed's BaseContext lacks Process.
+        self.context: Any = multiprocessing.get_context(method)
         self.staged_for: tuple[Any, Any] | None = None
         self.processes: list[tuple[Any, Connection]] = []
         self.counter = self.context.Value("q", 0)
@@ -81,13 +82,11 @@ class CeilingBackend(Backend):
         pending = [connection for _, connection in self.processes]
         while pending:
             for ready in wait(pending):
-                for index, value in ready.recv():  # type: ignore[union-attr]
+                connection = cast(Connection, ready)  # wait() returns what it was given
+                for index, value in connection.recv():
                     results[index] = value
-                pending.remove(ready)  # type: ignore[arg-type]
+                pending.remove(connection)
         return results
-
-    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
-        raise NotImplementedError("the ceiling is a yardstick, not probed for faults")
 
     def _stop_workers(self) -> None:
         for _, connection in self.processes:

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded
 from workloads.spec import Workload
+from workloads.vocabulary import Category
 
 
 class DaskBackend(Backend):
@@ -38,18 +39,24 @@ class DaskBackend(Backend):
     summary = "distributed.LocalCluster, `workers` 1-thread worker processes, client.map"
     source = "docs.dask.org/en/stable/futures.html"
     parallel = True
-    engine = "dask"
+    cluster_engine: ClassVar[str | None] = "dask"
     caveats: ClassVar[dict[str, str]] = {
-        "GIL-releasing CPU": "Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, "
-        "so arrays over 128 KiB are mmapped afresh each time; compare dask:untrimmed"
+        Category.GIL_RELEASING_CPU: (
+            "Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, "
+            "so arrays over 128 KiB are mmapped afresh each time; compare dask:untrimmed"
+        )
     }
     # Peak PSS measured by `python -m comparisons.memory_model`:
     # 65 + 47 MiB (a nanny and its worker per worker).
     bytes_fixed = 72 * 2**20
     bytes_per_worker = 56 * 2**20
+    # Set by set-up; None until then (teardown also runs after a failed set-up).
+    client: Any = None
+    cluster: Any = None
+    # On an external cluster, the workers this cell uses; None on a local one.
+    chosen: list[str] | None = None
 
     def setup(self) -> None:
-        self.chosen: list[str] | None = None
         if self.address:
             self._connect()
             return
@@ -91,7 +98,6 @@ class DaskBackend(Backend):
 
         from comparisons.clusters import CONNECT_TIMEOUT_S, workloads_archive
 
-        self.cluster = None
         self.client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
         workers = self.client.scheduler_info(n_workers=-1)["workers"]
         if len(workers) < self.workers:
@@ -133,10 +139,9 @@ class DaskBackend(Backend):
         return self.client.gather(futures)
 
     def teardown(self) -> None:
-        client = getattr(self, "client", None)
-        if client is not None:
-            client.close()
-        if getattr(self, "cluster", None) is not None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
             self.cluster.close()
 
     def describe(self) -> dict[str, Any]:
@@ -149,11 +154,11 @@ class DaskBackend(Backend):
             "distributed": distributed.__version__,
         }
         if self.chosen is not None:
-            info["cluster"] = self._describe_cluster()
+            info["cluster"] = self._describe_cluster(self.chosen)
             info["threads_per_worker"] = info["cluster"]["threads_per_worker"]
         return info
 
-    def _describe_cluster(self) -> dict[str, Any]:
+    def _describe_cluster(self, chosen: list[str]) -> dict[str, Any]:
         from comparisons.clusters import version_mismatches
 
         workers = self.client.scheduler_info(n_workers=-1)["workers"]
@@ -166,7 +171,7 @@ class DaskBackend(Backend):
 
         mine = pick(versions["client"])
         theirs = {w: pick(v) for w, v in (versions.get("workers") or {}).items()}
-        threads = sorted({workers[w]["nthreads"] for w in self.chosen})
+        threads = sorted({workers[w]["nthreads"] for w in chosen})
 
         # Nested, so cloudpickle ships it by value: workers have `workloads`, not us.
         def workloads_location() -> str:
@@ -174,7 +179,7 @@ class DaskBackend(Backend):
 
             return str(getattr(sys.modules.get("workloads"), "__file__", None))
 
-        code = sorted(set(self.client.run(workloads_location, workers=self.chosen).values()))
+        code = sorted(set(self.client.run(workloads_location, workers=chosen).values()))
         warnings = version_mismatches(mine, theirs)
         if threads != [1]:
             warnings.append(
@@ -185,7 +190,7 @@ class DaskBackend(Backend):
             "engine": "dask",
             "address": self.address,
             "workers": len(workers),
-            "used_workers": self.chosen,
+            "used_workers": chosen,
             "hosts": len({workers[w].get("host") for w in workers}),
             "threads_per_worker": threads[0] if len(threads) == 1 else threads,
             "versions": {
@@ -212,7 +217,7 @@ class DaskThreadedWorkerBackend(DaskBackend):
     summary = "distributed.LocalCluster of one worker process with `workers` threads"
     source = "docs.dask.org/en/stable/deploying-python.html#localcluster"
     parallel = False  # for GIL-holding bytecode: the threads share one process
-    engine = None  # a cluster's shape is its own; this variant is about the local one
+    cluster_engine = None  # a cluster's shape is its own; this variant is about the local one
     # Peak PSS measured by `python -m comparisons.memory_model`:
     # 112 MiB whatever the threads (one worker process).
     bytes_fixed = 120 * 2**20
@@ -233,6 +238,7 @@ class DaskBagBackend(DaskBackend):
     name = "dask:bag"
     summary = "dask.bag.from_sequence(inputs).map(fn).compute() on the LocalCluster"
     source = "docs.dask.org/en/stable/bag.html"
+    partitions: int | None = None  # of the last bag run
 
     def _bag(self, workload: Workload, inputs: list[Any]) -> Any:
         import dask.bag
@@ -258,7 +264,7 @@ class DaskBagBackend(DaskBackend):
             ) from None
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "partitions": getattr(self, "partitions", None)}
+        return {**super().describe(), "partitions": self.partitions}
 
 
 class DaskUntrimmedBackend(DaskBackend):
@@ -276,7 +282,7 @@ class DaskUntrimmedBackend(DaskBackend):
     name = "dask:untrimmed"
     summary = "the LocalCluster with the nanny's MALLOC_TRIM_THRESHOLD_ unset (glibc default)"
     source = "distributed.dask.org/en/stable/worker-memory.html#automatically-trim-memory"
-    engine = None  # about the local cluster's environment; an external cluster has its own
+    cluster_engine = None  # about the local cluster's environment; an external cluster has its own
     caveats: ClassVar[dict[str, str]] = {}
 
     def cluster_config(self) -> Any:

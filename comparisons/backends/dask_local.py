@@ -39,9 +39,6 @@ class DaskThreadedSchedulerBackend(Backend):
             )
         )
 
-    def teardown(self) -> None:
-        pass
-
     def describe(self) -> dict[str, Any]:
         return {"dask": self.dask.__version__, "scheduler": self.scheduler}
 

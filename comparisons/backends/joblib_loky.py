@@ -13,15 +13,15 @@ from __future__ import annotations
 import multiprocessing
 from typing import Any
 
-from comparisons.backends.base import DeadlineExceeded
-from comparisons.backends.processes import ProcessesBackend
+from comparisons.backends.base import Backend, DeadlineExceeded
 from workloads.spec import Workload
 
 
-class JoblibBackend(ProcessesBackend):
+class JoblibBackend(Backend):
     name = "processes:joblib"
     summary = "joblib.Parallel(n_jobs=workers) with delayed(), loky backend, batch_size auto"
     source = "joblib.readthedocs.io/en/stable/parallel.html"
+    parallel = True
     # A loky worker starts a fresh interpreter, like spawn.
     # Peak PSS measured by `python -m comparisons.memory_model`:
     # 14 + 43 MiB (loky's workers are spawned).

@@ -21,21 +21,23 @@ import os
 import queue
 import time
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, ClassVar
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
+from typing import Any
 
-import psutil
-
-from comparisons.backends.base import Backend, DeadlineExceeded
+from comparisons.backends.base import DeadlineExceeded
+from comparisons.backends.mechanics import ExecutorMap, ProcessWorkerBackend, shut_down_processes
 from workloads.spec import Workload
 
 START_TIMEOUT_S = 120.0
 
 
-def _signal_started(started: Any) -> None:
+def _signal_started(started: Queue[int]) -> None:
     started.put(os.getpid())
 
 
-def wait_for_workers(started: Any, count: int) -> None:
+def wait_for_workers(started: Queue[int], count: int) -> None:
     """Block until `count` worker processes have run their initializer.
 
     A pool returns before its workers exist (spawn starts a fresh interpreter each);
@@ -56,25 +58,19 @@ def pool_chunksize(tasks: int, workers: int) -> int:
     return max(1, math.ceil(tasks / (4 * workers)))
 
 
-class ProcessesBackend(Backend):
+class ProcessesBackend(ProcessWorkerBackend):
     name = "processes"
     summary = "multiprocessing.Pool.map over `workers` processes, default chunksize rule"
     source = "docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool.map"
-    parallel = True
-    start_method: ClassVar[str | None] = None  # None: the platform's default
-    # Peak PSS measured by `python -m comparisons.memory_model`:
-    # 27 + 2 MiB; forked workers share the parent's pages.
-    bytes_fixed = 32 * 2**20
-    bytes_per_worker = 4 * 2**20
+    terminated = False  # set when run_until had to terminate the pool
 
     def setup(self) -> None:
-        self.context = multiprocessing.get_context(self.start_method)
-        started = self.context.Queue()
-        self.pool = self.context.Pool(
+        context = self.mp_context()
+        started = context.Queue()
+        self.pool = context.Pool(
             processes=self.workers, initializer=_signal_started, initargs=(started,)
         )
         wait_for_workers(started, self.workers)
-        self.last_chunksize: int | None = None
 
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
         self.last_chunksize = pool_chunksize(len(inputs), self.workers)
@@ -95,15 +91,9 @@ class ProcessesBackend(Backend):
             ) from None
 
     def teardown(self) -> None:
-        if not getattr(self, "terminated", False):
+        if not self.terminated:
             self.pool.close()
         self.pool.join()
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "start_method": self.context.get_start_method(),
-            "chunksize": self.last_chunksize,
-        }
 
 
 class ForkserverPoolBackend(ProcessesBackend):
@@ -129,7 +119,7 @@ class SpawnPoolBackend(ProcessesBackend):
     bytes_per_worker = 22 * 2**20
 
 
-def start_executor(context: Any, workers: int) -> ProcessPoolExecutor:
+def start_executor(context: BaseContext, workers: int) -> ProcessPoolExecutor:
     """A ProcessPoolExecutor with all `workers` processes started and ready.
 
     It starts a process per submission while none is idle, so `workers` quick no-op
@@ -148,65 +138,35 @@ def start_executor(context: Any, workers: int) -> ProcessPoolExecutor:
     return executor
 
 
-def kill_child_processes() -> None:
-    """Kill this process's worker processes that a hung task keeps from exiting."""
-    for child in psutil.Process().children(recursive=True):
-        try:
-            child.kill()
-        except psutil.Error:
-            continue
-
-
-class ProcessPoolExecutorBackend(ProcessesBackend):
+class ProcessPoolExecutorBackend(ExecutorMap, ProcessWorkerBackend):
     """`processes:executor`: `ProcessPoolExecutor(workers).map(fn, inputs)`.
 
     As the documentation's example writes it, with map's default chunksize of 1: one
     pickle and pipe round trip per task, where `Pool.map` batches about a quarter of a
-    worker's share per message.
+    worker's share per message. On a deadline pending tasks are cancelled, and a running
+    one cannot be stopped (`terminate_workers` arrives only in 3.14): teardown kills it.
     """
 
     name = "processes:executor"
     summary = "concurrent.futures.ProcessPoolExecutor.map, default chunksize 1"
     source = "docs.python.org/3/library/concurrent.futures.html#processpoolexecutor-example"
+    last_chunksize = 1
 
     def setup(self) -> None:
-        self.context = multiprocessing.get_context(self.start_method)
-        self.executor = start_executor(self.context, self.workers)
-        self.last_chunksize = 1
-        self.stuck = False
-
-    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
-        return list(self.executor.map(workload.sync, inputs))
-
-    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
-        """`executor.map(..., timeout=)`; on timeout pending tasks are cancelled, and a
-        running one cannot be stopped (`terminate_workers` arrives only in 3.14)."""
-        try:
-            return list(self.executor.map(workload.sync, inputs, timeout=deadline_s))
-        except TimeoutError:
-            self.stuck = True
-            raise DeadlineExceeded(
-                f"executor.map timed out after {deadline_s:g} s; pending tasks cancelled, "
-                "the running one cannot be stopped"
-            ) from None
+        self.executor = start_executor(self.mp_context(), self.workers)
 
     def teardown(self) -> None:
-        if self.stuck:
-            # shutdown(wait=True) would wait forever on the hung task's worker.
-            self.executor.shutdown(wait=False, cancel_futures=True)
-            kill_child_processes()
-        else:
-            self.executor.shutdown(wait=True)
+        shut_down_processes(self.executor, stuck=self.stuck)
 
 
-def _run_one(function: Any, index: int, item: Any, results: Any) -> None:
+def _run_one(function: Any, index: int, item: Any, results: Queue[Any]) -> None:
     try:
         results.put((index, True, function(item)))
     except BaseException as exc:
         results.put((index, False, exc))
 
 
-class ProcessPerTaskBackend(ProcessesBackend):
+class ProcessPerTaskBackend(ProcessWorkerBackend):
     """`processes:per-task`: one `multiprocessing.Process` per task, results on a Queue.
 
     The tutorial's form: start a Process per task, read one result per task from a
@@ -220,21 +180,20 @@ class ProcessPerTaskBackend(ProcessesBackend):
     source = "docs.python.org/3/library/multiprocessing.html#exchanging-objects-between-processes"
     one_worker_per_task = True
 
-    def setup(self) -> None:
-        self.context = multiprocessing.get_context(self.start_method)
-        self.last_chunksize = None
-
-    def _start(self, workload: Workload, inputs: list[Any]) -> tuple[list, Any]:
-        results = self.context.Queue()
+    def _start(self, workload: Workload, inputs: list[Any]) -> tuple[list[BaseProcess], Queue[Any]]:
+        context: Any = self.mp_context()  # a concrete context: typeshed's base lacks Process
+        results = context.Queue()
         procs = [
-            self.context.Process(target=_run_one, args=(workload.sync, i, item, results))
+            context.Process(target=_run_one, args=(workload.sync, i, item, results))
             for i, item in enumerate(inputs)
         ]
         for proc in procs:
             proc.start()
         return procs, results
 
-    def _collect(self, procs: list, results: Any, count: int, deadline: float | None) -> list[Any]:
+    def _collect(
+        self, procs: list[BaseProcess], results: Queue[Any], count: int, deadline: float | None
+    ) -> list[Any]:
         values: list[Any] = [None] * count
         for _ in range(count):
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -264,6 +223,3 @@ class ProcessPerTaskBackend(ProcessesBackend):
         A task whose process dies puts nothing, so only the deadline notices it."""
         procs, results = self._start(workload, inputs)
         return self._collect(procs, results, len(inputs), time.monotonic() + deadline_s)
-
-    def teardown(self) -> None:
-        pass

@@ -41,12 +41,15 @@ class RayBackend(Backend):
     summary = "Ray remote tasks, ray.init(num_cpus=workers) on loopback, one ray.get(list)"
     source = "docs.ray.io/en/latest/ray-core/tips-for-first-time.html"
     parallel = True
-    engine = "ray"
+    cluster_engine = "ray"
     # Peak PSS measured by `python -m comparisons.memory_model`:
     # 348-368 + 45-59 MiB (daemons, then a worker each; the object
     # store's shared pages counted once).
     bytes_fixed = 400 * 2**20
     bytes_per_worker = 64 * 2**20
+    # Set by set-up; None until then (teardown also runs after a failed set-up).
+    ray: Any = None
+    placement_group: Any = None
 
     def setup(self) -> None:
         # Before the import: Ray reads both when its modules load, and its daemons inherit them.
@@ -61,7 +64,6 @@ class RayBackend(Backend):
         import ray
 
         self.ray = ray
-        self.placement_group: Any = None
         self.remote_functions: dict[str, Any] = {}
         if self.address:
             self._connect()
@@ -138,14 +140,13 @@ class RayBackend(Backend):
         )
 
     def teardown(self) -> None:
-        ray = getattr(self, "ray", None)
-        if ray is None:
+        if self.ray is None:
             return
-        if getattr(self, "placement_group", None) is not None:
+        if self.placement_group is not None:
             from ray.util.placement_group import remove_placement_group
 
             remove_placement_group(self.placement_group)
-        ray.shutdown()
+        self.ray.shutdown()
 
     def describe(self) -> dict[str, Any]:
         info = {
@@ -221,6 +222,7 @@ class RayBatchedBackend(RayBackend):
     name = "ray:batched"
     summary = "Ray remote tasks over batches of inputs (ceil(n / (4 * workers)) each)"
     source = "docs.ray.io/en/latest/ray-core/patterns/too-fine-grained-tasks.html"
+    batch_size: int | None = None  # of the last run
 
     def _batches(self, inputs: list[Any]) -> list[list[Any]]:
         from comparisons.backends.processes import pool_chunksize
@@ -246,7 +248,7 @@ class RayBatchedBackend(RayBackend):
         return [r for batch in batches for r in batch]
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "batch_size": getattr(self, "batch_size", None)}
+        return {**super().describe(), "batch_size": self.batch_size}
 
 
 class RayActorPoolBackend(RayBackend):
@@ -260,6 +262,7 @@ class RayActorPoolBackend(RayBackend):
     name = "ray:actors"
     summary = "ray.util.ActorPool of `workers` actors (1 CPU each), pool.map"
     source = "docs.ray.io/en/latest/ray-core/actors/actor-utils.html"
+    actors: tuple[Any, ...] | list[Any] = ()  # set by set-up
 
     def setup(self) -> None:
         super().setup()
@@ -302,6 +305,6 @@ class RayActorPoolBackend(RayBackend):
         return results
 
     def teardown(self) -> None:
-        for actor in getattr(self, "actors", []):
+        for actor in self.actors:
             self.ray.kill(actor)
         super().teardown()

@@ -22,14 +22,8 @@ class SerialBackend(Backend):
     fixed_workers = 1
     can_give_up = False  # a plain loop cannot stop waiting for the call it is in
 
-    def setup(self) -> None:
-        pass
-
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
         return [workload.sync(item) for item in inputs]
 
     def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
         return self.run(workload, inputs)
-
-    def teardown(self) -> None:
-        pass

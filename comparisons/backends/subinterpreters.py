@@ -12,19 +12,21 @@ from __future__ import annotations
 import platform
 from typing import Any
 
-from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded
-from workloads.spec import Workload
+from comparisons.backends.base import Backend, CellSkipped
+from comparisons.backends.mechanics import ExecutorMap, shut_down_threads
 
 
-class InterpreterPoolBackend(Backend):
+class InterpreterPoolBackend(ExecutorMap, Backend):
     name = "subinterpreters"
     summary = "concurrent.futures.InterpreterPoolExecutor.map, one interpreter per worker (3.14+)"
     source = "docs.python.org/3.14/library/concurrent.futures.html#interpreterpoolexecutor"
     parallel = True
+    running_task_note = "a running interpreter cannot be stopped"
+    executor: Any = None
 
     def setup(self) -> None:
         try:
-            from concurrent.futures import InterpreterPoolExecutor
+            from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined]
         except ImportError:
             raise CellSkipped(
                 "needs concurrent.futures.InterpreterPoolExecutor (Python 3.14+); this is "
@@ -33,19 +35,5 @@ class InterpreterPoolBackend(Backend):
         self.executor = InterpreterPoolExecutor(max_workers=self.workers)
         list(self.executor.map(abs, range(self.workers)))  # start the interpreters now
 
-    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
-        return list(self.executor.map(workload.sync, inputs))
-
-    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
-        try:
-            return list(self.executor.map(workload.sync, inputs, timeout=deadline_s))
-        except TimeoutError:
-            raise DeadlineExceeded(
-                f"executor.map timed out after {deadline_s:g} s; pending tasks cancelled, "
-                "a running interpreter cannot be stopped"
-            ) from None
-
     def teardown(self) -> None:
-        executor = getattr(self, "executor", None)
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        shut_down_threads(self.executor)

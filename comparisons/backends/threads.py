@@ -14,36 +14,23 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from comparisons.backends.base import Backend, DeadlineExceeded
+from comparisons.backends.mechanics import ExecutorMap, shut_down_threads
 from workloads.spec import Workload
 
 
-class ThreadsBackend(Backend):
+class ThreadsBackend(ExecutorMap, Backend):
     in_process = True
     name = "threads"
     summary = "concurrent.futures.ThreadPoolExecutor.map with `workers` threads"
     parallel = False  # for GIL-holding bytecode on a GIL build
     source = "docs.python.org/3/library/concurrent.futures.html#threadpoolexecutor-example"
+    running_task_note = "running threads cannot be stopped"
 
     def setup(self) -> None:
         self.executor = ThreadPoolExecutor(max_workers=self.workers)
 
-    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
-        return list(self.executor.map(workload.sync, inputs))
-
-    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
-        """`executor.map(..., timeout=)`: on timeout, map cancels the tasks not yet
-        started; a running thread cannot be stopped and keeps running."""
-        try:
-            return list(self.executor.map(workload.sync, inputs, timeout=deadline_s))
-        except TimeoutError:
-            raise DeadlineExceeded(
-                f"executor.map timed out after {deadline_s:g} s; pending tasks cancelled, "
-                "running threads cannot be stopped"
-            ) from None
-
     def teardown(self) -> None:
-        # A thread stuck in a hung task never returns: do not wait for it.
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        shut_down_threads(self.executor)
 
 
 class ThreadPerTaskBackend(Backend):
@@ -61,9 +48,6 @@ class ThreadPerTaskBackend(Backend):
     source = "docs.python.org/3/library/threading.html#thread-objects"
     parallel = False
     one_worker_per_task = True
-
-    def setup(self) -> None:
-        pass
 
     def _start(self, workload: Workload, inputs: list[Any]) -> tuple[list, list, list]:
         results: list[Any] = [None] * len(inputs)
@@ -107,6 +91,3 @@ class ThreadPerTaskBackend(Backend):
                 "and cannot be stopped"
             )
         return results
-
-    def teardown(self) -> None:
-        pass

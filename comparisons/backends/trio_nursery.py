@@ -14,15 +14,17 @@ blocking code (its threads are cached between calls).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import trio
 
-from comparisons.backends.base import Backend, DeadlineExceeded
+from comparisons.backends.base import Backend
+from comparisons.backends.mechanics import TaskGroupRuns
 from workloads.spec import Workload
 
 
-class TrioBackend(Backend):
+class TrioBackend(TaskGroupRuns, Backend):
     in_process = True
     name = "trio"
     summary = "trio.run: a nursery task per input under a CapacityLimiter(workers)"
@@ -32,49 +34,26 @@ class TrioBackend(Backend):
     parallel = False
     event_loop = True
 
-    def setup(self) -> None:
-        pass
+    def call_async(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        return trio.run(function, *args)
 
-    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
-        return trio.run(self._run_all, workload, inputs)
+    def open_task_group(self) -> Any:
+        return trio.open_nursery()
 
-    async def _run_all(self, workload: Workload, inputs: list[Any]) -> list[Any]:
-        limiter = trio.CapacityLimiter(self.workers)
+    def move_on_after(self, seconds: float) -> trio.CancelScope:
+        return trio.move_on_after(seconds)
+
+    def new_limiter(self) -> trio.CapacityLimiter:
         # A workload's own `trio.to_thread` (file I/O) uses the default limiter (40
         # threads): give it `workers`, as every model gets.
         trio.to_thread.current_default_thread_limiter().total_tokens = self.workers
-        results: list[Any] = [None] * len(inputs)
+        return trio.CapacityLimiter(self.workers)
 
-        async def one(index: int, item: Any) -> None:
-            results[index] = await self._task(workload, item, limiter)
-
-        async with trio.open_nursery() as nursery:
-            for index, item in enumerate(inputs):
-                nursery.start_soon(one, index, item)
-        return results
-
-    async def _task(self, workload: Workload, item: Any, limiter: trio.CapacityLimiter) -> Any:
+    async def _task(
+        self, workload: Workload, item: Any, limiter: trio.CapacityLimiter, deadline: bool
+    ) -> Any:
         async with limiter:
             return await workload.trio(item)
-
-    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
-        """`trio.move_on_after(deadline)` around the nursery: on the deadline the cancel
-        scope cancels every task in it."""
-
-        async def bounded() -> list[Any] | None:
-            with trio.move_on_after(deadline_s):
-                return await self._run_all(workload, inputs)
-            return None
-
-        results = trio.run(bounded)
-        if results is None:
-            raise DeadlineExceeded(
-                f"move_on_after({deadline_s:g}) expired; the nursery's tasks were cancelled"
-            )
-        return results
-
-    def teardown(self) -> None:
-        pass
 
     def describe(self) -> dict[str, Any]:
         return {"trio": trio.__version__}
@@ -86,7 +65,9 @@ class TrioToThreadBackend(TrioBackend):
     source = "trio.readthedocs.io/en/stable/reference-core.html#trio.to_thread.run_sync"
     event_loop = False  # the work runs in threads; the scheduler stays free
 
-    async def _task(self, workload: Workload, item: Any, limiter: trio.CapacityLimiter) -> Any:
+    async def _task(
+        self, workload: Workload, item: Any, limiter: trio.CapacityLimiter, deadline: bool
+    ) -> Any:
         # abandon_on_cancel: on a deadline Trio stops waiting for a thread it cannot stop.
         return await trio.to_thread.run_sync(
             workload.sync, item, limiter=limiter, abandon_on_cancel=True

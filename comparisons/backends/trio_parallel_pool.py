@@ -12,23 +12,29 @@ and teardown lets the context close, which stops the workers gracefully.
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import trio
 
-from comparisons.backends.base import Backend, DeadlineExceeded
+from comparisons.backends.base import Backend
+from comparisons.backends.mechanics import TaskGroupRuns
 from workloads.spec import Workload
 
 
-class TrioParallelBackend(Backend):
+class TrioParallelBackend(TaskGroupRuns, Backend):
     name = "trio:parallel"
     summary = "trio_parallel.run_sync(sync task) in a nursery, CapacityLimiter(workers)"
     source = "trio-parallel.readthedocs.io/en/latest/reference.html#trio_parallel.run_sync"
     parallel = True
+    deadline_note = "cancelled tasks' workers were killed"
     # Peak PSS measured by `python -m comparisons.memory_model`:
     # 34 + 17 MiB (spawned worker processes).
     bytes_fixed = 40 * 2**20
     bytes_per_worker = 22 * 2**20
+    # Set by the host thread once its trio.run is serving; None if set-up failed first.
+    stop: trio.Event | None = None
+    host: threading.Thread | None = None
 
     def setup(self) -> None:
         self.ready = threading.Event()
@@ -50,55 +56,46 @@ class TrioParallelBackend(Backend):
         import trio_parallel
 
         self.token = trio.lowlevel.current_trio_token()
-        self.stop = trio.Event()
+        stop = self.stop = trio.Event()
         async with trio_parallel.open_worker_context() as context:
             self.context = context
             limiter = trio.CapacityLimiter(self.workers)
+
+            async def start_one(i: int) -> None:
+                await context.run_sync(abs, i, limiter=limiter)
+
             async with trio.open_nursery() as nursery:  # start every worker now
                 for i in range(self.workers):
-                    nursery.start_soon(lambda i=i: context.run_sync(abs, i, limiter=limiter))
+                    nursery.start_soon(start_one, i)
             self.ready.set()
-            await self.stop.wait()
+            await stop.wait()
 
-    async def _run_all(
-        self, workload: Workload, inputs: list[Any], kill_on_cancel: bool = False
-    ) -> list[Any]:
-        limiter = trio.CapacityLimiter(self.workers)
-        results: list[Any] = [None] * len(inputs)
+    def call_async(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        return trio.from_thread.run(function, *args, trio_token=self.token)
 
-        async def one(index: int, item: Any) -> None:
-            results[index] = await self.context.run_sync(
-                workload.sync, item, limiter=limiter, kill_on_cancel=kill_on_cancel
-            )
+    def open_task_group(self) -> Any:
+        return trio.open_nursery()
 
-        async with trio.open_nursery() as nursery:
-            for index, item in enumerate(inputs):
-                nursery.start_soon(one, index, item)
-        return results
+    def move_on_after(self, seconds: float) -> trio.CancelScope:
+        return trio.move_on_after(seconds)
 
-    def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
-        return trio.from_thread.run(self._run_all, workload, inputs, trio_token=self.token)
+    def new_limiter(self) -> trio.CapacityLimiter:
+        return trio.CapacityLimiter(self.workers)
 
-    def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
-        """`trio.move_on_after(deadline)` with `kill_on_cancel=True`: trio_parallel kills
-        the worker of a cancelled task, so nothing is left running."""
-
-        async def bounded() -> list[Any] | None:
-            with trio.move_on_after(deadline_s):
-                return await self._run_all(workload, inputs, kill_on_cancel=True)
-            return None
-
-        results = trio.from_thread.run(bounded, trio_token=self.token)
-        if results is None:
-            raise DeadlineExceeded(
-                f"move_on_after({deadline_s:g}) expired; cancelled tasks' workers were killed"
-            )
-        return results
+    async def _task(
+        self, workload: Workload, item: Any, limiter: trio.CapacityLimiter, deadline: bool
+    ) -> Any:
+        # kill_on_cancel under a deadline: trio_parallel kills the worker of a cancelled
+        # task, so nothing is left running.
+        return await self.context.run_sync(
+            workload.sync, item, limiter=limiter, kill_on_cancel=deadline
+        )
 
     def teardown(self) -> None:
-        if getattr(self, "stop", None) is not None:
+        if self.stop is not None:
             trio.from_thread.run_sync(self.stop.set, trio_token=self.token)
-        self.host.join()
+        if self.host is not None:
+            self.host.join()
 
     def describe(self) -> dict[str, Any]:
         from importlib.metadata import version

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from comparisons.records import memory_bytes, samples_of
+from comparisons.records import is_measured, memory_bytes, samples_of
 from comparisons.report import formatting as fmt
 from comparisons.stats import ratio_of_medians
+from workloads.vocabulary import CPU_CATEGORIES, OVERHEAD_CATEGORIES, waits_on_peers
 
 Records = list[dict[str, Any]]
 Finding = tuple[str, str]  # (verdict, evidence)
@@ -30,11 +31,7 @@ STALL_SHARE = 0.8
 
 
 def _ok(records: Records, **match: Any) -> Records:
-    return [
-        r
-        for r in records
-        if r["status"] == "ok" and r.get("stats") and all(r.get(k) == v for k, v in match.items())
-    ]
+    return [r for r in records if is_measured(r) and all(r.get(k) == v for k, v in match.items())]
 
 
 def _level(r: dict[str, Any]) -> int:
@@ -76,7 +73,7 @@ def threads_do_not_speed_up_cpu(records: Records) -> Finding:
     """Per CPU row of the thread pool: no speedup (the interval reaches below 1.1).
     GIL-bound and GIL-releasing work are stated apart: the GIL explains only the first."""
     checks, notes = [], []
-    for category in ("GIL-bound CPU", "GIL-releasing CPU"):
+    for category in CPU_CATEGORIES:
         rows = [
             r
             for r in _ok(records, backend="threads", category=category)
@@ -99,9 +96,7 @@ def processes_give_true_parallelism(records: Records) -> Finding:
     rows = [
         r
         for r in _ok(records, backend="processes")
-        if r.get("category") in ("GIL-bound CPU", "GIL-releasing CPU")
-        and r["workers"] > 1
-        and _speedup(r) is not None
+        if r.get("category") in CPU_CATEGORIES and r["workers"] > 1 and _speedup(r) is not None
     ]
     checks = [_speedup(r) >= PARALLEL_SHARE * min(r["workers"], _cores(r)) for r in rows]
     evidence = "; ".join(
@@ -125,7 +120,7 @@ def processes_cost_more_per_task(records: Records) -> Finding:
     against a thread pool at the same in-flight count: IPC shows as a meaningful cost."""
     checks, notes = [], []
     for procs, threads in _pairs(records, "processes", "threads"):
-        if procs.get("category") not in ("tiny tasks", "data transfer"):
+        if procs.get("category") not in OVERHEAD_CATEGORIES:
             continue
         slower = ratio_of_medians(samples_of(procs), samples_of(threads))
         checks.append(slower["meaningful"] and slower["ratio"] > 1)
@@ -160,8 +155,8 @@ def asyncio_suits_high_concurrency_io(records: Records) -> Finding:
     """At 100 or more in flight, asyncio is the fastest model or tied with it."""
     rows = [
         r
-        for r in _ok(records, kind="io")
-        if r.get("category") != "file I/O" and _level(r) >= HIGH_CONCURRENCY
+        for r in _ok(records)
+        if waits_on_peers(r["kind"], r.get("category")) and _level(r) >= HIGH_CONCURRENCY
     ]
     by_work: dict[tuple, Records] = {}
     for r in rows:
@@ -219,12 +214,13 @@ def asyncio_blocks_on_cpu(records: Records) -> Finding:
 def _memory_claim(records: Records, heavier: str, lighter: str, minimum_level: int) -> Finding:
     checks, notes = [], []
     for a, b in _pairs(records, heavier, lighter):
-        if _level(a) < minimum_level or not memory_bytes(a) or not memory_bytes(b):
+        mem_a, mem_b = memory_bytes(a), memory_bytes(b)
+        if _level(a) < minimum_level or not mem_a or not mem_b:
             continue
-        checks.append(memory_bytes(a) > memory_bytes(b) * (1 + MEMORY_MARGIN))
+        checks.append(mem_a > mem_b * (1 + MEMORY_MARGIN))
         notes.append(
             f"{a['workload']} ({_level(a)} in flight): {heavier} "
-            f"{fmt.mebibytes(memory_bytes(a))}, {lighter} {fmt.mebibytes(memory_bytes(b))}"
+            f"{fmt.mebibytes(mem_a)}, {lighter} {fmt.mebibytes(mem_b)}"
         )
     if not checks:
         return "not measured", f"no {heavier} and {lighter} cells doing the same work"

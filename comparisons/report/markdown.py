@@ -14,7 +14,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from comparisons.records import baseline_key, memory_bytes, samples_of
+from comparisons.records import baseline_key, is_measured, memory_bytes, samples_of
 from comparisons.report import formatting as fmt
 from comparisons.report.claims import render_claims
 from comparisons.report.clusters_section import render_clusters
@@ -54,7 +54,7 @@ def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     ranked = []
     for _level, at_level in levels(rows).items():
-        ok = [r for r in at_level if r["status"] == "ok" and r.get("stats")]
+        ok = [r for r in at_level if is_measured(r)]
         contenders = sorted((r for r in ok if not r.get("yardstick")), key=order)
         yardsticks = sorted((r for r in ok if r.get("yardstick")), key=order)
         failed = sorted((r for r in at_level if r not in ok), key=lambda r: r["backend"])
@@ -154,7 +154,7 @@ def _io_ceiling(rows: list[dict[str, Any]]) -> list[str]:
     rows the server limited."""
     lines = []
     for level, at_level in levels(rows).items():
-        measured = [r for r in at_level if r["status"] == "ok" and r.get("stats")]
+        measured = [r for r in at_level if is_measured(r)]
         if not measured or measured[0].get("ideal_s") is None:
             continue
         ideal = measured[0]["ideal_s"]
@@ -333,7 +333,7 @@ def _granularity(records: list[dict[str, Any]]) -> list[str]:
     for r in records:
         if r["status"] == "ok" and r.get("baseline") and r["kind"] == "cpu":
             sweeps[(r["workload"], r["workers"])].append(r)
-    lines = []
+    lines: list[str] = []
     for (workload, workers), rows in sorted(sweeps.items()):
         sizes = sorted({r["baseline"]["median_s"] / r["tasks"] for r in rows})
         if len(sizes) < 3 or workers < 2:

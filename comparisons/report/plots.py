@@ -19,9 +19,12 @@ import matplotlib
 
 from comparisons.backends import BASELINE, display_order
 from comparisons.records import memory_bytes
+from workloads.vocabulary import Category, waits_on_peers
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 Records = list[dict[str, Any]]
 PNG_METADATA = {"Software": None}  # no version/time stamp: rebuilds are byte-identical
@@ -43,7 +46,7 @@ def _backends(rows: Records) -> list[str]:
     return sorted(present, key=display_order)
 
 
-def _save(fig: Any, path: Path) -> None:
+def _save(fig: Figure, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata=PNG_METADATA)
@@ -136,7 +139,7 @@ def efficiency_vs_task_size(records: Records, path: Path) -> str | None:
 
 
 def io_concurrency(records: Records, path: Path) -> str | None:
-    rows = [r for r in _ok(records) if r["kind"] == "io" and r.get("category") != "file I/O"]
+    rows = [r for r in _ok(records) if waits_on_peers(r["kind"], r.get("category"))]
     by_workload: dict[str, Records] = defaultdict(list)
     for r in rows:
         by_workload[r["workload"]].append(r)
@@ -197,7 +200,7 @@ def overheads(records: Records, path: Path) -> str | None:
         b: [(r["setup_s"] or 0) + (r["teardown_s"] or 0) for r in rows if r["backend"] == b]
         for b in backends
     }
-    noop = {r["backend"]: r for r in rows if r.get("category") == "tiny tasks"}
+    noop = {r["backend"]: r for r in rows if r.get("category") == Category.TINY_TASKS}
     panels = 2 if noop else 1
     width = _bar_chart_width(len(backends), 6)
     fig, axes = plt.subplots(1, panels, figsize=(width * panels, 4.6), squeeze=False)
@@ -245,7 +248,7 @@ def _bar_chart_width(bars: int, minimum: float) -> float:
     return max(minimum, 0.32 * bars + 1.5)
 
 
-def _label_bars(ax: Any, bars: int) -> None:
+def _label_bars(ax: Axes, bars: int) -> None:
     # Long `model:variant` names overlap at 30 degrees once there are many of them.
     if bars > 9:
         ax.tick_params(axis="x", rotation=90, labelsize=8)
@@ -258,7 +261,9 @@ def peak_memory(records: Records, path: Path) -> str | None:
     backends = [b for b in _backends(rows) if b != "ceiling"]
     if len(backends) < 2:
         return None
-    values = {b: [memory_bytes(r) / 2**20 for r in rows if r["backend"] == b] for b in backends}
+    values = {
+        b: [(memory_bytes(r) or 0) / 2**20 for r in rows if r["backend"] == b] for b in backends
+    }
     medians = [statistics.median(values[b]) for b in backends]
     fig, ax = plt.subplots(figsize=(_bar_chart_width(len(backends), 7), 4.6))
     ax.bar(

@@ -13,13 +13,13 @@ from collections import defaultdict
 from typing import Any
 
 from comparisons.backends import MODELS
-from comparisons.records import baseline_key, memory_bytes, samples_of
+from comparisons.records import baseline_key, is_measured, memory_bytes, samples_of
 from comparisons.report import formatting as fmt
 from comparisons.stats import ratio_of_medians
 
 
 def _timed(r: dict[str, Any]) -> bool:
-    return r["status"] == "ok" and bool(r.get("stats")) and not r.get("reference")
+    return is_measured(r) and not r.get("reference")
 
 
 def _relative(r: dict[str, Any], default: dict[str, Any] | None) -> str:

@@ -23,21 +23,13 @@ from collections import defaultdict
 from typing import Any
 
 from comparisons.backends import model_of
-from comparisons.records import baseline_key, samples_of
+from comparisons.records import baseline_key, is_measured, samples_of
 from comparisons.report import formatting as fmt
 from comparisons.stats import PRACTICAL_THRESHOLD, ratio_of_medians
+from workloads.vocabulary import Category
 
-# Categories in the order the verdict lists them.
-CATEGORY_ORDER = (
-    "GIL-bound CPU",
-    "GIL-releasing CPU",
-    "waiting I/O",
-    "network I/O",
-    "file I/O",
-    "mixed I/O + CPU",
-    "tiny tasks",
-    "data transfer",
-)
+# Categories in the order the verdict lists them (faults have a table of their own).
+CATEGORY_ORDER = tuple(c for c in Category if c is not Category.FAULTS)
 # One-shot costs closer than this (relative, or absolute below) are a tie.
 NOTICEABLE_START_S = 0.05
 
@@ -53,7 +45,7 @@ def model(r: dict[str, Any]) -> str:
 
 def contenders(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows that may win: measured, and not a yardstick."""
-    return [r for r in rows if r["status"] == "ok" and r.get("stats") and not r.get("yardstick")]
+    return [r for r in rows if is_measured(r) and not r.get("yardstick")]
 
 
 def levels(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
@@ -79,7 +71,8 @@ def rank(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     if len(rows) < 2:
         return None
     best = rows[0]
-    winners, others = [best], []
+    winners: list[dict[str, Any]] = [best]
+    others: list[dict[str, Any]] = []
     for r in rows[1:]:
         versus = ratio_of_medians(samples_of(r), samples_of(best))
         (others if versus["meaningful"] else winners).append(r)
