@@ -75,6 +75,21 @@ def run_drift(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> float:
     return statistics.median(ratios) if ratios else 1.0
 
 
+def _probe_line(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
+    """The speed gate's usual probe in each run: the machine's own speed, apart from
+    every model (`comparisons.machine_speed`)."""
+    usual = [[r["machine"]["usual_probe_s"] for r in run if r.get("machine")] for run in (a, b)]
+    if not all(usual):
+        return []
+    ua, ub = (statistics.median(u) for u in usual)
+    reruns = [sum(r["machine"]["reruns"] for r in run if r.get("machine")) for run in (a, b)]
+    return [
+        f"Machine speed probe (a fixed pure-Python loop, as usual in each run): A "
+        f"{ua * 1e3:.2f} ms, B {ub * 1e3:.2f} ms (B/A {ub / ua:.3f}); invocations run "
+        f"again after a slow spell: A {reruns[0]}, B {reruns[1]}."
+    ]
+
+
 def environment_differences(a: list[dict], b: list[dict]) -> list[str]:
     env_a = next((r["env"] for r in a if r.get("env")), None)
     env_b = next((r["env"] for r in b if r.get("env")), None)
@@ -186,6 +201,7 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         f"interval, divided by the drift, excludes 1 and it is at least "
         f"{threshold * 100:.0f}%). Without the drift correction: {raw['faster']} faster, "
         f"{raw['slower']} slower, {raw['same']} same.",
+        *_probe_line(a, b),
         f"Verdict rows: {rows - len(changed)} of {rows} give the same answer (the same "
         "winning model or the same declared tie; models that completed in both runs only); "
         f"{sum('(different)' in c for c in changed)} contradict each other"

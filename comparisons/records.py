@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -366,6 +367,8 @@ def merge_invocations(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
     error stand for the cell (a cell that failed once is not quietly averaged). One-off
     costs (set-up, teardown, first run) and memory are medians over invocations.
     """
+    records = list(records)
+    attempts = Counter(invocation_id(r) for r in records)
     by_key: dict[str, list[dict[str, Any]]] = {}
     for record in unique_records(records):
         by_key.setdefault(record["key"], []).append(record)
@@ -384,6 +387,9 @@ def merge_invocations(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
         cell["samples_s"] = [v for r in measured for v in r["samples_s"]]
         cell["stats"] = summarize(cell["runs_s"]) if cell["samples_s"] else None
         cell["invocations_done"] = len(runs)
+        machine = _merge_machine(runs, [attempts[invocation_id(r)] - 1 for r in runs])
+        if machine:
+            cell["machine"] = machine
         if len(runs) > 1:
             cell["throughput_tasks_per_s"] = (
                 cell["tasks"] / cell["stats"]["median"] if cell["stats"] else None
@@ -409,6 +415,21 @@ def merge_invocations(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
             cell["finished_at"] = runs[-1].get("finished_at")
         merged.append(cell)
     return merged
+
+
+def _merge_machine(runs: list[dict[str, Any]], reruns: list[int]) -> dict[str, Any] | None:
+    """The speed gate's view of a cell's kept invocations (`comparisons.machine_speed`):
+    how many still ran while the machine was slow, how many were run again, the probes."""
+    seen = [r["machine"] for r in runs if r.get("machine")]
+    if not seen:
+        return None
+    return {
+        "slow_runs": sum(bool(m["slow"]) for m in seen),
+        "reruns": sum(reruns),
+        "probe_s": statistics.median(v for m in seen for v in m["probe_s"]),
+        "usual_probe_s": statistics.median(m["usual_probe_s"] for m in seen),
+        "waited_s": sum(m.get("waited_s") or 0.0 for m in seen),
+    }
 
 
 def _sum(values: list[float | None]) -> float | None:

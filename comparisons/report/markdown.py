@@ -14,6 +14,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
+from comparisons.machine_speed import SLOW_BY
 from comparisons.records import baseline_key, is_measured, memory_bytes, samples_of
 from comparisons.report import formatting as fmt
 from comparisons.report.claims import render_claims
@@ -99,6 +100,7 @@ def _machine(records: list[dict[str, Any]]) -> list[str]:
         f"- **Project commit**: {commit}",
         *render_clusters(records),
     ]
+    lines.extend(_machine_speed(records))
     neighbours = [r["other_cpu_cores"] for r in records if r.get("other_cpu_cores") is not None]
     if neighbours:
         busiest = max(neighbours)
@@ -114,6 +116,27 @@ def _machine(records: list[dict[str, Any]]) -> list[str]:
                 "than this machine can do. Close other programs and run again."
             )
     return lines
+
+
+def _machine_speed(records: list[dict[str, Any]]) -> list[str]:
+    """What the speed gate saw (`comparisons.machine_speed`); nothing for runs before it."""
+    seen = [r["machine"] for r in records if r.get("machine")]
+    if not seen:
+        return []
+    invocations = sum(r.get("invocations_done") or 1 for r in records if r.get("machine"))
+    reruns = sum(m["reruns"] for m in seen)
+    slow = sum(m["slow_runs"] for m in seen)
+    waited = sum(m["waited_s"] for m in seen)
+    usual = statistics.median(m["usual_probe_s"] for m in seen)
+    return [
+        f"- **Machine speed**: a fixed pure-Python loop timed before and after every "
+        f"invocation took {fmt.seconds(usual)} as usual; an invocation with a probe over "
+        f"{SLOW_BY * 100:.0f}% slower ran during a slow spell of the machine. {reruns} of "
+        f"{invocations} invocations were run again later for that (the slow attempt stays "
+        f"in records.jsonl, out of the statistics); {slow} kept invocation(s) still met "
+        f"one (the retry was slow too, or the run's retry budget was spent); the runner "
+        f"waited {waited:.0f} s in all for the machine to come back."
+    ]
 
 
 def _frequency(freq: dict[str, Any]) -> str:
