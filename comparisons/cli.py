@@ -21,6 +21,7 @@ from comparisons.backends import REGISTRY as BACKENDS
 from comparisons.backends import backend_class
 from comparisons.cell import CellSpec
 from comparisons.errors import UserError
+from comparisons.outcome import Status
 from comparisons.suite import DEFAULT_MIN_REPEAT_S
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
@@ -225,7 +226,7 @@ def command_run(args: argparse.Namespace) -> int:
         from comparisons.runner import summarize_record
 
         Console(soft_wrap=True).print(f"{spec.key}: {summarize_record(record)}", highlight=False)
-    return 0 if record["status"] == "ok" else EXIT_CELL_FAILED
+    return 0 if record["status"] == Status.OK else EXIT_CELL_FAILED
 
 
 def command_compare(args: argparse.Namespace) -> int:

@@ -7,7 +7,9 @@ drift is estimated first (the median of the per-cell ratios), and each cell is j
 against it: a change counts as *faster* or *slower* only when the cell's ratio divided
 by the drift has an interval that excludes 1 and differs from 1 by at least `threshold`
 (5% by default, as everywhere in the report). The raw per-cell ratios stay in the
-table. The summary counts faster / slower / same against the drift, compares each
+table. Where both runs have the machine's speed probe (`comparisons.machine_speed`), a
+change that the machine's own slowdown during the cell accounts for is "same (machine)".
+The summary counts faster / slower / same against the drift, compares each
 verdict row's winners (same winner or the same declared tie), and lists how the two
 environments differ, since a diff across machines measures the machines as much as the
 code.
@@ -56,17 +58,42 @@ def load_run_records(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def classify(
-    a: dict[str, Any], b: dict[str, Any], threshold: float, drift: float = 1.0
+    a: dict[str, Any],
+    b: dict[str, Any],
+    threshold: float,
+    drift: float = 1.0,
+    machine: float = 1.0,
 ) -> dict[str, Any]:
-    """B/A for one cell, and its verdict once the run-wide `drift` is divided out."""
+    """B/A for one cell, and its verdict once the run-wide `drift` is divided out.
+
+    `machine` is how much slower the machine itself ran during B's invocations of the
+    cell than during A's (`machine_ratio`). A change it accounts for (the verdict is
+    "same" once it is divided out too) is "machine", not a change of the code. It is
+    only ever an explanation: waiting I/O does not slow down with the CPU, so dividing
+    by it never turns "same" into a change.
+    """
     result = ratio_of_medians(samples_of(b), samples_of(a))
-    low, high = result["ci95_low"] / drift, result["ci95_high"] / drift
     relative = result["ratio"] / drift
+    verdict = _judge(result, threshold, drift)
+    if verdict != "same" and _judge(result, threshold, drift * machine) == "same":
+        verdict = "machine"
+    return {**result, "relative": relative, "machine": machine, "verdict": verdict}
+
+
+def _judge(result: dict[str, Any], threshold: float, divisor: float) -> str:
+    low, high = result["ci95_low"] / divisor, result["ci95_high"] / divisor
+    relative = result["ratio"] / divisor
     if (low > 1 or high < 1) and abs(relative - 1) >= threshold:
-        verdict = "faster" if relative < 1 else "slower"
-    else:
-        verdict = "same"
-    return {**result, "relative": relative, "verdict": verdict}
+        return "faster" if relative < 1 else "slower"
+    return "same"
+
+
+def machine_ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """The machine's slowdown during B's invocations of a cell over A's (1 when either
+    run predates the probe): each relative to its own run's usual speed."""
+    if not (a.get("machine") and b.get("machine")):
+        return 1.0
+    return float(b["machine"]["slowdown"] / a["machine"]["slowdown"])
 
 
 def run_drift(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> float:
@@ -76,17 +103,20 @@ def run_drift(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> float:
 
 
 def _probe_line(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
-    """The speed gate's usual probe in each run: the machine's own speed, apart from
-    every model (`comparisons.machine_speed`)."""
-    usual = [[r["machine"]["usual_probe_s"] for r in run if r.get("machine")] for run in (a, b)]
+    """Each run's usual machine speed (`comparisons.machine_speed`), apart from every
+    model: a fixed loop's CPU time."""
+    usual = [[r["machine"]["usual_probe_cpu_s"] for r in run if r.get("machine")] for run in (a, b)]
     if not all(usual):
         return []
     ua, ub = (statistics.median(u) for u in usual)
-    reruns = [sum(r["machine"]["reruns"] for r in run if r.get("machine")) for run in (a, b)]
+    share = [
+        statistics.fmean(r["machine"]["slow_share"] for r in run if r.get("machine"))
+        for run in (a, b)
+    ]
     return [
-        f"Machine speed probe (a fixed pure-Python loop, as usual in each run): A "
-        f"{ua * 1e3:.2f} ms, B {ub * 1e3:.2f} ms (B/A {ub / ua:.3f}); invocations run "
-        f"again after a slow spell: A {reruns[0]}, B {reruns[1]}."
+        f"Machine speed probe (a fixed loop's CPU time, usual in each run): A "
+        f"{ua * 1e3:.3f} ms, B {ub * 1e3:.3f} ms (B/A {ub / ua:.3f}); probes in a slow "
+        f"spell: A {share[0] * 100:.0f}%, B {share[1] * 100:.0f}%."
     ]
 
 
@@ -167,21 +197,28 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
             pairs.append((ra, rb))
     drift = run_drift(pairs)
     lines += [
-        "| cell | A median | B median | B/A (95% CI) | B/A relative to drift | change |",
-        "|---|---|---|---|---|---|",
+        "| cell | A median | B median | B/A (95% CI) | B/A relative to drift "
+        "| machine B/A | change |",
+        "|---|---|---|---|---|---|---|",
     ]
-    counts = {"faster": 0, "slower": 0, "same": 0}
-    raw = {"faster": 0, "slower": 0, "same": 0}
+    counts = {"faster": 0, "slower": 0, "same": 0, "machine": 0}
+    raw = {"faster": 0, "slower": 0, "same": 0, "machine": 0}
     for ra, rb in pairs:
-        result = classify(ra, rb, threshold, drift)
+        result = classify(ra, rb, threshold, drift, machine_ratio(ra, rb))
         counts[result["verdict"]] += 1
         raw[classify(ra, rb, threshold)["verdict"]] += 1
-        mark = {"faster": "**faster**", "slower": "**slower**", "same": "same"}
+        mark = {
+            "faster": "**faster**",
+            "slower": "**slower**",
+            "same": "same",
+            "machine": "same (machine)",
+        }
         lines.append(
             f"| `{ra['key']}` | {fmt.seconds(ra['stats']['median'])} | "
             f"{fmt.seconds(rb['stats']['median'])} | {result['ratio']:.3f} "
             f"({result['ci95_low']:.3f}–{result['ci95_high']:.3f}) | "
-            f"{result['relative']:.3f} | {mark[result['verdict']]} |"
+            f"{result['relative']:.3f} | {result['machine']:.3f} | "
+            f"{mark[result['verdict']]} |"
         )
     only_a = sorted(set(by_key_a) - set(by_key_b))
     only_b = sorted(set(by_key_b) - set(by_key_a))
@@ -197,9 +234,16 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         "",
         f"Machine drift: B ran {abs(drift - 1) * 100:.1f}% {direction} than A overall (the "
         f"median B/A over {len(pairs)} cells). Relative to that, {counts['faster']} faster, "
-        f"{counts['slower']} slower, {counts['same']} same (a change counts when its 95% "
-        f"interval, divided by the drift, excludes 1 and it is at least "
-        f"{threshold * 100:.0f}%). Without the drift correction: {raw['faster']} faster, "
+        f"{counts['slower']} slower, {counts['same'] + counts['machine']} same (a change "
+        "counts when its 95% interval, divided by the drift, excludes 1 and it is at least "
+        f"{threshold * 100:.0f}%)"
+        + (
+            f", of which {counts['machine']} changed only as much as the machine's own "
+            "speed did during them (same (machine))"
+            if counts["machine"]
+            else ""
+        )
+        + f". Without the drift correction: {raw['faster']} faster, "
         f"{raw['slower']} slower, {raw['same']} same.",
         *_probe_line(a, b),
         f"Verdict rows: {rows - len(changed)} of {rows} give the same answer (the same "

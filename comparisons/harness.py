@@ -26,6 +26,7 @@ import psutil
 from comparisons.cell import EXIT_GAVE_UP, CellSpec, ResolvedCell
 from comparisons.clusters import PARSERS, is_loopback, unreachable
 from comparisons.environment import PROJECT_ROOT
+from comparisons.machine_speed import PROBE
 from comparisons.outcome import CellOutcome, Monitor
 from comparisons.process_tree import (
     SAMPLE_INTERVAL_S,
@@ -99,7 +100,7 @@ def run_cell(
             skip_reason=skip_reason,
             start_error=error,
         )
-        return build_record(cell, None, monitor, context)
+        return dict(build_record(cell, None, monitor, context))
 
     reason = why_not_run(cell)
     if reason:
@@ -119,7 +120,8 @@ def run_cell(
                 monitor, outcome = _measure(spec, python, Path(scratch), services, started_at)
         except ServiceError as exc:
             return not_started(None, str(exc))
-    record = build_record(cell, outcome, monitor, context)
+    # Typed where it is written; a plain dict for its readers, which add derived fields.
+    record = dict(build_record(cell, outcome, monitor, context))
     if spec.address and monitor.exit_code == EXIT_GAVE_UP:
         _GAVE_UP_ON[spec.address] = f"{record['error']} (an earlier cell; not tried again)"
     return record
@@ -204,6 +206,7 @@ def _measure(
                 cwd=PROJECT_ROOT,
                 start_new_session=True,
             )
+        PROBE.start_window()
         # Before the cell has started anything (its imports come first): every process
         # it starts from here on is in the group.
         group = CpuCgroup.create(CpuCgroup.PREFIX + token)
@@ -224,6 +227,7 @@ def _measure(
                 if watcher is not None:
                     watcher.sample()
                     watcher.reap_orphans()
+                PROBE.maybe_take()
                 if time.perf_counter() - begin > spec.timeout_s:
                     timed_out = True
                     break
@@ -287,6 +291,7 @@ def _measure(
         leftover_processes=leftovers,
         output_tail=output_tail,
         services=sorted(services.variables),
+        machine=PROBE.summary(),
     )
     return monitor, outcome
 

@@ -112,6 +112,8 @@ class Monitor(_JsonFields):
     leftover_processes: list[str] = field(default_factory=list)
     output_tail: str = ""
     services: list[str] = field(default_factory=list)
+    # The machine's own speed while the cell ran (`comparisons.machine_speed`).
+    machine: dict[str, float | int] | None = None
     # A cell never started: skipped for this reason, or failed to start with this error.
     skip_reason: str | None = None
     start_error: str | None = None

@@ -21,10 +21,9 @@ from __future__ import annotations
 import json
 import os
 import statistics
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from comparisons.backends import BASELINE, model_of, variant_of
 from comparisons.backends.base import Backend
@@ -76,6 +75,86 @@ REQUIRED_FIELDS = (
 )
 
 
+class Record(TypedDict):
+    """One invocation's record as `build_record` writes it (schema `SCHEMA_VERSION`).
+
+    The declared schema: mypy checks `build_record` against it, so a field cannot be
+    added, renamed or retyped in one place only. Merging (`merge_invocations`) and the
+    report add derived fields to the dicts they read (`runs_s`, `caveat`, ...); those
+    are not part of what is stored.
+    """
+
+    schema_version: int
+    run_id: str | None
+    suite: str | None
+    key: str
+    workload: str
+    kind: str
+    backend: str
+    model: str
+    variant: str
+    workers: int
+    tasks: int
+    in_flight: int
+    params: dict[str, Any]
+    invocation: int
+    invocations: int
+    repeats: int
+    warmups: int
+    loops: int
+    min_repeat_s: float
+    timeout_s: float
+    status: Status
+    error: str | None
+    samples_s: list[float]
+    stats: dict[str, Any] | None
+    throughput_tasks_per_s: float | None
+    bytes_per_task: int | None
+    services: list[str]
+    baseline: dict[str, Any] | None
+    fault: dict[str, Any] | None
+    setup_s: float | None
+    teardown_s: float | None
+    warmup_s: list[float]
+    cell_wall_s: float
+    peak_rss_bytes: int | None
+    peak_pss_bytes: int | None
+    memory: dict[str, Any] | None
+    peak_processes: int | None
+    cpu_s_per_repeat: list[float]
+    cpu_window_s: list[float]
+    cpu_utilisation: float | None
+    cpu_s_total: float | None
+    cpu_accounting: str | None
+    service_cpu_s: float | None
+    kernel_cpu_s: float | None
+    load_before: list[float] | None
+    limits: dict[str, list[int]] | None
+    other_cpu_cores: float | None
+    verification: dict[str, Any]
+    backend_info: dict[str, Any]
+    blocks_event_loop: bool
+    category: str | None
+    reference: bool
+    yardstick: bool
+    yardstick_reason: str | None
+    measures_transfer: bool
+    in_process: bool
+    ideal_s: float | None
+    service_requests: int | None
+    parallel: bool
+    leftover_processes: list[str]
+    exit_code: int | None
+    python: str
+    env: dict[str, Any] | None
+    cluster: dict[str, Any] | None
+    started_at: str
+    finished_at: str
+    command: str | None
+    # The machine's own speed during the invocation (`comparisons.machine_speed`).
+    machine: dict[str, float | int] | None
+
+
 class CorruptRecords(UserError, ValueError):
     """A records file that cannot be read back (a user-facing problem)."""
 
@@ -85,7 +164,7 @@ def build_record(
     outcome: CellOutcome | None,
     monitor: Monitor,
     context: dict[str, Any],
-) -> dict[str, Any]:
+) -> Record:
     """Assemble a record; `outcome` is None when the cell died without a result."""
     spec, workload, backend = cell.spec, cell.workload, cell.backend
     verdict = classify(
@@ -105,7 +184,7 @@ def build_record(
     )
     memory = monitor.memory
     runs = len(measured.warmup_s) + len(samples) * measured.loops
-    return {
+    record: Record = {
         "schema_version": SCHEMA_VERSION,
         "run_id": context.get("run_id"),
         "suite": context.get("suite"),
@@ -176,7 +255,9 @@ def build_record(
         "started_at": monitor.started_at,
         "finished_at": monitor.finished_at,
         "command": context.get("command"),
+        "machine": monitor.machine,
     }
+    return record
 
 
 def yardstick_reason(backend: type[Backend], workload: Workload) -> str | None:
@@ -192,7 +273,7 @@ def yardstick_reason(backend: type[Backend], workload: Workload) -> str | None:
 
 def is_measured(record: dict[str, Any]) -> bool:
     """A row with timings to compare: it ran, passed verification and has samples."""
-    return record["status"] == "ok" and bool(record.get("stats"))
+    return record["status"] == Status.OK and bool(record.get("stats"))
 
 
 def samples_of(record: dict[str, Any]) -> list[list[float]]:
@@ -367,8 +448,6 @@ def merge_invocations(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
     error stand for the cell (a cell that failed once is not quietly averaged). One-off
     costs (set-up, teardown, first run) and memory are medians over invocations.
     """
-    records = list(records)
-    attempts = Counter(invocation_id(r) for r in records)
     by_key: dict[str, list[dict[str, Any]]] = {}
     for record in unique_records(records):
         by_key.setdefault(record["key"], []).append(record)
@@ -382,12 +461,12 @@ def merge_invocations(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
             cell.update(status=failed[0]["status"], error=failed[0]["error"])
             if failed[0] is not first:
                 cell["error"] = f"invocation {failed[0].get('invocation', 0)}: {failed[0]['error']}"
-        measured = [r for r in runs if r["status"] == "ok" and r["samples_s"]]
+        measured = [r for r in runs if r["status"] == Status.OK and r["samples_s"]]
         cell["runs_s"] = [list(r["samples_s"]) for r in measured]
         cell["samples_s"] = [v for r in measured for v in r["samples_s"]]
         cell["stats"] = summarize(cell["runs_s"]) if cell["samples_s"] else None
         cell["invocations_done"] = len(runs)
-        machine = _merge_machine(runs, [attempts[invocation_id(r)] - 1 for r in runs])
+        machine = _merge_machine(runs)
         if machine:
             cell["machine"] = machine
         if len(runs) > 1:
@@ -417,18 +496,18 @@ def merge_invocations(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
     return merged
 
 
-def _merge_machine(runs: list[dict[str, Any]], reruns: list[int]) -> dict[str, Any] | None:
-    """The speed gate's view of a cell's kept invocations (`comparisons.machine_speed`):
-    how many still ran while the machine was slow, how many were run again, the probes."""
+def _merge_machine(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The machine's speed over a cell's invocations (`comparisons.machine_speed`): the
+    median slowdown, each invocation's, and the share of probes in a slow spell."""
     seen = [r["machine"] for r in runs if r.get("machine")]
     if not seen:
         return None
     return {
-        "slow_runs": sum(bool(m["slow"]) for m in seen),
-        "reruns": sum(reruns),
-        "probe_s": statistics.median(v for m in seen for v in m["probe_s"]),
-        "usual_probe_s": statistics.median(m["usual_probe_s"] for m in seen),
-        "waited_s": sum(m.get("waited_s") or 0.0 for m in seen),
+        "slowdown": statistics.median(m["slowdown"] for m in seen),
+        "run_slowdowns": [m["slowdown"] for m in seen],
+        "slow_share": statistics.fmean(m["slow_share"] for m in seen),
+        "usual_probe_cpu_s": statistics.median(m["usual_probe_cpu_s"] for m in seen),
+        "probes": sum(m["probes"] for m in seen),
     }
 
 

@@ -23,7 +23,6 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +37,6 @@ from comparisons.cell import CellSpec
 from comparisons.environment import capture_environment
 from comparisons.errors import UserError
 from comparisons.harness import run_cell
-from comparisons.machine_speed import SpeedGate
 from comparisons.records import (
     append_record,
     attach_baseline,
@@ -174,12 +172,8 @@ def run_suite(
     *,
     suite: dict[str, Any],
     python: str = sys.executable,
-    gate: SpeedGate | None = None,
 ) -> Path:
     """Run every cell of `run_dir` that has no record yet; write records and the report.
-
-    `gate` watches the machine's speed around each invocation (a fresh `SpeedGate` by
-    default): an invocation that met a slow spell is run once more at the end.
 
     Raises KeyboardInterrupt after saving what finished when interrupted (Ctrl-C or
     SIGTERM); `--resume` then runs only the cells still missing.
@@ -216,41 +210,14 @@ def run_suite(
             disable=not console.is_terminal,
         ) as progress:
             bar = progress.add_task("starting", total=len(todo))
-            gate = gate or SpeedGate(invocations=len(todo))
-            queue = deque(todo)
-            retried: set[str] = set()
-            index = 0
-            while queue:
-                spec = queue.popleft()
-                index += 1
-                label = f"[{index}/{len(todo) + len(retried)}] {describe_cell(spec)}"
+            for index, spec in enumerate(todo, start=1):
+                label = f"[{index}/{len(todo)}] {describe_cell(spec)}"
                 if spec.invocations > 1:
                     label += f" (run {spec.invocation + 1}/{spec.invocations})"
-                if spec.invocation_key in retried:
-                    label += " (again: the machine was slow)"
                 progress.update(bar, description=label)
                 if not console.is_terminal:
                     console.print(f"{label} ...", highlight=False)
-                before, waited = gate.before()
                 record = run_cell(spec, python=python, context=context)
-                after, slow_after = gate.after()
-                record["machine"] = {
-                    "probe_s": [before, after],
-                    "usual_probe_s": gate.usual_s,
-                    "waited_s": waited,
-                    # Before: still slow after waiting; after: slow twice in a row.
-                    "slow": gate.is_slow(before) or slow_after,
-                }
-                if (
-                    record["machine"]["slow"]
-                    and is_measured(record)
-                    and spec.invocation_key not in retried
-                    and gate.may_retry()
-                ):
-                    # Later, not now: a slow spell lasts a minute or more.
-                    retried.add(spec.invocation_key)
-                    queue.append(spec)
-                    progress.update(bar, total=len(todo) + len(retried))
                 key = baseline_key(record)
                 if spec.backend == BASELINE and is_measured(record):
                     baselines[key] = record

@@ -13,12 +13,7 @@ from pathlib import Path
 import pytest
 from cli_helper import run_cli
 
-from comparisons.records import (
-    attach_baselines,
-    load_records,
-    merge_invocations,
-    unique_records,
-)
+from comparisons.records import attach_baselines, load_records, merge_invocations
 
 SUITE = """
 description = "test suite"
@@ -58,11 +53,10 @@ def finished_run(tmp_path_factory) -> Path:
 
 def test_a_run_writes_records_csv_env_and_report(finished_run):
     assert finished_run.name.endswith(tuple("0123456789abcdef")) and "-mini-" in finished_run.name
-    # Two fresh processes per cell, each its own record, merged into one cell on reading
-    # (an invocation run again after a slow spell of the machine replaces its first try).
-    records = unique_records(load_records(finished_run / "records.jsonl"))
+    # Two fresh processes per cell, each its own record, merged into one cell on reading.
+    records = load_records(finished_run / "records.jsonl")
     assert len(records) == 14 and sorted({r["invocation"] for r in records}) == [0, 1]
-    assert all(r["machine"]["usual_probe_s"] > 0 for r in records)
+    assert all(r["machine"]["probes"] >= 1 and r["machine"]["slowdown"] > 0 for r in records)
     assert all(r["status"] == "ok" and r["verification"]["ok"] for r in records)
     cells = merge_invocations(records)
     assert len(cells) == 7 and all(len(c["runs_s"]) == 2 and c["stats"]["runs"] == 2 for c in cells)

@@ -13,6 +13,7 @@ from typing import Any
 from comparisons.backends import REGISTRY as BACKENDS
 from comparisons.backends import backend_class
 from comparisons.errors import UserError
+from comparisons.outcome import Status
 from comparisons.records import (
     attach_baselines,
     load_records,
@@ -60,7 +61,7 @@ def restate(record: dict[str, Any]) -> dict[str, Any]:
         # Printed beside the rows, from today's backend code: notes, not measurements.
         caveats = backend_class(record["backend"]).caveats
         record["caveat"] = caveats.get(record.get("category") or "")
-    if record["status"] == "ok" and record["samples_s"]:
+    if record["status"] == Status.OK and record["samples_s"]:
         record["stats"] = summarize(samples_of(record))
         record["throughput_tasks_per_s"] = record["tasks"] / record["stats"]["median"]
     return record

@@ -14,7 +14,8 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from comparisons.machine_speed import SLOW_BY
+from comparisons.machine_speed import PROBE_EVERY_S, SLOW_BY
+from comparisons.outcome import Status
 from comparisons.records import baseline_key, is_measured, memory_bytes, samples_of
 from comparisons.report import formatting as fmt
 from comparisons.report.claims import render_claims
@@ -119,23 +120,22 @@ def _machine(records: list[dict[str, Any]]) -> list[str]:
 
 
 def _machine_speed(records: list[dict[str, Any]]) -> list[str]:
-    """What the speed gate saw (`comparisons.machine_speed`); nothing for runs before it."""
+    """How fast the machine itself ran while cells ran (`comparisons.machine_speed`);
+    nothing for runs recorded before the probe existed."""
     seen = [r["machine"] for r in records if r.get("machine")]
     if not seen:
         return []
-    invocations = sum(r.get("invocations_done") or 1 for r in records if r.get("machine"))
-    reruns = sum(m["reruns"] for m in seen)
-    slow = sum(m["slow_runs"] for m in seen)
-    waited = sum(m["waited_s"] for m in seen)
-    usual = statistics.median(m["usual_probe_s"] for m in seen)
+    runs = [s for m in seen for s in m["run_slowdowns"]]
+    usual = statistics.median(m["usual_probe_cpu_s"] for m in seen)
+    slow = sum(s > 1 + SLOW_BY / 2 for s in runs)
+    share = statistics.fmean(m["slow_share"] for m in seen)
     return [
-        f"- **Machine speed**: a fixed pure-Python loop timed before and after every "
-        f"invocation took {fmt.seconds(usual)} as usual; an invocation with a probe over "
-        f"{SLOW_BY * 100:.0f}% slower ran during a slow spell of the machine. {reruns} of "
-        f"{invocations} invocations were run again later for that (the slow attempt stays "
-        f"in records.jsonl, out of the statistics); {slow} kept invocation(s) still met "
-        f"one (the retry was slow too, or the run's retry budget was spent); the runner "
-        f"waited {waited:.0f} s in all for the machine to come back."
+        f"- **Machine speed**: a fixed loop timed in CPU time every {PROBE_EVERY_S:g} s "
+        f"while cells ran took {fmt.seconds(usual)} as usual; {share * 100:.0f}% of the "
+        f"probes ran over {SLOW_BY * 100:.0f}% slower (the vCPU's slow spells, invisible "
+        f"to the load figures), and {slow} of {len(runs)} invocations ran over "
+        f"{SLOW_BY * 50:.0f}% slow in the median. Rows are as measured; `make diff` uses "
+        "this to tell a slower machine from slower code."
     ]
 
 
@@ -232,7 +232,7 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
             place = position[level]
             fastest.setdefault(level, r)
         if r["status"] != "ok":
-            why = "see failures below" if r["status"] != "skipped" else r["error"]
+            why = "see failures below" if r["status"] != Status.SKIPPED else r["error"]
             lines.append(
                 f"| – | {r['backend']} | {level} | **{r['status']}** | | | | | | | | | | "
                 f"{fmt.seconds(r.get('setup_s'))} | | {fmt.mebibytes(memory_bytes(r))} | | "
@@ -295,9 +295,9 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def _failures(records: list[dict[str, Any]]) -> list[str]:
-    failed = [r for r in records if r["status"] not in ("ok", "skipped")]
+    failed = [r for r in records if r["status"] not in (Status.OK, Status.SKIPPED)]
     if not failed:
-        skipped = sum(r["status"] == "skipped" for r in records)
+        skipped = sum(r["status"] == Status.SKIPPED for r in records)
         return [
             "Every cell that ran completed and every repeat's results were verified."
             + (f" {skipped} cell(s) were skipped; their rows say why." if skipped else "")
@@ -354,7 +354,7 @@ def _granularity(records: list[dict[str, Any]]) -> list[str]:
     """Per model, the smallest task at which it reaches 80% of its own best efficiency."""
     sweeps: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for r in records:
-        if r["status"] == "ok" and r.get("baseline") and r["kind"] == "cpu":
+        if r["status"] == Status.OK and r.get("baseline") and r["kind"] == "cpu":
             sweeps[(r["workload"], r["workers"])].append(r)
     lines: list[str] = []
     for (workload, workers), rows in sorted(sweeps.items()):
@@ -390,8 +390,8 @@ def render_markdown(
     run_ids = sorted({str(r["run_id"]) for r in records})
     suites = sorted({str(r["suite"]) for r in records})
     groups = _groups(records)
-    ok = sum(r["status"] == "ok" for r in records)
-    skipped = sum(r["status"] == "skipped" for r in records)
+    ok = sum(r["status"] == Status.OK for r in records)
+    skipped = sum(r["status"] == Status.SKIPPED for r in records)
     commands = sorted({r["command"] for r in records if r.get("command")})
     lines = [
         f"# Concurrency comparison: {', '.join(run_ids)}",

@@ -18,6 +18,7 @@ from typing import Any
 import matplotlib
 
 from comparisons.backends import BASELINE, display_order
+from comparisons.outcome import Status
 from comparisons.records import memory_bytes
 from workloads.vocabulary import Category, waits_on_peers
 
@@ -38,7 +39,7 @@ def _machine(records: Records) -> str:
 
 
 def _ok(records: Records) -> Records:
-    return [r for r in records if r["status"] == "ok"]
+    return [r for r in records if r["status"] == Status.OK]
 
 
 def _backends(rows: Records) -> list[str]:

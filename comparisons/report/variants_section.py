@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from comparisons.backends import MODELS
+from comparisons.outcome import Status
 from comparisons.records import baseline_key, is_measured, memory_bytes, samples_of
 from comparisons.report import formatting as fmt
 from comparisons.stats import ratio_of_medians
@@ -103,7 +104,9 @@ def render_variants(records: list[dict[str, Any]]) -> list[str]:
             ]
             for r in rows:
                 median = fmt.seconds(r["stats"]["median"]) if _timed(r) else f"**{r['status']}**"
-                note = "" if r["status"] == "ok" else (r.get("error") or "").splitlines()[0][:160]
+                note = (
+                    "" if r["status"] == Status.OK else (r.get("error") or "").splitlines()[0][:160]
+                )
                 lines.append(
                     f"| `{r['backend']}` | {r['workers']} | {median} | {_relative(r, default)} | "
                     f"{fmt.seconds(r.get('setup_s'))} | {fmt.mebibytes(memory_bytes(r))} "
