@@ -6,7 +6,7 @@ commit a few hours apart on a shared VM can be 10-20% slower everywhere. So the 
 drift is estimated first (the median of the per-cell ratios), and each cell is judged
 against it: a change counts as *faster* or *slower* only when the cell's ratio divided
 by the drift has an interval that excludes 1 and differs from 1 by at least `threshold`
-(5% by default, as everywhere in the report). The raw per-cell ratios stay in the
+(`PRACTICAL_THRESHOLD`, 10%, as everywhere in the report). The raw per-cell ratios stay in the
 table. Where both runs have the machine's speed probe (`comparisons.machine_speed`), a
 change that the machine's own slowdown during the cell accounts for is "same (machine)".
 The summary counts faster / slower / same against the drift, compares each
@@ -31,9 +31,9 @@ from comparisons.records import (
 from comparisons.report import RECORDS_FILE, restate
 from comparisons.report import formatting as fmt
 from comparisons.report.clusters_section import LOCAL, placements
-from comparisons.stats import ratio_of_medians
+from comparisons.stats import PRACTICAL_THRESHOLD, ratio_of_medians
 
-DEFAULT_THRESHOLD = 0.05
+DEFAULT_THRESHOLD = PRACTICAL_THRESHOLD
 ENV_FIELDS = (
     ("cpu_model", lambda e: e["cpu_model"]),
     ("logical cores", lambda e: e["logical_cores"]),

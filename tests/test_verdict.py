@@ -94,7 +94,7 @@ def test_rows_at_different_concurrency_are_never_ranked_together():
 def test_a_same_work_row_at_more_in_flight_is_its_own_verdict_row():
     records = [
         row("asyncio", 0.55, workers=16, tasks=160),
-        row("threads", 0.60, workers=16, tasks=160),
+        row("threads", 0.66, workers=16, tasks=160),
         row("threads:per-task", 0.09, workers=160, tasks=160),
         row("asyncio:uvloop", 0.08, workers=160, tasks=160),
     ]
@@ -105,16 +105,16 @@ def test_a_same_work_row_at_more_in_flight_is_its_own_verdict_row():
 
 
 def test_a_small_difference_is_a_tie_a_large_one_is_not():
-    tie = verdict_rows([row("processes", 1.00), row("ray", 1.03), row("dask", 1.30)])[0]
+    tie = verdict_rows([row("processes", 1.00), row("ray", 1.07), row("dask", 1.30)])[0]
     assert [r["backend"] for r in tie["winners"]] == ["processes", "ray"]
     assert tie["runner"]["backend"] == "dask"
     assert tie["margin"]["ratio"] > 1.25
-    clear = verdict_rows([row("processes", 1.00), row("ray", 1.10)])[0]
+    clear = verdict_rows([row("processes", 1.00), row("ray", 1.15)])[0]
     assert [r["backend"] for r in clear["winners"]] == ["processes"]
 
 
 def test_a_noisy_difference_is_a_tie_even_when_large():
-    noisy = verdict_rows([row("processes", 1.0, spread=0.3), row("ray", 1.08, spread=0.3)])[0]
+    noisy = verdict_rows([row("processes", 1.0, spread=0.3), row("ray", 1.15, spread=0.3)])[0]
     assert len(noisy["winners"]) == 2 and noisy["runner"] is None
 
 
