@@ -22,6 +22,7 @@ from comparisons.backends import backend_class
 from comparisons.cell import CellSpec
 from comparisons.errors import UserError
 from comparisons.outcome import Status
+from comparisons.stats import PRACTICAL_THRESHOLD
 from comparisons.suite import DEFAULT_MIN_REPEAT_S
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
@@ -107,8 +108,9 @@ def build_parser() -> Parser:
     diff.add_argument(
         "--threshold",
         type=float,
-        default=0.05,
-        help="smallest change that counts, as a fraction (default 0.05)",
+        default=PRACTICAL_THRESHOLD,
+        help="smallest change that counts, as a fraction (default "
+        f"{PRACTICAL_THRESHOLD:g}: the report's tie band)",
     )
 
     cell = commands.add_parser("_cell", help=argparse.SUPPRESS)

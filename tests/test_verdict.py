@@ -113,6 +113,17 @@ def test_a_small_difference_is_a_tie_a_large_one_is_not():
     assert [r["backend"] for r in clear["winners"]] == ["processes"]
 
 
+def test_a_noisy_slower_model_does_not_tie_past_a_steady_faster_one():
+    rows = [
+        row("dask", 1.00),
+        row("processes", 1.5),  # steady: meaningfully slower than dask
+        row("ray", 1.8, spread=0.5),  # noisy: its own interval reaches dask's time
+    ]
+    (verdict,) = verdict_rows(rows)
+    assert [r["backend"] for r in verdict["winners"]] == ["dask"]
+    assert verdict["runner"]["backend"] == "processes"
+
+
 def test_a_noisy_difference_is_a_tie_even_when_large():
     noisy = verdict_rows([row("processes", 1.0, spread=0.3), row("ray", 1.15, spread=0.3)])[0]
     assert len(noisy["winners"]) == 2 and noisy["runner"] is None

@@ -67,16 +67,22 @@ def best_per_model(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def rank(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Winners (the fastest and every row tied with it), the runner-up and its margin,
-    for rows already at one level; None with fewer than two rows."""
+    for rows already at one level, fastest first; None with fewer than two rows.
+
+    Ties are taken in order of median: the first row meaningfully slower than the best
+    is the runner-up, and no slower row is a winner, however wide its interval (a noisy
+    model at 1.8x must not tie with the best while a steady one at 1.5x does not).
+    """
     if len(rows) < 2:
         return None
     best = rows[0]
     winners: list[dict[str, Any]] = [best]
-    others: list[dict[str, Any]] = []
+    runner: dict[str, Any] | None = None
     for r in rows[1:]:
-        versus = ratio_of_medians(samples_of(r), samples_of(best))
-        (others if versus["meaningful"] else winners).append(r)
-    runner = others[0] if others else None
+        if ratio_of_medians(samples_of(r), samples_of(best))["meaningful"]:
+            runner = r
+            break
+        winners.append(r)
     margin = ratio_of_medians(samples_of(runner), samples_of(best)) if runner else None
     return {"winners": winners, "runner": runner, "margin": margin, "rows": rows}
 
