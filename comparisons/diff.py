@@ -8,7 +8,8 @@ against it: a change counts as *faster* or *slower* only when the cell's ratio d
 by the drift has an interval that excludes 1 and differs from 1 by at least `threshold`
 (`PRACTICAL_THRESHOLD`, 10%, as everywhere in the report). The raw per-cell ratios stay in the
 table. Where both runs have the machine's speed probe (`comparisons.machine_speed`), a
-change that the machine's own slowdown during the cell accounts for is "same (machine)".
+change that the probe moved with as far during that cell is marked "machine too": a
+hint, never a verdict (the probe runs beside the cell and is also slowed by it).
 The summary counts faster / slower / same against the drift, compares each
 verdict row's winners (same winner or the same declared tie), and lists how the two
 environments differ, since a diff across machines measures the machines as much as the
@@ -66,18 +67,23 @@ def classify(
 ) -> dict[str, Any]:
     """B/A for one cell, and its verdict once the run-wide `drift` is divided out.
 
-    `machine` is how much slower the machine itself ran during B's invocations of the
-    cell than during A's (`machine_ratio`). A change it accounts for (the verdict is
-    "same" once it is divided out too) is "machine", not a change of the code. It is
-    only ever an explanation: waiting I/O does not slow down with the CPU, so dividing
-    by it never turns "same" into a change.
+    `machine` is the probe's slowdown during B's invocations of the cell over A's
+    (`machine_ratio`). A change that dividing by it too would make "same" keeps its
+    verdict and is flagged `machine_too`: the machine may account for it. Only a flag:
+    the probe is noisy (it runs beside the cell, whose own use of shared caches slows it
+    too), and waiting I/O does not slow with the CPU, so it never hides a change.
     """
     result = ratio_of_medians(samples_of(b), samples_of(a))
     relative = result["ratio"] / drift
     verdict = _judge(result, threshold, drift)
-    if verdict != "same" and _judge(result, threshold, drift * machine) == "same":
-        verdict = "machine"
-    return {**result, "relative": relative, "machine": machine, "verdict": verdict}
+    machine_too = verdict != "same" and _judge(result, threshold, drift * machine) == "same"
+    return {
+        **result,
+        "relative": relative,
+        "machine": machine,
+        "verdict": verdict,
+        "machine_too": machine_too,
+    }
 
 
 def _judge(result: dict[str, Any], threshold: float, divisor: float) -> str:
@@ -201,24 +207,25 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         "| machine B/A | change |",
         "|---|---|---|---|---|---|---|",
     ]
-    counts = {"faster": 0, "slower": 0, "same": 0, "machine": 0}
-    raw = {"faster": 0, "slower": 0, "same": 0, "machine": 0}
+    counts = {"faster": 0, "slower": 0, "same": 0}
+    raw = {"faster": 0, "slower": 0, "same": 0}
+    machine_too = 0
     for ra, rb in pairs:
         result = classify(ra, rb, threshold, drift, machine_ratio(ra, rb))
         counts[result["verdict"]] += 1
+        machine_too += result["machine_too"]
         raw[classify(ra, rb, threshold)["verdict"]] += 1
         mark = {
             "faster": "**faster**",
             "slower": "**slower**",
             "same": "same",
-            "machine": "same (machine)",
         }
         lines.append(
             f"| `{ra['key']}` | {fmt.seconds(ra['stats']['median'])} | "
             f"{fmt.seconds(rb['stats']['median'])} | {result['ratio']:.3f} "
             f"({result['ci95_low']:.3f}–{result['ci95_high']:.3f}) | "
             f"{result['relative']:.3f} | {result['machine']:.3f} | "
-            f"{mark[result['verdict']]} |"
+            f"{mark[result['verdict']]}{' (machine too)' if result['machine_too'] else ''} |"
         )
     only_a = sorted(set(by_key_a) - set(by_key_b))
     only_b = sorted(set(by_key_b) - set(by_key_a))
@@ -234,13 +241,13 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         "",
         f"Machine drift: B ran {abs(drift - 1) * 100:.1f}% {direction} than A overall (the "
         f"median B/A over {len(pairs)} cells). Relative to that, {counts['faster']} faster, "
-        f"{counts['slower']} slower, {counts['same'] + counts['machine']} same (a change "
+        f"{counts['slower']} slower, {counts['same']} same (a change "
         "counts when its 95% interval, divided by the drift, excludes 1 and it is at least "
         f"{threshold * 100:.0f}%)"
         + (
-            f", of which {counts['machine']} changed only as much as the machine's own "
-            "speed did during them (same (machine))"
-            if counts["machine"]
+            f"; {machine_too} of the changes moved no further than the machine's own speed "
+            "probe did during that cell (marked machine too: a hint, not an excuse)"
+            if machine_too
             else ""
         )
         + f". Without the drift correction: {raw['faster']} faster, "

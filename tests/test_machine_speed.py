@@ -76,23 +76,26 @@ def test_merged_cells_keep_each_invocations_slowdown_and_the_report_says_so() ->
     assert cell["machine"]["slowdown"] == 1.02
     (line,) = machine_speed_lines([cell])
     report = line
-    assert "1 of 3 invocations ran over" in report and f"{SLOW_BY * 50:.0f}% slow" in report
+    assert "1 of 3 invocations over" in report and f"{SLOW_BY * 50:.0f}% slow" in report
 
 
-def test_diff_calls_a_change_the_machine_accounts_for_machine() -> None:
+def test_diff_flags_a_change_the_machine_moved_with_but_still_counts_it() -> None:
     a = row("threads", 1.0, machine={"slowdown": 1.0})
     b = row("threads", 1.3, machine={"slowdown": 1.3})
     assert machine_ratio(a, b) == 1.3
-    assert classify(a, b, 0.05, 1.0, machine_ratio(a, b))["verdict"] == "machine"
-    # The machine ran at its usual speed both times: the change is the code's.
+    result = classify(a, b, 0.10, 1.0, machine_ratio(a, b))
+    assert result["verdict"] == "slower" and result["machine_too"]
+    # The machine ran at its usual speed both times: a change, and no hint.
     steady = row("threads", 1.3, machine={"slowdown": 1.0})
-    assert classify(a, steady, 0.05, 1.0, machine_ratio(a, steady))["verdict"] == "slower"
+    result = classify(a, steady, 0.10, 1.0, machine_ratio(a, steady))
+    assert result["verdict"] == "slower" and not result["machine_too"]
 
 
 def test_diff_never_makes_a_change_out_of_the_machine() -> None:
     # Waiting I/O does not slow down with the CPU: same time, slower machine, still same.
     a = row("asyncio", 2.0, kind="io", machine={"slowdown": 1.0})
     b = row("asyncio", 2.0, kind="io", machine={"slowdown": 1.4})
-    assert classify(a, b, 0.05, 1.0, machine_ratio(a, b))["verdict"] == "same"
+    result = classify(a, b, 0.10, 1.0, machine_ratio(a, b))
+    assert result["verdict"] == "same" and not result["machine_too"]
     # Runs from before the probe: nothing to explain with.
     assert machine_ratio(row("asyncio", 2.0), row("asyncio", 2.0)) == 1.0

@@ -131,11 +131,12 @@ def _machine_speed(records: list[dict[str, Any]]) -> list[str]:
     share = statistics.fmean(m["slow_share"] for m in seen)
     return [
         f"- **Machine speed**: a fixed loop timed in CPU time every {PROBE_EVERY_S:g} s "
-        f"while cells ran took {fmt.seconds(usual)} as usual; {share * 100:.0f}% of the "
-        f"probes ran over {SLOW_BY * 100:.0f}% slower (the vCPU's slow spells, invisible "
-        f"to the load figures), and {slow} of {len(runs)} invocations ran over "
-        f"{SLOW_BY * 50:.0f}% slow in the median. Rows are as measured; `make diff` uses "
-        "this to tell a slower machine from slower code."
+        f"beside each cell took {fmt.seconds(usual)} as usual; {share * 100:.0f}% of the "
+        f"probes ran over {SLOW_BY * 100:.0f}% slower, and {slow} of {len(runs)} "
+        f"invocations over {SLOW_BY * 50:.0f}% slow in the median. The vCPU's own slow "
+        "spells show there (no load figure sees them), and so does a cell's pressure on "
+        "caches the probe shares; rows are as measured, and `make diff` flags a change "
+        "the probe moved with during that cell.",
     ]
 
 
