@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from comparisons.errors import UserError
+from comparisons.outcome import Status
 from comparisons.records import (
     attach_baselines,
     load_records,
@@ -196,7 +197,7 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
     failed = []
     for key in sorted(set(by_key_a) & set(by_key_b)):
         ra, rb = by_key_a[key], by_key_b[key]
-        if ra["status"] != "ok" or rb["status"] != "ok":
+        if ra["status"] != Status.OK or rb["status"] != Status.OK:
             failed.append(f"{key}: A {ra['status']}, B {rb['status']}")
             continue
         if ra.get("stats") and rb.get("stats"):  # a fault probe has nothing timed

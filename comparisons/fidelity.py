@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from comparisons.cell import CellSpec
 from comparisons.environment import PROJECT_ROOT
 from comparisons.harness import PINNED_NATIVE_THREADS, run_cell
+from comparisons.outcome import Status
 from comparisons.report import formatting as fmt
 from comparisons.stats import ratio_of_medians, summarize
 from comparisons.suite import usable_cores
@@ -115,7 +116,7 @@ def main() -> int:
         harness, plain = [], []
         for _ in range(ROUNDS):
             record = run_cell(case.spec)
-            if record["status"] != "ok":
+            if record["status"] != Status.OK:
                 print(f"{case.spec.key}: harness cell failed: {record['error']}")
                 return 1
             harness += record["samples_s"]

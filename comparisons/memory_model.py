@@ -24,6 +24,7 @@ import numpy as np
 from comparisons.backends import REGISTRY, backend_class
 from comparisons.cell import CellSpec
 from comparisons.harness import run_cell
+from comparisons.outcome import Status
 
 WORKER_COUNTS = (1, 2, 4)
 
@@ -54,7 +55,7 @@ def measure(backend: str, counts: tuple[int, ...] = WORKER_COUNTS) -> MemoryFit 
         record = run_cell(
             CellSpec("io.sleep", backend, workers, workers, {"latency": 0.3}, repeats=2)
         )
-        if record["status"] != "ok" or not record.get("peak_pss_bytes"):
+        if record["status"] != Status.OK or not record.get("peak_pss_bytes"):
             return record["error"] or "no PSS reading"
         points.append((workers, record["peak_pss_bytes"]))
         child_uss.append((record.get("memory") or {}).get("child_uss_median_bytes"))

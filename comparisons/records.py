@@ -456,7 +456,7 @@ def merge_invocations(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
         runs.sort(key=lambda r: r.get("invocation", 0))
         first = runs[0]
         cell = dict(first)
-        failed = [r for r in runs if r["status"] != "ok"]
+        failed = [r for r in runs if r["status"] != Status.OK]
         if failed:
             cell.update(status=failed[0]["status"], error=failed[0]["error"])
             if failed[0] is not first:

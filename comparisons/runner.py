@@ -37,6 +37,7 @@ from comparisons.cell import CellSpec
 from comparisons.environment import capture_environment
 from comparisons.errors import UserError
 from comparisons.harness import run_cell
+from comparisons.outcome import Status
 from comparisons.records import (
     append_record,
     attach_baseline,
@@ -84,7 +85,7 @@ def describe_cell(spec: CellSpec) -> str:
 
 
 def summarize_record(record: dict[str, Any]) -> str:
-    if record["status"] != "ok":
+    if record["status"] != Status.OK:
         reason = (record.get("error") or "").strip().splitlines()
         return f"[red]{record['status']}[/red]: {reason[-1] if reason else ''}"
     if record.get("fault"):

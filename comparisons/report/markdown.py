@@ -226,13 +226,13 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
     position: dict[int, int] = {}
     for r in rows:
         level = r.get("in_flight") or r["workers"]
-        if r["status"] != "ok" or r.get("yardstick"):
+        if r["status"] != Status.OK or r.get("yardstick"):
             place: int | str = "–"  # a yardstick or a failure, not a contender
         else:
             position[level] = position.get(level, 0) + 1
             place = position[level]
             fastest.setdefault(level, r)
-        if r["status"] != "ok":
+        if r["status"] != Status.OK:
             why = "see failures below" if r["status"] != Status.SKIPPED else r["error"]
             lines.append(
                 f"| – | {r['backend']} | {level} | **{r['status']}** | | | | | | | | | | "

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from comparisons.outcome import Status
 from comparisons.records import samples_of
 
 
@@ -20,7 +21,7 @@ def write_pyperf(records: list[dict[str, Any]], path: Path) -> Path | None:
 
     benchmarks = []
     for record in sorted(records, key=lambda r: r["key"]):
-        if record["status"] != "ok" or not record["samples_s"]:
+        if record["status"] != Status.OK or not record["samples_s"]:
             continue
         env = record.get("env") or {}
         metadata = {
