@@ -13,7 +13,10 @@ line with its line number.
 
 Schema versions: 1, one record per cell, memory as summed RSS; 2 (now), one record per
 invocation, memory as PSS/USS (`memory`), warm-up times, CPU over the same window as
-wall time, service CPU, the backend's `in_process` and `yardstick` flags.
+wall time, service CPU, the backend's `in_process` and `yardstick` flags; later in 2,
+an optional `machine` (the machine's own speed during the invocation,
+`comparisons.machine_speed`), None or absent in records written before it, which every
+reader takes as "not measured".
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from comparisons.outcome import Status
+
 LOCAL = "started per cell on this machine"
 
 
@@ -53,7 +55,7 @@ def render_clusters(records: list[dict[str, Any]]) -> list[str]:
         engine = cluster.get("engine") or r["backend"]
         if "versions" in cluster:
             seen.setdefault((engine, address), cluster)
-        elif r["status"] == "error":
+        elif r["status"] == Status.ERROR:
             unreached.setdefault((engine, address), (r.get("error") or "").splitlines()[0])
     lines = []
     for (engine, address), cluster in sorted(seen.items()):
