@@ -168,10 +168,11 @@ def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None
     if set_up(backend, spec.backend, outcome):
         if on_setup_done is not None:
             on_setup_done()
-        if cell.workload.kind == Kind.FAULT:
-            probe(backend, cell.workload, inputs, outcome)
-        else:
-            measure(spec, backend, cell.workload, inputs, outcome)
+        if admits(backend, cell.workload, outcome):
+            if cell.workload.kind == Kind.FAULT:
+                probe(backend, cell.workload, inputs, outcome)
+            else:
+                measure(spec, backend, cell.workload, inputs, outcome)
     tear_down(backend, outcome)
     return outcome
 
@@ -193,6 +194,17 @@ def set_up(backend: Backend, name: str, outcome: CellOutcome) -> bool:
         return False
     outcome.setup_s = time.perf_counter() - started
     return True
+
+
+def admits(backend: Backend, workload: Workload, outcome: CellOutcome) -> bool:
+    """True when the started model can run this workload here; otherwise the reason is
+    in `outcome` (a skip), or the check's own failure is the cell's error."""
+    try:
+        outcome.skip_reason = backend.cannot_run_workload(workload)
+    except BaseException:
+        outcome.fail("checking the workload failed: " + traceback.format_exc(limit=8))
+        return False
+    return outcome.skip_reason is None
 
 
 def probe(backend: Backend, workload: Workload, inputs: list[Any], outcome: CellOutcome) -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from comparisons.process_tree import (
     adopting_orphans,
     reap_if_exited,
 )
+from comparisons.python_env import PythonEnvError, describe_interpreter
 from comparisons.records import build_record
 from comparisons.services import ServiceError, Services, running_services
 from workloads.vocabulary import Kind
@@ -102,7 +105,7 @@ def run_cell(
         )
         return dict(build_record(cell, None, monitor, context))
 
-    reason = why_not_run(cell)
+    reason = why_not_run(cell, interpreter_version(python))
     if reason:
         return not_started(reason)
     if spec.address:
@@ -127,11 +130,31 @@ def run_cell(
     return record
 
 
-def why_not_run(cell: ResolvedCell) -> str | None:
-    """Why a cell is skipped before anything starts, or None: where it would run, a
-    fault probe on a model that cannot wait with a deadline, a one-worker-per-task idiom
-    at fewer workers than tasks, or the model's own limits (`Backend.cannot_run`)."""
+@cache
+def interpreter_version(python: str) -> tuple[int, int, int]:
+    """(major, minor, micro) of the interpreter that runs the cells; the harness's own
+    when it cannot tell (the cell process then reports the problem itself)."""
+    if python == sys.executable:
+        return sys.version_info[:3]
+    try:
+        full = str(describe_interpreter(python)["full"])
+    except PythonEnvError:
+        return sys.version_info[:3]
+    found = re.match(r"(\d+)\.(\d+)\.(\d+)", full)  # "3.14.0rc1" is 3.14.0
+    if found is None:
+        return sys.version_info[:3]
+    return int(found[1]), int(found[2]), int(found[3])
+
+
+def why_not_run(cell: ResolvedCell, python: tuple[int, int, int]) -> str | None:
+    """Why a cell is skipped before anything starts, or None: an interpreter older than
+    the model needs (`python` is the cells' version), where it would run, a fault probe
+    on a model that cannot wait with a deadline, a one-worker-per-task idiom at fewer
+    workers than tasks, or the model's own limits (`Backend.cannot_run`)."""
     spec, backend = cell.spec, cell.backend
+    too_old = backend.too_old(python)
+    if too_old:
+        return too_old
     if spec.address:
         reason = placement_problem(cell)
         if reason:

@@ -1,7 +1,7 @@
 """Suites are data: TOML files that name cells and sweeps, expanded here into `CellSpec`s.
 
 A `granularity` table instead of `tasks` keeps the total work fixed while the task size
-varies (see `_task_sizes`). In `backends`, "all" means the seven models' default idioms,
+varies (see `_task_sizes`). In `backends`, "all" means the models' default idioms,
 "variants" every registered way of using them, "processes:*" every variant of one model;
 the `ceiling` yardstick runs only where a suite names it.
 

@@ -7,8 +7,8 @@ sizes. They check correctness and the record's shape, never speed.
 from __future__ import annotations
 
 import pytest
+from python_helper import model_params
 
-from comparisons.backends import model_names
 from comparisons.cell import CellSpec
 from comparisons.harness import run_cell
 from comparisons.records import REQUIRED_FIELDS
@@ -27,6 +27,7 @@ TINY_PARAMS = {
     "mixed.pipeline": {"delay": 0.01, "kilobytes": 1, "span": 200},
     "overhead.noop": {},
     "overhead.transfer": {"kilobytes": 64},
+    "overhead.bytes": {"kilobytes": 64},
 }
 
 
@@ -34,7 +35,7 @@ MEASURED = [name for name in WORKLOADS if load_workload(name).kind != "fault"]
 
 
 # Variants (model:variant) have their own, lighter matrix in test_variants.py.
-@pytest.mark.parametrize("backend", [*model_names(), "ceiling"])
+@pytest.mark.parametrize("backend", [*model_params(), "ceiling"])
 @pytest.mark.parametrize("workload", MEASURED)
 def test_backend_runs_workload_and_verifies_every_repeat(backend, workload):
     workers = 1 if backend == "serial" else 2

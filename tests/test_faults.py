@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 from cli_helper import run_cli
+from python_helper import model_params
 
-from comparisons.backends import model_names
 from comparisons.cell import CellSpec
 from comparisons.harness import run_cell
 from comparisons.report.faults_table import render_faults
@@ -26,7 +26,7 @@ def probe(workload: str, backend: str, timeout_s: float = 60) -> dict:
     return record
 
 
-@pytest.mark.parametrize("backend", model_names())
+@pytest.mark.parametrize("backend", model_params())
 def test_a_raising_task_reaches_the_caller_with_its_message(backend):
     finding = probe("fault.raise", backend)["fault"]
     assert finding["outcome"] == "raised", finding

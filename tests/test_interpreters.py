@@ -2,38 +2,24 @@
 the record states which Python ran the cell (version, build, GIL), and an interpreter
 that cannot run the project is refused in one line.
 
-The second CPython is any `python3.X` on this machine other than the one running the
-tests (pyenv's, /usr/bin's); without one, the tests that need it are skipped, saying so.
+The second CPython is the newest `python3.X` (3.12+) on this machine other than the one
+running the tests (pyenv's, /usr/bin's; see `python_helper`); without one, the tests
+that need it are skipped, saying so.
 """
 
 from __future__ import annotations
 
-import glob
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from cli_helper import run_cli
+from python_helper import other_cpython, prepared
 
 from comparisons.environment import PROJECT_ROOT
 from comparisons.python_env import PythonEnvError, describe_interpreter, environment_dir
-
-
-def other_cpython() -> str | None:
-    mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    candidates = sorted(glob.glob("/root/.pyenv/versions/3.1[2-9]*/bin/python3"))
-    candidates += [p for v in ("3.12", "3.13", "3.14") if (p := shutil.which(f"python{v}"))]
-    for path in candidates:
-        try:
-            if describe_interpreter(path)["version"] != mine:
-                return path
-        except PythonEnvError:
-            continue
-    return None
-
 
 OTHER = other_cpython()
 needs_other = pytest.mark.skipif(OTHER is None, reason="no second CPython 3.12+ here")
@@ -70,15 +56,7 @@ def test_a_bare_interpreter_is_refused_with_how_to_prepare_it():
 @needs_other
 def test_a_cell_runs_under_a_prepared_second_cpython_and_says_so():
     info = describe_interpreter(OTHER)
-    prepared = subprocess.run(
-        ["make", "--no-print-directory", "python-env", f"PYTHON={OTHER}"],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=900,
-    )
-    assert prepared.returncode == 0, prepared.stderr
-    env_python = prepared.stdout.strip().splitlines()[-1]
+    env_python = prepared(OTHER)
     assert Path(env_python).parent.parent.name == f"cpython-{info['version']}"
     done = cli(
         "run",

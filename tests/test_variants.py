@@ -7,8 +7,6 @@ sync, asyncio and Trio forms all run), at tiny sizes: correctness, never speed.
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from cli_helper import run_cli
 
@@ -47,15 +45,6 @@ def test_variant_runs_a_mixed_workload_and_verifies_every_repeat(backend):
     assert record["model"] == model_of(backend)
     assert record["variant"] == backend.partition(":")[2]
     assert record["leftover_processes"] == []
-
-
-def test_subinterpreters_say_why_they_cannot_run_before_python_3_14():
-    record = run_cell(mixed_cell("subinterpreters"))
-    if sys.version_info >= (3, 14):
-        assert record["status"] == "ok", record["error"]
-    else:
-        assert record["status"] == "skipped"
-        assert "InterpreterPoolExecutor (Python 3.14+)" in record["error"]
 
 
 # Variants with a deadline of their own (not inherited from their model's default).

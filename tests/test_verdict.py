@@ -275,6 +275,26 @@ def test_ipc_overhead_is_measured_against_threads_at_the_same_concurrency():
     assert claims.processes_cost_more_per_task([])[0] == "not measured"
 
 
+def test_subinterpreters_are_judged_against_processes_on_the_same_gil_bound_work():
+    tie = [row("subinterpreters", 0.25), row("processes", 0.245)]
+    verdict, evidence = claims.subinterpreters_match_processes_on_gil_bound_cpu(tie)
+    assert verdict == "holds" and "cpu.primes at 2 in flight" in evidence
+    behind = [row("subinterpreters", 0.40), row("processes", 0.25)]
+    assert claims.subinterpreters_match_processes_on_gil_bound_cpu(behind)[0] == "does not hold"
+    other_level = [row("subinterpreters", 0.25, workers=4), row("processes", 0.25)]
+    verdict = claims.subinterpreters_match_processes_on_gil_bound_cpu(other_level)[0]
+    assert verdict == "not measured"
+
+
+def test_subinterpreters_hand_off_cost_needs_a_meaningful_gain_over_processes():
+    kwargs = {"workload": "overhead.noop", "category": "tiny tasks", "kind": "overhead"}
+    cheaper = [row("subinterpreters", 0.010, **kwargs), row("processes", 0.020, **kwargs)]
+    assert claims.subinterpreters_move_data_cheaper_than_processes(cheaper)[0] == "holds"
+    same = [row("subinterpreters", 0.0195, **kwargs), row("processes", 0.020, **kwargs)]
+    assert claims.subinterpreters_move_data_cheaper_than_processes(same)[0] == "does not hold"
+    assert claims.subinterpreters_move_data_cheaper_than_processes([])[0] == "not measured"
+
+
 # --- records and diff ----------------------------------------------------------------
 
 

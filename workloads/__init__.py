@@ -21,6 +21,7 @@ REGISTRY: dict[str, str] = {
     "mixed.pipeline": "workloads.mixed_pipeline",
     "overhead.noop": "workloads.overhead_noop",
     "overhead.transfer": "workloads.overhead_transfer",
+    "overhead.bytes": "workloads.overhead_bytes",
     "fault.raise": "workloads.fault_raise",
     "fault.crash": "workloads.fault_crash",
     "fault.hang": "workloads.fault_hang",

@@ -6,7 +6,7 @@ names the module and class of one backend (`comparisons.backends.base.Backend`).
 Ray alone costs most of a second, so nothing here imports a backend module until
 `backend_class` is called. Adding a backend or a variant is one class plus one line here.
 
-In suites, "all" means the seven models' default idioms (`MODELS`); "variants" means
+In suites, "all" means the models' default idioms (`MODELS`); "variants" means
 every registered name but the ceiling; "processes:*" means every variant of one model.
 """
 
@@ -50,8 +50,10 @@ REGISTRY: dict[str, str] = {
 }
 
 BASELINE = "serial"
-# The models every suite's "all" runs: the mission's six and the serial baseline.
-MODELS = ("serial", "threads", "processes", "asyncio", "trio", "dask", "ray")
+# The models every suite's "all" runs: the mission's six, subinterpreters (PEP 734; its
+# cells are skipped, with the reason, under a Python too old for it) and the serial
+# baseline.
+MODELS = ("serial", "threads", "processes", "asyncio", "trio", "dask", "ray", "subinterpreters")
 
 
 def model_of(name: str) -> str:

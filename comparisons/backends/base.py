@@ -75,6 +75,9 @@ class Backend(ABC):
         cluster_engine: for models that can run on an external cluster ("dask", "ray"),
             the engine whose address (`--dask-address`, `--ray-address`) they accept; the
             backend then gets it as `address` and starts no cluster of its own.
+        minimum_python: the oldest (major, minor) the model runs on; under an older
+            interpreter its cells are skipped before a process starts, with
+            `minimum_python_note` saying what provides it from that version.
     """
 
     name: ClassVar[str]
@@ -94,6 +97,8 @@ class Backend(ABC):
     bytes_per_worker: ClassVar[int | None] = None
     bytes_fixed: ClassVar[int] = 0
     source: ClassVar[str] = ""
+    minimum_python: ClassVar[tuple[int, int] | None] = None
+    minimum_python_note: ClassVar[str] = ""
 
     def __init__(self, workers: int, address: str | None = None) -> None:
         self.workers = workers
@@ -123,6 +128,12 @@ class Backend(ABC):
         """
         raise NotImplementedError(f"{self.name} has no run_until")
 
+    def cannot_run_workload(self, workload: Workload) -> str | None:
+        """Why this model cannot run `workload` here (the cell is then skipped), found
+        after set-up and before any task runs, untimed; None when it can. Most models
+        run everything; subinterpreters cannot load some C extensions."""
+        return None
+
     def teardown(self) -> None:  # noqa: B027
         """Stop everything `setup` started and wait for it (timed as teardown). Called
         also when `setup` failed part-way, so it must cope with what was not started:
@@ -137,6 +148,18 @@ class Backend(ABC):
         if cls.bytes_per_worker is not None:
             return too_many_processes(cls.name, workers, cls.bytes_per_worker, cls.bytes_fixed)
         return None
+
+    @classmethod
+    def too_old(cls, python: tuple[int, int, int]) -> str | None:
+        """Why this model cannot run under Python `python` (major, minor, micro), or None."""
+        if cls.minimum_python is None or python[:2] >= cls.minimum_python:
+            return None
+        oldest = ".".join(map(str, cls.minimum_python))
+        note = f" ({cls.minimum_python_note})" if cls.minimum_python_note else ""
+        return (
+            f"{cls.name} needs Python {oldest}+{note}; the cells ran under "
+            f"{'.'.join(map(str, python))}: give PYTHON=<a {oldest}+ interpreter>"
+        )
 
     def describe(self) -> dict[str, Any]:
         """Settings worth recording (chunk size, start method, addresses, versions)."""

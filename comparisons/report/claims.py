@@ -1,11 +1,11 @@
-"""The tutorial's claims, checked against this run's data.
+"""The tutorial's claims (and PEP 734's for subinterpreters), checked against this run.
 
 `shared/seed-tutorial.txt`, the tutorial this project grew from, makes testable claims
-about threading, multiprocessing and asyncio. Each claim below is a rule over the
-records: it finds the cells that bear on it, and says *holds*, *does not hold*,
-*depends* (holds for some of the cells, not others) or *not measured* (this run has no
-cell that bears on it), with the numbers that decided. Nothing here is written by hand
-beyond the claim's wording and its rule.
+about threading, multiprocessing and asyncio; PEP 734 makes two about subinterpreters.
+Each claim below is a rule over the records: it finds the cells that bear on it, and
+says *holds*, *does not hold*, *depends* (holds for some of the cells, not others) or
+*not measured* (this run has no cell that bears on it), with the numbers that decided.
+Nothing here is written by hand beyond the claim's wording and its rule.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from comparisons.records import is_measured, memory_bytes, samples_of
 from comparisons.report import formatting as fmt
 from comparisons.stats import ratio_of_medians
-from workloads.vocabulary import CPU_CATEGORIES, OVERHEAD_CATEGORIES, waits_on_peers
+from workloads.vocabulary import CPU_CATEGORIES, OVERHEAD_CATEGORIES, Category, waits_on_peers
 
 Records = list[dict[str, Any]]
 Finding = tuple[str, str]  # (verdict, evidence)
@@ -105,6 +105,56 @@ def processes_give_true_parallelism(records: Records) -> Finding:
         for r in rows
     )
     return _verdict(checks), evidence or "no processes cell on CPU work with >1 worker"
+
+
+def _not_measured(records: Records, backend: str, what: str) -> Finding:
+    """'not measured', with the reason the backend's cells were skipped, if they were."""
+    skipped = [r for r in records if r.get("backend") == backend and r.get("status") == "skipped"]
+    why = f": {skipped[0]['error']}" if skipped and skipped[0].get("error") else ""
+    return "not measured", f"no {backend} and processes cells on {what}{why}"
+
+
+def subinterpreters_match_processes_on_gil_bound_cpu(records: Records) -> Finding:
+    """Per GIL-bound CPU cell both ran at the same in-flight count: subinterpreters are
+    not meaningfully slower than processes (a tie or better)."""
+    checks, notes = [], []
+    for sub, procs in _pairs(records, "subinterpreters", "processes"):
+        if sub.get("category") != Category.GIL_BOUND_CPU:
+            continue
+        slower = ratio_of_medians(samples_of(sub), samples_of(procs))
+        checks.append(not (slower["meaningful"] and slower["ratio"] > 1))
+        notes.append(
+            f"{sub['workload']} at {_level(sub)} in flight: subinterpreters "
+            f"{fmt.seconds(sub['stats']['median'])}, processes "
+            f"{fmt.seconds(procs['stats']['median'])} ({fmt.ratio(slower['ratio'])})"
+        )
+    if not checks:
+        return _not_measured(records, "subinterpreters", "GIL-bound CPU work")
+    return _verdict(checks), "; ".join(notes)
+
+
+def subinterpreters_move_data_cheaper_than_processes(records: Records) -> Finding:
+    """Per overhead cell (empty tasks, data sent to the worker) both ran at the same
+    in-flight count: subinterpreters meaningfully faster than processes."""
+    checks, notes = [], []
+    for sub, procs in _pairs(records, "subinterpreters", "processes"):
+        if sub.get("category") not in OVERHEAD_CATEGORIES:
+            continue
+        faster = ratio_of_medians(samples_of(sub), samples_of(procs))
+        checks.append(faster["meaningful"] and faster["ratio"] < 1)
+        per = {b: r["stats"]["median"] / r["tasks"] for b, r in (("s", sub), ("p", procs))}
+        what = (
+            f"{_size(sub['bytes_per_task'])} {sub['workload']}"
+            if sub.get("measures_transfer") and sub.get("bytes_per_task")
+            else sub["workload"]
+        )
+        notes.append(
+            f"{what} at {_level(sub)} in flight: subinterpreters {fmt.seconds(per['s'])} per "
+            f"task, processes {fmt.seconds(per['p'])}"
+        )
+    if not checks:
+        return _not_measured(records, "subinterpreters", "overhead workloads")
+    return _verdict(checks), "; ".join(notes)
 
 
 def _size(nbytes: int) -> str:
@@ -299,11 +349,21 @@ CLAIMS = (
         "100 or more tasks in flight).",
         asyncio_memory_is_low,
     ),
+    Claim(
+        "PEP 734: subinterpreters, one GIL each, run GIL-bound Python in parallel as "
+        "processes do (here: not meaningfully slower than processes).",
+        subinterpreters_match_processes_on_gil_bound_cpu,
+    ),
+    Claim(
+        "PEP 734: tasks and data cost less to hand to another interpreter than to another "
+        "process (here: meaningfully faster on empty tasks and on data sent to the task).",
+        subinterpreters_move_data_cheaper_than_processes,
+    ),
 )
 
 
 def render_claims(records: Records) -> list[str]:
-    lines = ["| claim (from the tutorial) | here | evidence |", "|---|---|---|"]
+    lines = ["| claim | here | evidence |", "|---|---|---|"]
     for claim in CLAIMS:
         verdict, evidence = claim.check(records)
         lines.append(f"| {claim.text} | **{verdict}** | {evidence} |")

@@ -69,12 +69,22 @@ def _tied(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return not ratio_of_medians(samples_of(a), samples_of(b))["meaningful"]
 
 
+def python_build(python: dict[str, Any]) -> str:
+    """The interpreter's GIL as the report states it: a free-threaded build is named,
+    and so is one whose GIL an extension switched back on at import."""
+    if not python.get("gil_disabled_build"):
+        return "GIL enabled"
+    if python["gil_enabled"]:
+        return "free-threaded build, but the GIL was re-enabled at run time (an extension)"
+    return "free-threaded build, GIL disabled"
+
+
 def _machine(records: list[dict[str, Any]]) -> list[str]:
     env = next((r["env"] for r in records if r.get("env")), None)
     if env is None:
         return ["No cell recorded its environment."]
     python = env["python"]
-    gil = "GIL enabled" if python["gil_enabled"] else "GIL disabled"
+    gil = python_build(python)
     if "optimizations" in python:
         gil += ", built with " + (" + ".join(python["optimizations"]) or "neither PGO nor LTO")
     packages = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
@@ -438,7 +448,7 @@ def render_markdown(
         "## The tutorial's claims, checked",
         "",
         "The claims of the tutorial this project grew from (`shared/seed-tutorial.txt`), "
-        "each checked by a rule over this run's cells.",
+        "and PEP 734's for subinterpreters, each checked by a rule over this run's cells.",
         "",
         *render_claims([r for r in records if not r.get("reference")]),
         "",
