@@ -9,7 +9,9 @@ serial baseline as soon as it exists, appends every record the moment it is comp
 Order (`run_order`): a cell runs as `invocations` fresh processes; round r holds every
 cell's r-th invocation, shuffled with the suite's seed. Slow drift of the machine
 (another tenant, thermal state) then spreads over every model instead of favouring
-whichever ran first, and a cell's spread includes it.
+whichever ran first, and a cell's spread includes it. A suite with `extra_budget_s`
+then spends up to that much on extra rounds for the cells of verdict rows still in
+doubt (`run_extra_rounds`, `comparisons.adaptive`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +35,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from comparisons.adaptive import MAX_EXTRA_ROUNDS, contested_keys
 from comparisons.backends import BASELINE
 from comparisons.cell import CellSpec
 from comparisons.environment import capture_environment
@@ -167,6 +171,47 @@ def load_run(run: str, results_root: Path) -> tuple[Path, dict[str, Any], list[C
     return run_dir.resolve(), suite, cells
 
 
+def run_extra_rounds(
+    cells: list[CellSpec],
+    records_path: Path,
+    budget_s: float,
+    suite: dict[str, Any],
+    run_one: Callable[[CellSpec, str], None],
+    console: Console,
+) -> None:
+    """Extra fresh processes for the cells of verdict rows still in doubt
+    (`comparisons.adaptive`), a round at a time, until none is in doubt, a cell has had
+    `MAX_EXTRA_ROUNDS`, or `budget_s` of wall time is spent (checked before each one)."""
+    by_key = {c.key: c for c in cells}
+    deadline = time.monotonic() + budget_s
+    for extra_round in range(MAX_EXTRA_ROUNDS):
+        records = load_records(records_path)
+        contested = [by_key[k] for k in contested_keys(records) if k in by_key]
+        if not contested:
+            return
+        next_invocation = {
+            c.key: 1 + max(r.get("invocation", 0) for r in records if r["key"] == c.key)
+            for c in contested
+        }
+        round_cells = [replace(c, invocation=next_invocation[c.key]) for c in contested]
+        random.Random(suite.get("seed", DEFAULT_SEED) * 1_000 + 500 + extra_round).shuffle(
+            round_cells
+        )
+        console.print(
+            f"extra round {extra_round + 1}: {len(round_cells)} cells of verdict rows "
+            f"still in doubt ({max(0.0, deadline - time.monotonic()):.0f} s of budget left)",
+            highlight=False,
+        )
+        for index, spec in enumerate(round_cells, start=1):
+            if time.monotonic() >= deadline:
+                console.print("extra rounds: budget spent", highlight=False)
+                return
+            run_one(
+                spec,
+                f"[extra {extra_round + 1}: {index}/{len(round_cells)}] {describe_cell(spec)}",
+            )
+
+
 def run_suite(
     run_dir: Path,
     cells: list[CellSpec],
@@ -211,10 +256,8 @@ def run_suite(
             disable=not console.is_terminal,
         ) as progress:
             bar = progress.add_task("starting", total=len(todo))
-            for index, spec in enumerate(todo, start=1):
-                label = f"[{index}/{len(todo)}] {describe_cell(spec)}"
-                if spec.invocations > 1:
-                    label += f" (run {spec.invocation + 1}/{spec.invocations})"
+
+            def run_one(spec: CellSpec, label: str) -> None:
                 progress.update(bar, description=label)
                 if not console.is_terminal:
                     console.print(f"{label} ...", highlight=False)
@@ -226,6 +269,15 @@ def run_suite(
                 append_record(records_path, record)
                 progress.advance(bar)
                 console.print(f"{label}: {summarize_record(record)}", highlight=False)
+
+            for index, spec in enumerate(todo, start=1):
+                label = f"[{index}/{len(todo)}] {describe_cell(spec)}"
+                if spec.invocations > 1:
+                    label += f" (run {spec.invocation + 1}/{spec.invocations})"
+                run_one(spec, label)
+            extra_budget_s = float(suite.get("extra_budget_s", 0))
+            if extra_budget_s > 0:
+                run_extra_rounds(cells, records_path, extra_budget_s, suite, run_one, console)
     except KeyboardInterrupt:
         interrupted = True
     finally:

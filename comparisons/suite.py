@@ -39,6 +39,7 @@ SUITE_KEYS = {
     "min_repeat_s",
     "invocations",
     "seed",
+    "extra_budget_s",
     "cells",
 }
 CELL_KEYS = {
@@ -230,11 +231,21 @@ def expand_suite(
     unique = list(first_of_key.values())
     # The baseline of each workload runs first, so later cells get their speedup at once.
     unique.sort(key=lambda c: c.backend != BASELINE)
+    extra_budget_s = data.get("extra_budget_s", 0)
+    if isinstance(extra_budget_s, bool) or not isinstance(extra_budget_s, int | float):
+        raise UserError(
+            f"suite {path.name}: extra_budget_s must be a number of seconds, got {extra_budget_s!r}"
+        )
+    if extra_budget_s < 0:
+        raise UserError(
+            f"suite {path.name}: extra_budget_s must be 0 or more, got {extra_budget_s}"
+        )
     settings = {
         "name": path.stem,
         "path": str(path),
         "description": data.get("description", ""),
         "seed": seed,
+        "extra_budget_s": extra_budget_s,
     }
     return settings, unique
 

@@ -72,6 +72,8 @@ def test_filters_keep_the_serial_baseline():
         ("[[cells]]\nworkload='io.sleep'\nparams={latency=-1}\n", "below its minimum"),
         ("[[cells]]\nworkload='io.sleep'\nspeed=3\n", "unknown key speed"),
         ("[[cells]]\nworkload='io.sleep'\ntimeout_s=0\n", "timeout_s must be"),
+        ("extra_budget_s = 'a minute'\n[[cells]]\nworkload='io.sleep'\n", "number of seconds"),
+        ("extra_budget_s = -5\n[[cells]]\nworkload='io.sleep'\n", "0 or more"),
     ],
 )
 def test_malformed_suites_are_refused_with_a_reason(tmp_path, text, message):
@@ -90,6 +92,12 @@ def test_filters_that_name_unknown_things_are_refused():
         expand_suite(resolve_suite_path("smoke"), backends=["rey"])
     with pytest.raises(UserError, match="unknown workload"):
         expand_suite(resolve_suite_path("smoke"), workloads=["cpu.nope"])
+
+
+def test_extra_budget_defaults_to_none_and_the_default_suite_sets_one(tmp_path):
+    settings, _ = expand_suite(write(tmp_path, "[[cells]]\nworkload='io.sleep'\n"))
+    assert settings["extra_budget_s"] == 0
+    assert expand_suite(resolve_suite_path("default"))[0]["extra_budget_s"] == 60
 
 
 def test_min_repeat_defaults_and_can_be_set(tmp_path):

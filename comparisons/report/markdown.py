@@ -392,6 +392,29 @@ def _granularity(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _extra_invocations(records: list[dict[str, Any]]) -> list[str]:
+    """A line naming the cells that got extra processes because their verdict row was
+    in doubt after the planned ones (`comparisons.adaptive`), if any did."""
+    extra = [
+        r
+        for r in records
+        if (r.get("invocations_done") or 0) > (r.get("invocations") or 1) and r.get("stats")
+    ]
+    if not extra:
+        return []
+    added = sum(r["invocations_done"] - r["invocations"] for r in extra)
+    names = ", ".join(
+        f"{r['workload']} {r['backend']} at {r.get('in_flight') or r['workers']}"
+        for r in sorted(extra, key=lambda r: (r["workload"], r["backend"]))
+    )
+    return [
+        "",
+        f"Extra processes: {added} more, for {len(extra)} cells whose verdict row was in "
+        f"doubt after the planned ones (a ratio's interval across the {PRACTICAL_THRESHOLD:.0%} "
+        f"edge): {names}.",
+    ]
+
+
 def render_markdown(
     records: list[dict[str, Any]], figures: list[tuple[str, str]] | None = None
 ) -> str:
@@ -426,6 +449,7 @@ def render_markdown(
         "in-process transfer) are never ranked. Generated from the records below.",
         "",
         *render_verdict(records),
+        *_extra_invocations(records),
         "",
         "## Fastest per workload",
         "",

@@ -1,0 +1,62 @@
+"""Extra invocations for the verdict rows a run's planned invocations left undecided.
+
+After every planned invocation has run, `runner.run_suite` asks `contested_keys` which
+cells decide a verdict row whose order is still in doubt, runs one more fresh process
+of each (shuffled, like every round), and asks again, within the suite's
+`extra_budget_s` of wall time. asv does the same with its extra rounds for benchmarks
+whose result is unclear.
+
+A comparison is in doubt when the 95% interval of the ratio of medians straddles the
+edge of the practical band (1 + `PRACTICAL_THRESHOLD`): more data could move it to
+either side, so "tie" or "slower" is a coin toss between two runs of one commit. A row
+whose every comparison lies clearly inside the band (a tie) or clearly beyond it is
+settled and gets nothing. Both sides of a doubtful comparison, the best row and the one
+compared with it, get the extra process, so neither is favoured.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from comparisons.records import attach_baselines, merge_invocations, samples_of
+from comparisons.report import restate
+from comparisons.report.verdict import verdict_rows
+from comparisons.stats import PRACTICAL_THRESHOLD, ratio_of_medians
+
+# However much budget is left, a cell gets at most this many extra processes.
+MAX_EXTRA_ROUNDS = 2
+
+
+def in_doubt(ratio: dict[str, Any]) -> bool:
+    """True when the ratio's interval straddles the edge of the practical band."""
+    edge = 1 + PRACTICAL_THRESHOLD
+    return ratio["ci95_low"] < edge < ratio["ci95_high"]
+
+
+def contested_keys(records: list[dict[str, Any]]) -> list[str]:
+    """Keys of the cells whose extra invocation could settle a verdict row: for each
+    row, the best cell and every cell compared with it (its co-winners and the
+    runner-up) whose comparison is in doubt. In verdict order, without repeats."""
+    merged = attach_baselines([restate(dict(r)) for r in merge_invocations(records)])
+    keys: list[str] = []
+    for row in verdict_rows(merged):
+        best, *tied = row["winners"]
+        compared = tied + ([row["runner"]] if row["runner"] else [])
+        doubtful = [
+            r["key"]
+            for r in compared
+            if in_doubt(ratio_of_medians(samples_of(r), samples_of(best)))
+        ]
+        for key in [best["key"], *doubtful] if doubtful else []:
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def extra_invocations_done(records: list[dict[str, Any]], planned: dict[str, int]) -> int:
+    """How many records are extra invocations (beyond each cell's planned count)."""
+    return sum(
+        1
+        for r in records
+        if r.get("key") in planned and r.get("invocation", 0) >= planned[r["key"]]
+    )

@@ -1,0 +1,118 @@
+"""Extra invocations for verdict rows still in doubt: which cells get them, and the
+runner's rounds (numbering, budget, the cap on rounds). Rows come from records built
+here, one per invocation, as a run writes them; the rule is the test's subject."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from comparisons.adaptive import MAX_EXTRA_ROUNDS, contested_keys, in_doubt
+from comparisons.cell import CellSpec
+from comparisons.records import REQUIRED_FIELDS, append_record, load_records
+from comparisons.runner import run_extra_rounds
+
+
+def invocation(backend: str, number: int, median: float, spread: float) -> dict[str, Any]:
+    """One process's record of cpu.primes at 2 in flight: three samples around `median`."""
+    return dict.fromkeys(REQUIRED_FIELDS) | {
+        "schema_version": 2,
+        "run_id": "test",
+        "suite": "test",
+        "variant": "default",
+        "repeats": 3,
+        "key": f"cpu.primes|{backend}|w=2|t=32|",
+        "workload": "cpu.primes",
+        "kind": "cpu",
+        "category": "GIL-bound CPU",
+        "backend": backend,
+        "model": backend.partition(":")[0],
+        "workers": 2,
+        "tasks": 32,
+        "in_flight": 2,
+        "params": {},
+        "status": "ok",
+        "error": None,
+        "invocation": number,
+        "invocations": 3,
+        "samples_s": [median * (1 + spread * k) for k in (-1, 0, 1)],
+        "warmup_s": [median],
+        "setup_s": 0.0,
+        "teardown_s": 0.0,
+        "yardstick": False,
+        "leftover_processes": [],
+        "cpu_s_per_repeat": [],
+        "cpu_window_s": [],
+    }
+
+
+def cell(backend: str, medians: list[float], spread: float = 0.002) -> list[dict[str, Any]]:
+    return [invocation(backend, i, m, spread) for i, m in enumerate(medians)]
+
+
+def test_an_interval_across_the_band_edge_is_in_doubt_one_on_either_side_is_not():
+    assert in_doubt({"ci95_low": 1.02, "ci95_high": 1.2})
+    assert not in_doubt({"ci95_low": 1.01, "ci95_high": 1.08})  # a tie, settled
+    assert not in_doubt({"ci95_low": 1.15, "ci95_high": 1.3})  # slower, settled
+
+
+def test_a_settled_row_gets_nothing():
+    clear_winner = cell("processes", [1.0, 1.0, 1.0]) + cell("threads", [2.0, 2.0, 2.0])
+    assert contested_keys(clear_winner) == []
+    clear_tie = cell("processes", [1.0, 1.0, 1.0]) + cell("threads", [1.01, 1.0, 1.02])
+    assert contested_keys(clear_tie) == []
+
+
+def test_a_row_in_doubt_names_its_best_cell_and_the_one_compared_with_it():
+    # threads' three processes at 1.0, 1.1 and 1.3 x processes: its margin's interval
+    # straddles 1.1, so one more process of each could settle "tie" or "slower".
+    doubtful = cell("processes", [1.0, 1.0, 1.0]) + cell("threads", [1.0, 1.1, 1.3])
+    doubtful += cell("ray", [3.0, 3.0, 3.0])  # far behind the runner-up: never in doubt
+    assert contested_keys(doubtful) == [
+        "cpu.primes|processes|w=2|t=32|",
+        "cpu.primes|threads|w=2|t=32|",
+    ]
+
+
+def specs() -> list[CellSpec]:
+    return [CellSpec("cpu.primes", b, 2, 32, invocations=3) for b in ("processes", "threads")]
+
+
+def rounds(tmp_path: Path, records: list[dict[str, Any]], budget_s: float) -> list[tuple]:
+    """Run the extra rounds with a `run_one` that writes what a run of that cell gave
+    (its last invocation's record again, as the next invocation); the calls made."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "records.jsonl"
+    for record in records:
+        append_record(path, record)
+    calls: list[tuple] = []
+
+    def run_one(spec: CellSpec, label: str) -> None:
+        calls.append((spec.backend, spec.invocation))
+        last = max(
+            (r for r in load_records(path) if r["backend"] == spec.backend),
+            key=lambda r: r["invocation"],
+        )
+        append_record(path, {**last, "invocation": spec.invocation})
+
+    run_extra_rounds(specs(), path, budget_s, {"seed": 1}, run_one, Console(quiet=True))
+    return calls
+
+
+def test_rounds_number_the_extra_processes_after_the_planned_ones_and_stop_at_the_cap(tmp_path):
+    doubtful = cell("processes", [1.0, 1.0, 1.0]) + cell("threads", [1.0, 1.1, 1.3])
+    calls = rounds(tmp_path, doubtful, budget_s=600)
+    # The rewritten copies leave the row in doubt, so every round runs both cells.
+    assert len(calls) == 2 * MAX_EXTRA_ROUNDS
+    assert sorted(calls) == sorted(
+        (b, 3 + n) for b in ("processes", "threads") for n in range(MAX_EXTRA_ROUNDS)
+    )
+
+
+def test_no_round_runs_when_nothing_is_in_doubt_or_no_budget_is_left(tmp_path):
+    settled = cell("processes", [1.0, 1.0, 1.0]) + cell("threads", [2.0, 2.0, 2.0])
+    assert rounds(tmp_path / "a", settled, budget_s=600) == []
+    doubtful = cell("processes", [1.0, 1.0, 1.0]) + cell("threads", [1.0, 1.1, 1.3])
+    assert rounds(tmp_path / "b", doubtful, budget_s=0) == []
