@@ -208,7 +208,8 @@ def run_extra_rounds(
                 return
             run_one(
                 spec,
-                f"[extra {extra_round + 1}: {index}/{len(round_cells)}] {describe_cell(spec)}",
+                f"[{index}/{len(round_cells)}] {describe_cell(spec)} (extra run "
+                f"{spec.invocation + 1}, round {extra_round + 1})",
             )
 
 
