@@ -1,10 +1,10 @@
 """Extra invocations for the verdict rows a run's planned invocations left undecided.
 
-After every planned invocation has run, `runner.run_suite` asks `contested_keys` which
-cells decide a verdict row whose order is still in doubt, runs one more fresh process
-of each (shuffled, like every round), and asks again, within the suite's
-`extra_budget_s` of wall time. asv does the same with its extra rounds for benchmarks
-whose result is unclear.
+After every planned invocation has run, `runner.run_suite` asks `contested_rows` which
+verdict rows are still in doubt and which cells decide each, runs one more fresh
+process of each such cell, a whole row at a time, most ambiguous row first, and asks
+again, within the suite's `extra_budget_s` of wall time. asv does the same with its
+extra rounds for benchmarks whose result is unclear.
 
 A comparison is in doubt when the 95% interval of the ratio of medians straddles the
 edge of the practical band (1 + `PRACTICAL_THRESHOLD`): more data could move it to
@@ -33,23 +33,38 @@ def in_doubt(ratio: dict[str, Any]) -> bool:
     return ratio["ci95_low"] < edge < ratio["ci95_high"]
 
 
-def contested_keys(records: list[dict[str, Any]]) -> list[str]:
-    """Keys of the cells whose extra invocation could settle a verdict row: for each
-    row, the best cell and every cell compared with it (its co-winners and the
-    runner-up) whose comparison is in doubt. In verdict order, without repeats."""
+def ambiguity(ratio: dict[str, Any]) -> float:
+    """How close a doubtful comparison sits to the band's edge, in widths of its own
+    interval: 0 when the edge is at its point estimate."""
+    edge = 1 + PRACTICAL_THRESHOLD
+    width = max(ratio["ci95_high"] - ratio["ci95_low"], 1e-12)
+    return abs(ratio["ratio"] - edge) / width
+
+
+def contested_rows(records: list[dict[str, Any]]) -> list[list[str]]:
+    """The cell keys of each verdict row in doubt, most ambiguous row first: the best
+    cell and every cell compared with it (its co-winners and the runner-up) whose
+    comparison is in doubt. A row is extended whole, both sides of each comparison,
+    so that a budget running out never favours one side."""
     merged = attach_baselines([restate(dict(r)) for r in merge_invocations(records)])
-    keys: list[str] = []
+    found: list[tuple[float, list[str]]] = []
     for row in verdict_rows(merged):
         best, *tied = row["winners"]
         compared = tied + ([row["runner"]] if row["runner"] else [])
-        doubtful = [
-            r["key"]
-            for r in compared
-            if in_doubt(ratio_of_medians(samples_of(r), samples_of(best)))
-        ]
-        for key in [best["key"], *doubtful] if doubtful else []:
-            if key not in keys:
-                keys.append(key)
+        ratios = {r["key"]: ratio_of_medians(samples_of(r), samples_of(best)) for r in compared}
+        doubtful = [key for key, ratio in ratios.items() if in_doubt(ratio)]
+        if doubtful:
+            closest = min(ambiguity(ratios[key]) for key in doubtful)
+            found.append((closest, [best["key"], *doubtful]))
+    found.sort(key=lambda item: item[0])
+    return [keys for _, keys in found]
+
+
+def contested_keys(records: list[dict[str, Any]]) -> list[str]:
+    """Every cell key of `contested_rows`, most ambiguous row first, without repeats."""
+    keys: list[str] = []
+    for row in contested_rows(records):
+        keys.extend(key for key in row if key not in keys)
     return keys
 
 

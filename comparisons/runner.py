@@ -35,7 +35,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from comparisons.adaptive import MAX_EXTRA_ROUNDS, contested_keys
+from comparisons.adaptive import MAX_EXTRA_ROUNDS, contested_rows
 from comparisons.backends import BASELINE
 from comparisons.cell import CellSpec
 from comparisons.environment import capture_environment
@@ -181,36 +181,39 @@ def run_extra_rounds(
 ) -> None:
     """Extra fresh processes for the cells of verdict rows still in doubt
     (`comparisons.adaptive`), a round at a time, until none is in doubt, a cell has had
-    `MAX_EXTRA_ROUNDS`, or `budget_s` of wall time is spent (checked before each one)."""
+    `MAX_EXTRA_ROUNDS`, or `budget_s` of wall time is spent. The budget is checked before
+    each row, never inside one: a row's cells all get their extra process, in a seeded
+    shuffled order, so no side of a comparison is favoured."""
     by_key = {c.key: c for c in cells}
     deadline = time.monotonic() + budget_s
     for extra_round in range(MAX_EXTRA_ROUNDS):
         records = load_records(records_path)
-        contested = [by_key[k] for k in contested_keys(records) if k in by_key]
-        if not contested:
+        rows = [[k for k in row if k in by_key] for row in contested_rows(records)]
+        rows = [row for row in rows if len(row) > 1]
+        if not rows:
             return
-        next_invocation = {
-            c.key: 1 + max(r.get("invocation", 0) for r in records if r["key"] == c.key)
-            for c in contested
-        }
-        round_cells = [replace(c, invocation=next_invocation[c.key]) for c in contested]
-        random.Random(suite.get("seed", DEFAULT_SEED) * 1_000 + 500 + extra_round).shuffle(
-            round_cells
-        )
+        last = {c: max(r.get("invocation", 0) for r in records if r["key"] == c) for c in by_key}
         console.print(
-            f"extra round {extra_round + 1}: {len(round_cells)} cells of verdict rows "
-            f"still in doubt ({max(0.0, deadline - time.monotonic()):.0f} s of budget left)",
+            f"extra round {extra_round + 1}: {len(rows)} verdict rows still in doubt "
+            f"({max(0.0, deadline - time.monotonic()):.0f} s of budget left)",
             highlight=False,
         )
-        for index, spec in enumerate(round_cells, start=1):
+        order = random.Random(suite.get("seed", DEFAULT_SEED) * 1_000 + 500 + extra_round)
+        done: set[str] = set()
+        for number, row in enumerate(rows, start=1):
             if time.monotonic() >= deadline:
                 console.print("extra rounds: budget spent", highlight=False)
                 return
-            run_one(
-                spec,
-                f"[{index}/{len(round_cells)}] {describe_cell(spec)} (extra run "
-                f"{spec.invocation + 1}, round {extra_round + 1})",
-            )
+            todo = [k for k in row if k not in done]
+            order.shuffle(todo)
+            for key in todo:
+                done.add(key)
+                spec = replace(by_key[key], invocation=last[key] + 1)
+                run_one(
+                    spec,
+                    f"[row {number}/{len(rows)}] {describe_cell(spec)} (extra run "
+                    f"{spec.invocation + 1}, round {extra_round + 1})",
+                )
 
 
 def run_suite(

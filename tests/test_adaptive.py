@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
-from comparisons.adaptive import MAX_EXTRA_ROUNDS, contested_keys, in_doubt
+from comparisons.adaptive import MAX_EXTRA_ROUNDS, contested_keys, contested_rows, in_doubt
 from comparisons.cell import CellSpec
 from comparisons.records import REQUIRED_FIELDS, append_record, load_records
 from comparisons.runner import run_extra_rounds
@@ -116,3 +116,19 @@ def test_no_round_runs_when_nothing_is_in_doubt_or_no_budget_is_left(tmp_path):
     assert rounds(tmp_path / "a", settled, budget_s=600) == []
     doubtful = cell("processes", [1.0, 1.0, 1.0]) + cell("threads", [1.0, 1.1, 1.3])
     assert rounds(tmp_path / "b", doubtful, budget_s=0) == []
+
+
+def test_rows_come_most_ambiguous_first_and_each_row_whole():
+    # threads sits on the edge (point 1.1); ray is in doubt but far from it (point 1.3).
+    near = cell("processes", [1.0, 1.0, 1.0]) + cell("threads", [1.0, 1.1, 1.2])
+    far = [
+        {**r, "key": r["key"].replace("cpu.primes", "cpu.hash"), "workload": "cpu.hash"}
+        for r in cell("serial", [1.0, 1.0, 1.0]) + cell("ray", [1.0, 1.3, 1.6])
+    ]
+    far = [r for r in far if r["backend"] == "ray"] + [
+        {**r, "key": r["key"].replace("cpu.primes", "cpu.hash"), "workload": "cpu.hash"}
+        for r in cell("processes", [1.0, 1.0, 1.0])
+    ]
+    rows = contested_rows(far + near)
+    assert rows[0] == ["cpu.primes|processes|w=2|t=32|", "cpu.primes|threads|w=2|t=32|"]
+    assert rows[1] == ["cpu.hash|processes|w=2|t=32|", "cpu.hash|ray|w=2|t=32|"]
