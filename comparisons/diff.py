@@ -195,8 +195,12 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
 
     pairs = []
     failed = []
+    skipped_alike = 0
     for key in sorted(set(by_key_a) & set(by_key_b)):
         ra, rb = by_key_a[key], by_key_b[key]
+        if ra["status"] == rb["status"] == Status.SKIPPED and ra["error"] == rb["error"]:
+            skipped_alike += 1  # not news: the same reason both times (a model not here)
+            continue
         if ra["status"] != Status.OK or rb["status"] != Status.OK:
             failed.append(f"{key}: A {ra['status']}, B {rb['status']}")
             continue
@@ -261,6 +265,8 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
     ]
     if failed:
         lines += ["", "Failed in either run:", *(f"- {f}" for f in failed)]
+    if skipped_alike:
+        lines += ["", f"Skipped in both runs for the same reason: {skipped_alike} cells."]
     if only_a or only_b:
         lines += ["", f"Only in A: {len(only_a)} cells; only in B: {len(only_b)} cells."]
     return "\n".join(lines) + "\n"

@@ -211,8 +211,8 @@ def run_extra_rounds(
                 spec = replace(by_key[key], invocation=last[key] + 1)
                 run_one(
                     spec,
-                    f"[row {number}/{len(rows)}] {describe_cell(spec)} (extra run "
-                    f"{spec.invocation + 1}, round {extra_round + 1})",
+                    f"{describe_cell(spec)} (extra run {spec.invocation + 1}: row "
+                    f"{number}/{len(rows)}, round {extra_round + 1})",
                 )
 
 

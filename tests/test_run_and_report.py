@@ -162,6 +162,29 @@ def test_diff_flags_a_cell_that_became_twice_as_slow(finished_run, tmp_path):
     assert "**slower**" in row and "| 2.000 (" in row
 
 
+def test_diff_lists_a_cell_skipped_alike_in_both_runs_apart_from_failures(finished_run, tmp_path):
+    records = [
+        json.loads(line) for line in (finished_run / "records.jsonl").read_text().splitlines()
+    ]
+    skipped = dict(records[0], key="cpu.primes|absent|w=2|t=4|", backend="absent")
+    skipped.update(status="skipped", error="absent needs Python 9.9+", samples_s=[], stats=None)
+    runs = []
+    for name, reason in (("a", skipped["error"]), ("b", skipped["error"]), ("c", "other")):
+        run = tmp_path / name
+        run.mkdir()
+        extra = dict(skipped, error=reason)
+        (run / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [*records, extra]))
+        runs.append(run)
+    alike = cli("diff", str(runs[0]), str(runs[1]))
+    assert alike.returncode == 0, alike.stderr
+    assert "Skipped in both runs for the same reason: 1 cells." in alike.stdout
+    assert "Failed in either run" not in alike.stdout
+    changed = cli("diff", str(runs[0]), str(runs[2]))
+    assert "Failed in either run:\n- cpu.primes|absent|w=2|t=4|: A skipped, B skipped" in (
+        changed.stdout
+    )
+
+
 def test_diff_of_something_that_is_not_a_run_is_refused(finished_run, tmp_path):
     done = cli("diff", str(finished_run), str(tmp_path))
     assert done.returncode == 2 and "is not a run directory" in done.stderr
