@@ -165,13 +165,22 @@ def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None
     inputs = cell.workload.make_inputs(spec.tasks, cell.params)
     backend = cell.backend(spec.workers, spec.address)
     outcome = CellOutcome(params=cell.params, verification=Checked())
+    shared = None
+    if cell.workload.shared_input is not None:
+        # Built before set-up, as a job loads its data before starting a pool: set-ups
+        # whose idiom needs it early (a pool's initializer) take it from here.
+        shared = cell.workload.shared_input(cell.params)
+        if not cell.params.get("per_task"):
+            backend.shared_input = shared
     if set_up(backend, spec.backend, outcome):
         if on_setup_done is not None:
             on_setup_done()
         if admits(backend, cell.workload, outcome):
-            if cell.workload.kind == Kind.FAULT:
+            if shared is not None:
+                inputs = share(backend, shared, inputs, outcome)
+            if outcome.error is None and cell.workload.kind == Kind.FAULT:
                 probe(backend, cell.workload, inputs, outcome)
-            else:
+            elif outcome.error is None:
                 measure(spec, backend, cell.workload, inputs, outcome)
     tear_down(backend, outcome)
     return outcome
@@ -194,6 +203,25 @@ def set_up(backend: Backend, name: str, outcome: CellOutcome) -> bool:
         return False
     outcome.setup_s = time.perf_counter() - started
     return True
+
+
+def share(backend: Backend, shared: Any, parts: list[Any], outcome: CellOutcome) -> list[Any]:
+    """Deliver the workload's shared input by the model's idiom (timed as `share_s`),
+    or, for the naive form (`per_task`), hand the object itself to every task; return
+    the tasks' items, `(shared or its handle, part)`."""
+    naive = bool(outcome.params.get("per_task"))
+    began = time.perf_counter()
+    try:
+        if naive and type(backend).share is not Backend.share:
+            handle, (idiom, crossing) = shared, Backend.sharing(backend)
+        else:
+            handle, (idiom, crossing) = backend.share(shared), backend.sharing()
+    except BaseException:
+        outcome.fail("sharing the input failed: " + traceback.format_exc(limit=8))
+        return parts
+    outcome.share_s = time.perf_counter() - began
+    outcome.shared_idiom, outcome.shared_crossing = idiom, crossing
+    return [(handle, part) for part in parts]
 
 
 def admits(backend: Backend, workload: Workload, outcome: CellOutcome) -> bool:

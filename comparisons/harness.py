@@ -155,6 +155,9 @@ def why_not_run(cell: ResolvedCell, python: tuple[int, int, int]) -> str | None:
     too_old = backend.too_old(python)
     if too_old:
         return too_old
+    too_big = shared_input_too_big(cell)
+    if too_big:
+        return too_big
     if spec.address:
         reason = placement_problem(cell)
         if reason:
@@ -170,6 +173,29 @@ def why_not_run(cell: ResolvedCell, python: tuple[int, int, int]) -> str | None:
             f"this cell compares models at {spec.workers} in flight (give workers = tasks)"
         )
     return None if spec.address else backend.cannot_run(spec.workers)
+
+
+def shared_input_too_big(cell: ResolvedCell) -> str | None:
+    """Why a workload's shared input would not fit, or None. Counted at its worst: the
+    parent's copy, one being pickled, and one per task in flight in a worker (the naive
+    form, or an idiom that sends a copy to each worker); one copy for a model whose
+    tasks run in the cell's own process. Over half the memory available is refused
+    before anything starts, rather than risking the machine's out-of-memory killer."""
+    workload = cell.workload
+    if workload.shared_bytes is None:
+        return None
+    size = workload.shared_bytes(cell.params)
+    copies = 1 if cell.backend.in_process else 2 + cell.in_flight
+    needed = size * copies
+    available = psutil.virtual_memory().available
+    if needed <= available / 2:
+        return None
+    return (
+        f"{workload.name}'s shared input of {size / 2**20:.0f} MiB would need up to "
+        f"{needed / 2**30:.1f} GiB here ({copies} copies with {cell.in_flight} in flight), "
+        f"more than half of the {available / 2**30:.1f} GiB available: give a smaller "
+        "megabytes or fewer workers"
+    )
 
 
 def placement_problem(cell: ResolvedCell) -> str | None:

@@ -67,6 +67,11 @@ class CellOutcome(_JsonFields):
     verification: Checked | None = None
     setup_s: float | None = None
     teardown_s: float | None = None
+    # A shared input's delivery (`Backend.share`), timed apart from set-up: its idiom
+    # and how often it crosses a process boundary (`comparisons.backends.base`).
+    share_s: float | None = None
+    shared_idiom: str | None = None
+    shared_crossing: str | None = None
     loops: int = 1
     error: str | None = None
     skip_reason: str | None = None

@@ -156,6 +156,9 @@ class Record(TypedDict):
     command: str | None
     # The machine's own speed during the invocation (`comparisons.machine_speed`).
     machine: dict[str, float | int] | None
+    # Workloads with one shared read-only input (cpu.shared): its delivery (`shared`).
+    share_s: float | None
+    shared_input: dict[str, Any] | None
 
 
 class CorruptRecords(UserError, ValueError):
@@ -259,8 +262,43 @@ def build_record(
         "finished_at": monitor.finished_at,
         "command": context.get("command"),
         "machine": monitor.machine,
+        "share_s": measured.share_s,
+        "shared_input": shared_input(cell, measured, params),
     }
     return record
+
+
+# Bytes of the shared input copied (pickled, sent, written) by each crossing kind:
+# (once per job, per run), as functions of (bytes, workers, tasks).
+CROSSINGS = {
+    "per task": (lambda b, w, t: 0, lambda b, w, t: b * t),
+    "per run": (lambda b, w, t: 0, lambda b, w, t: b),
+    "per worker": (lambda b, w, t: b * w, lambda b, w, t: 0),
+    "once": (lambda b, w, t: b, lambda b, w, t: 0),
+    "inherited": (lambda b, w, t: 0, lambda b, w, t: 0),
+    "none": (lambda b, w, t: 0, lambda b, w, t: 0),
+}
+
+
+def shared_input(
+    cell: ResolvedCell, measured: CellOutcome, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    """How a workload's shared input reached the tasks: the idiom, its crossing kind,
+    and the bytes that implies (by construction of the idiom, not measured)."""
+    workload = cell.workload
+    if workload.shared_bytes is None or measured.shared_crossing is None:
+        return None
+    size = workload.shared_bytes(params)
+    once, per_run = CROSSINGS[measured.shared_crossing]
+    args = (size, cell.spec.workers, cell.spec.tasks)
+    return {
+        "idiom": measured.shared_idiom,
+        "crossing": measured.shared_crossing,
+        "per_task_form": bool(params.get("per_task")),
+        "bytes": size,
+        "bytes_copied_once": once(*args),
+        "bytes_copied_per_run": per_run(*args),
+    }
 
 
 def yardstick_reason(backend: type[Backend], workload: Workload) -> str | None:
@@ -390,6 +428,8 @@ def upgrade(record: dict[str, Any]) -> dict[str, Any]:
         record.setdefault("measures_transfer", record.get("category") == Category.DATA_TRANSFER)
         record.setdefault("yardstick_reason", None)
         record["schema_version"] = 2
+    record.setdefault("share_s", None)
+    record.setdefault("shared_input", None)
     return record
 
 
@@ -476,7 +516,7 @@ def merge_invocations(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
             cell["throughput_tasks_per_s"] = (
                 cell["tasks"] / cell["stats"]["median"] if cell["stats"] else None
             )
-            for name in ("setup_s", "teardown_s", "peak_rss_bytes", "peak_pss_bytes"):
+            for name in ("setup_s", "share_s", "teardown_s", "peak_rss_bytes", "peak_pss_bytes"):
                 cell[name] = _median([r.get(name) for r in runs])
             cell["setup_runs_s"] = [r.get("setup_s") for r in runs]
             cell["warmup_s"] = [v for r in runs for v in (r.get("warmup_s") or [])[:1]]

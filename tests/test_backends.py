@@ -21,6 +21,7 @@ TINY_PARAMS = {
     "cpu.mandelbrot": {"width": 20, "max_iter": 20},
     "cpu.numpy": {"size": 16, "products": 3},
     "cpu.hash": {"megabytes": 1},
+    "cpu.shared": {"megabytes": 1, "passes": 2},
     "io.sleep": {"latency": 0.01},
     "io.http": {"delay": 0.01, "kilobytes": 2},
     "io.files": {"kilobytes": 8},

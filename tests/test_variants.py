@@ -17,6 +17,9 @@ from comparisons.harness import run_cell
 from comparisons.suite import check_cell, expand_suite
 
 VARIANTS = [name for name in variant_names() if ":" in name]
+# Variants that differ from their model only for a shared input: tested on cpu.shared
+# (test_shared_input.py), and shown here to say so on any other workload.
+SHARED_ONLY = ["processes:shared-memory"]
 MIXED = {"delay": 0.01, "kilobytes": 1, "span": 200}
 
 
@@ -37,7 +40,7 @@ def mixed_cell(backend: str, tasks: int = 5) -> CellSpec:
     )
 
 
-@pytest.mark.parametrize("backend", VARIANTS)
+@pytest.mark.parametrize("backend", [v for v in VARIANTS if v not in SHARED_ONLY])
 def test_variant_runs_a_mixed_workload_and_verifies_every_repeat(backend):
     record = run_cell(mixed_cell(backend))
     assert record["status"] == "ok", record["error"]

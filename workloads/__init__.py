@@ -15,6 +15,7 @@ REGISTRY: dict[str, str] = {
     "cpu.mandelbrot": "workloads.cpu_mandelbrot",
     "cpu.numpy": "workloads.cpu_numpy",
     "cpu.hash": "workloads.cpu_hash",
+    "cpu.shared": "workloads.cpu_shared",
     "io.sleep": "workloads.io_sleep",
     "io.http": "workloads.io_http",
     "io.files": "workloads.io_files",

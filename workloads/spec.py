@@ -115,6 +115,12 @@ class Workload:
         ideal_s: `(tasks, in_flight, params) -> seconds` the work cannot beat at that
             concurrency whatever the model (the waits alone), for I/O; the report shows
             it beside the rows.
+        shared_input: `params -> object`, for workloads whose tasks all read one
+            read-only object (`workloads.sharing`): the cell builds it once, the model
+            delivers it by its own idiom (`Backend.share`), and each task's item is
+            `(shared, part)`, with `shared` to be opened by `workloads.sharing.resolve`.
+        shared_bytes: `params -> bytes` of that object (the memory check and the
+            report's bytes crossed use it).
     """
 
     name: str
@@ -133,6 +139,8 @@ class Workload:
     category: Category | None = None  # required: checked below
     measures_transfer: bool = False
     ideal_s: Callable[[int, int, Mapping[str, Any]], float] | None = None
+    shared_input: Callable[[Mapping[str, Any]], Any] | None = None
+    shared_bytes: Callable[[Mapping[str, Any]], int] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

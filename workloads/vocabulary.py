@@ -31,6 +31,7 @@ class Category(StrEnum):
     NETWORK_IO = "network I/O"
     FILE_IO = "file I/O"
     MIXED = "mixed I/O + CPU"
+    SHARED_INPUT = "shared read-only input"
     TINY_TASKS = "tiny tasks"
     DATA_TRANSFER = "data transfer"
     FAULTS = "faults"

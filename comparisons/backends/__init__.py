@@ -27,6 +27,7 @@ REGISTRY: dict[str, str] = {
     "processes:executor": "comparisons.backends.processes:ProcessPoolExecutorBackend",
     "processes:per-task": "comparisons.backends.processes:ProcessPerTaskBackend",
     "processes:joblib": "comparisons.backends.joblib_loky:JoblibBackend",
+    "processes:shared-memory": "comparisons.backends.processes:SharedMemoryPoolBackend",
     "asyncio": "comparisons.backends.asyncio_gather:AsyncioBackend",
     "asyncio:uvloop": "comparisons.backends.asyncio_gather:UvloopBackend",
     "asyncio:to-thread": "comparisons.backends.asyncio_gather:ToThreadBackend",

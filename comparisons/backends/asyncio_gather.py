@@ -161,7 +161,19 @@ class ProcessPoolHybridBackend(AsyncioBackend):
         super().setup()
         from comparisons.backends.processes import start_executor
 
-        self.processes = start_executor(multiprocessing.get_context(), self.workers)
+        self.processes = start_executor(
+            multiprocessing.get_context(), self.workers, self.shared_input
+        )
+
+    def share(self, shared: Any) -> Any:
+        from comparisons.backends.processes import InstalledShared
+
+        return InstalledShared() if self.shared_input is not None else shared
+
+    def sharing(self) -> tuple[str, str]:
+        if multiprocessing.get_start_method() == "fork":
+            return "given to the executor's initializer, inherited by fork", "inherited"
+        return "given to the executor's initializer, pickled once per worker", "per worker"
 
     async def _task(self, workload: Workload, item: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.processes, workload.sync, item)

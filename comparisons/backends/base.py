@@ -99,6 +99,14 @@ class Backend(ABC):
     source: ClassVar[str] = ""
     minimum_python: ClassVar[tuple[int, int] | None] = None
     minimum_python_note: ClassVar[str] = ""
+    # How this model gets a workload's one shared read-only input to its tasks (`share`)
+    # and how often the object crosses a process boundary: "per task", "per worker",
+    # "once" (into a store every worker reads), "inherited" (fork) or "none".
+    shared_idiom: ClassVar[str] = "passed with every task (pickled for each)"
+    shared_crossing: ClassVar[str] = "per task"
+    # Set by the cell before set-up when the workload has a shared input and the idiom
+    # (not the naive per-task form) is asked for; set-ups that need it early use it.
+    shared_input: Any = None
 
     def __init__(self, workers: int, address: str | None = None) -> None:
         self.workers = workers
@@ -127,6 +135,19 @@ class Backend(ABC):
         a task's own exception propagates as the model delivers it.
         """
         raise NotImplementedError(f"{self.name} has no run_until")
+
+    def share(self, shared: Any) -> Any:
+        """Deliver the workload's one read-only input by this model's idiom, after
+        set-up (timed apart, as `share_s`), and return what each task gets in its place:
+        the object itself (the default: passed with every task, or, in-process, simply
+        the same object) or a `workloads.sharing.SharedHandle` opened where it runs."""
+        return shared
+
+    def sharing(self) -> tuple[str, str]:
+        """(idiom, crossing) of `share` as this instance runs it (see `shared_idiom`)."""
+        if self.in_process:
+            return "the same object: tasks run in this process, nothing is copied", "none"
+        return self.shared_idiom, self.shared_crossing
 
     def cannot_run_workload(self, workload: Workload) -> str | None:
         """Why this model cannot run `workload` here (the cell is then skipped), found

@@ -56,6 +56,15 @@ class DaskBackend(Backend):
     # On an external cluster, the workers this cell uses; None on a local one.
     chosen: list[str] | None = None
 
+    shared_idiom = "client.scatter(broadcast=True) once; tasks get its future"
+    shared_crossing = "per worker"
+
+    def share(self, shared: Any) -> Any:
+        """Dask's idiom for data every task reads (Best practices, "Avoid very large
+        graphs" / "Load data with Dask"): scatter it to every worker once; a future in a
+        task's arguments (here inside its item tuple) is replaced by the data there."""
+        return self.client.scatter(shared, broadcast=True, hash=False)
+
     def setup(self) -> None:
         if self.address:
             self._connect()
@@ -239,6 +248,12 @@ class DaskBagBackend(DaskBackend):
     summary = "dask.bag.from_sequence(inputs).map(fn).compute() on the LocalCluster"
     source = "docs.dask.org/en/stable/bag.html"
     partitions: int | None = None  # of the last bag run
+    # A bag's items are data in its graph: a shared input travels with every item.
+    shared_idiom = Backend.shared_idiom
+    shared_crossing = Backend.shared_crossing
+
+    def share(self, shared: Any) -> Any:
+        return shared
 
     def _bag(self, workload: Workload, inputs: list[Any]) -> Any:
         import dask.bag

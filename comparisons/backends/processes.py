@@ -20,11 +20,13 @@ import multiprocessing
 import os
 import queue
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
-from typing import Any
+from typing import Any, ClassVar
 
 from comparisons.backends.base import DeadlineExceeded
 from comparisons.backends.mechanics import ExecutorMap, ProcessWorkerBackend, shut_down_processes
@@ -33,8 +35,45 @@ from workloads.spec import Workload
 START_TIMEOUT_S = 120.0
 
 
-def _signal_started(started: Queue[int]) -> None:
+def _signal_started(started: Queue[int], shared: Any = None) -> None:
+    """A worker's initializer: install the shared input (if any), then say it is up."""
+    global _INSTALLED
+    _INSTALLED = shared
     started.put(os.getpid())
+
+
+# The shared input a worker's initializer installed (`InstalledShared` opens it). With
+# fork it is the parent's own object, inherited page by page; with spawn or forkserver
+# it arrived pickled, once per worker.
+_INSTALLED: Any = None
+
+
+@dataclass(frozen=True)
+class InstalledShared:
+    """What each task gets when the pool's initializer installed the shared input."""
+
+    def open_shared(self) -> Any:
+        if _INSTALLED is None:
+            raise RuntimeError("no shared input installed in this worker")
+        return _INSTALLED
+
+
+class InstallsShared:
+    """Pool and executor idiom for a shared input: give it to every worker through the
+    initializer (the documentation's "inherit rather than pickle": with fork the workers
+    inherit it, with spawn and forkserver it is pickled once per worker, never per task)."""
+
+    shared_input: Any
+    start_method: ClassVar[str | None]
+    mp_context: Callable[[], BaseContext]  # from ProcessWorkerBackend
+
+    def share(self, shared: Any) -> Any:
+        return InstalledShared() if self.shared_input is not None else shared
+
+    def sharing(self) -> tuple[str, str]:
+        if self.mp_context().get_start_method() == "fork":
+            return "given to the pool's initializer, inherited by fork", "inherited"
+        return "given to the pool's initializer, pickled once per worker", "per worker"
 
 
 def wait_for_workers(started: Queue[int], count: int) -> None:
@@ -58,7 +97,7 @@ def pool_chunksize(tasks: int, workers: int) -> int:
     return max(1, math.ceil(tasks / (4 * workers)))
 
 
-class ProcessesBackend(ProcessWorkerBackend):
+class ProcessesBackend(InstallsShared, ProcessWorkerBackend):
     name = "processes"
     summary = "multiprocessing.Pool.map over `workers` processes, default chunksize rule"
     source = "docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool.map"
@@ -68,7 +107,9 @@ class ProcessesBackend(ProcessWorkerBackend):
         context = self.mp_context()
         started = context.Queue()
         self.pool = context.Pool(
-            processes=self.workers, initializer=_signal_started, initargs=(started,)
+            processes=self.workers,
+            initializer=_signal_started,
+            initargs=(started, self.shared_input),
         )
         wait_for_workers(started, self.workers)
 
@@ -119,8 +160,9 @@ class SpawnPoolBackend(ProcessesBackend):
     bytes_per_worker = 22 * 2**20
 
 
-def start_executor(context: BaseContext, workers: int) -> ProcessPoolExecutor:
-    """A ProcessPoolExecutor with all `workers` processes started and ready.
+def start_executor(context: BaseContext, workers: int, shared: Any = None) -> ProcessPoolExecutor:
+    """A ProcessPoolExecutor with all `workers` processes started and ready, `shared`
+    installed in each by the initializer.
 
     It starts a process per submission while none is idle, so `workers` quick no-op
     submissions made back to back start them all; the initializer says when each is up.
@@ -130,7 +172,7 @@ def start_executor(context: BaseContext, workers: int) -> ProcessPoolExecutor:
         max_workers=workers,
         mp_context=context,
         initializer=_signal_started,
-        initargs=(started,),
+        initargs=(started, shared),
     )
     for future in [executor.submit(abs, i) for i in range(workers)]:
         future.result()
@@ -138,7 +180,7 @@ def start_executor(context: BaseContext, workers: int) -> ProcessPoolExecutor:
     return executor
 
 
-class ProcessPoolExecutorBackend(ExecutorMap, ProcessWorkerBackend):
+class ProcessPoolExecutorBackend(ExecutorMap, InstallsShared, ProcessWorkerBackend):
     """`processes:executor`: `ProcessPoolExecutor(workers).map(fn, inputs)`.
 
     As the documentation's example writes it, with map's default chunksize of 1: one
@@ -153,10 +195,62 @@ class ProcessPoolExecutorBackend(ExecutorMap, ProcessWorkerBackend):
     last_chunksize = 1
 
     def setup(self) -> None:
-        self.executor = start_executor(self.mp_context(), self.workers)
+        self.executor = start_executor(self.mp_context(), self.workers, self.shared_input)
 
     def teardown(self) -> None:
         shut_down_processes(self.executor, stuck=self.stuck)
+
+
+class SharedMemoryPoolBackend(ProcessesBackend):
+    """`processes:shared-memory`: the same `Pool.map`; a shared input (a NumPy array)
+    is copied once into a `multiprocessing.shared_memory` block and each task gets the
+    block's name, attaching to it where it runs (no pickling of the data at all, with
+    any start method). It differs from `processes` only for a workload with a shared
+    input (`cpu.shared`); other workloads are skipped, saying so.
+    """
+
+    name = "processes:shared-memory"
+    summary = "the same Pool.map; a shared input goes into multiprocessing.shared_memory once"
+    source = "docs.python.org/3/library/multiprocessing.shared_memory.html"
+    shared_idiom = "copied once into multiprocessing.shared_memory; tasks attach by name"
+    shared_crossing = "once"
+    block: Any = None
+
+    def setup(self) -> None:
+        self.shared_input = None  # the block, not the initializer, carries it
+        super().setup()
+
+    def cannot_run_workload(self, workload: Workload) -> str | None:
+        if workload.shared_input is None:
+            return (
+                f"{self.name} differs from processes only for a workload with a shared "
+                f"input (cpu.shared); {workload.name} has none"
+            )
+        return None
+
+    def share(self, shared: Any) -> Any:
+        from multiprocessing import shared_memory
+
+        import numpy as np
+
+        from workloads.sharing import SharedMemoryArray
+
+        if not isinstance(shared, np.ndarray):
+            raise TypeError(f"{self.name} shares NumPy arrays, not {type(shared).__name__}")
+        self.block = shared_memory.SharedMemory(create=True, size=max(1, shared.nbytes))
+        np.ndarray(shared.shape, dtype=shared.dtype, buffer=self.block.buf)[...] = shared
+        return SharedMemoryArray(self.block.name, tuple(shared.shape), shared.dtype.str)
+
+    def sharing(self) -> tuple[str, str]:
+        return self.shared_idiom, self.shared_crossing
+
+    def teardown(self) -> None:
+        try:
+            super().teardown()
+        finally:
+            if self.block is not None:
+                self.block.close()
+                self.block.unlink()
 
 
 def _run_one(function: Any, index: int, item: Any, results: Queue[Any]) -> None:
@@ -179,6 +273,11 @@ class ProcessPerTaskBackend(ProcessWorkerBackend):
     summary = "one multiprocessing.Process per task, results on a Queue (the tutorial's form)"
     source = "docs.python.org/3/library/multiprocessing.html#exchanging-objects-between-processes"
     one_worker_per_task = True
+
+    def sharing(self) -> tuple[str, str]:
+        if self.mp_context().get_start_method() == "fork":
+            return "passed in each Process's arguments, inherited by fork", "inherited"
+        return "passed in each Process's arguments, pickled for each", "per task"
 
     def _start(self, workload: Workload, inputs: list[Any]) -> tuple[list[BaseProcess], Queue[Any]]:
         context: Any = self.mp_context()  # a concrete context: typeshed's base lacks Process

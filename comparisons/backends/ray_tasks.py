@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded
+from workloads.sharing import RayShared
 from workloads.spec import Workload
 
 
@@ -50,6 +51,14 @@ class RayBackend(Backend):
     # Set by set-up; None until then (teardown also runs after a failed set-up).
     ray: Any = None
     placement_group: Any = None
+    shared_idiom = "ray.put once into the object store; tasks get the reference"
+    shared_crossing = "once"
+
+    def share(self, shared: Any) -> Any:
+        """Ray's idiom for a large object many tasks read ("Anti-pattern: passing the
+        same large argument by value repeatedly"): `ray.put` it once; NumPy arrays are
+        then read zero-copy from the shared-memory object store by every worker."""
+        return RayShared(self.ray.put(shared))
 
     def setup(self) -> None:
         # Before the import: Ray reads both when its modules load, and its daemons inherit them.

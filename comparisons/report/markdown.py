@@ -21,6 +21,7 @@ from comparisons.report import formatting as fmt
 from comparisons.report.claims import render_claims
 from comparisons.report.clusters_section import render_clusters
 from comparisons.report.faults_table import render_faults
+from comparisons.report.shared_input_table import render_shared_input
 from comparisons.report.variants_section import render_variants
 from comparisons.report.verdict import (
     best_per_model,
@@ -491,6 +492,19 @@ def render_markdown(
             "left:",
             "",
             *render_faults(probes),
+            "",
+        ]
+    shared = render_shared_input(records)
+    if shared:
+        lines += [
+            "## Which idiom for a shared input",
+            "",
+            "Every task reads one large read-only object. Each model's idiom for getting "
+            "it to the workers once, against passing it with every task (the naive form, "
+            "`per_task=1`); bytes copied are those the idiom implies by construction. "
+            "In-process models share it for free and are the reference.",
+            "",
+            *shared,
             "",
         ]
     variants = render_variants(records)

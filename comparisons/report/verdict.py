@@ -94,10 +94,11 @@ def first_run_s(r: dict[str, Any]) -> float | None:
 
 
 def one_shot_s(r: dict[str, Any]) -> float:
-    """What running the work once costs: set-up + first run + teardown."""
+    """What running the work once costs: set-up + delivering a shared input (if the
+    workload has one) + first run + teardown."""
     first = first_run_s(r)
     first = r["stats"]["median"] if first is None else first
-    return (r.get("setup_s") or 0) + first + (r.get("teardown_s") or 0)
+    return (r.get("setup_s") or 0) + (r.get("share_s") or 0) + first + (r.get("teardown_s") or 0)
 
 
 def one_shot_winners(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,0 +1,67 @@
+"""The "which idiom for a shared input" table: each model's broadcast idiom against the
+naive form that passes the object with every task (`cpu.shared`'s `per_task=1`).
+
+One row per backend, size and in-flight count that ran both forms on the same work: the
+idiom as the record names it, the time of each form (median over fresh processes) with
+the ratio naive / idiom and its 95% interval, what delivering the object once cost
+(`share_s`, plus set-up where a pool's initializer carries it), the bytes each form
+copies per run, and the tree's peak PSS for both (the shared object counted once per
+copy that really exists).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from comparisons.backends import display_order
+from comparisons.records import is_measured, memory_bytes, samples_of
+from comparisons.report import formatting as fmt
+from comparisons.stats import ratio_of_medians
+
+
+def _work(r: dict[str, Any]) -> tuple:
+    params = {k: v for k, v in r["params"].items() if k != "per_task"}
+    level = r.get("in_flight") or min(r["workers"], r["tasks"])
+    return (r["workload"], r["tasks"], tuple(sorted(params.items())), level, r["backend"])
+
+
+def idiom_pairs(records: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(idiom row, naive row) for each backend that ran both forms of the same work."""
+    forms: dict[tuple, dict[bool, dict[str, Any]]] = {}
+    for r in records:
+        shared = r.get("shared_input")
+        if shared and is_measured(r):
+            forms.setdefault(_work(r), {})[bool(shared["per_task_form"])] = r
+    pairs = [(f[False], f[True]) for f in forms.values() if False in f and True in f]
+    return sorted(
+        pairs,
+        key=lambda p: (p[0]["params"].get("megabytes", 0), display_order(p[0]["backend"])),
+    )
+
+
+def render_shared_input(records: list[dict[str, Any]]) -> list[str]:
+    pairs = idiom_pairs(records)
+    if not pairs:
+        return []
+    lines = [
+        "| shared input | in flight | backend | idiom | idiom time | passed with every task "
+        "| naive / idiom | delivered once | bytes copied per run (idiom / naive) "
+        "| peak PSS (idiom / naive) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for idiom, naive in pairs:
+        slower = ratio_of_medians(samples_of(naive), samples_of(idiom))
+        shared, naive_shared = idiom["shared_input"], naive["shared_input"]
+        lines.append(
+            f"| {fmt.mebibytes(shared['bytes'])} | {idiom.get('in_flight')} | "
+            f"{idiom['backend']} | {shared['idiom']} | "
+            f"{fmt.seconds(idiom['stats']['median'])} | "
+            f"{fmt.seconds(naive['stats']['median'])} ({naive_shared['idiom']}) | "
+            f"{fmt.ratio(slower['ratio'])} ({fmt.ratio(slower['ci95_low'])}-"
+            f"{fmt.ratio(slower['ci95_high'])}) | "
+            f"{fmt.seconds(idiom.get('share_s'))} + set-up {fmt.seconds(idiom.get('setup_s'))} | "
+            f"{fmt.mebibytes(shared['bytes_copied_per_run'])} / "
+            f"{fmt.mebibytes(naive_shared['bytes_copied_per_run'])} | "
+            f"{fmt.mebibytes(memory_bytes(idiom))} / {fmt.mebibytes(memory_bytes(naive))} |"
+        )
+    return lines
