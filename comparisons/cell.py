@@ -213,7 +213,7 @@ def share(backend: Backend, shared: Any, parts: list[Any], outcome: CellOutcome)
     began = time.perf_counter()
     try:
         if naive and type(backend).share is not Backend.share:
-            handle, (idiom, crossing) = shared, Backend.sharing(backend)
+            handle, (idiom, crossing) = shared, backend.naive_sharing()
         else:
             handle, (idiom, crossing) = backend.share(shared), backend.sharing()
     except BaseException:

@@ -25,7 +25,7 @@ from workloads.vocabulary import Category
 
 PARAMS = {
     "megabytes": Param(64, "MiB of the shared array (int64)", 1, 4096),
-    "passes": Param(40, "passes over a task's stride (the work per task)", 1, 100_000),
+    "passes": Param(10, "passes over a task's stride (the work per task)", 1, 100_000),
     "per_task": Param(
         0, "1: pass the array with every task (the naive form) instead of the idiom", 0, 1
     ),

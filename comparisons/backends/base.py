@@ -146,8 +146,14 @@ class Backend(ABC):
     def sharing(self) -> tuple[str, str]:
         """(idiom, crossing) of `share` as this instance runs it (see `shared_idiom`)."""
         if self.in_process:
-            return "the same object: tasks run in this process, nothing is copied", "none"
+            return self.naive_sharing()
         return self.shared_idiom, self.shared_crossing
+
+    def naive_sharing(self) -> tuple[str, str]:
+        """(idiom, crossing) when the object is simply passed with every task."""
+        if self.in_process:
+            return "the same object: tasks run in this process, nothing is copied", "none"
+        return Backend.shared_idiom, Backend.shared_crossing
 
     def cannot_run_workload(self, workload: Workload) -> str | None:
         """Why this model cannot run `workload` here (the cell is then skipped), found
