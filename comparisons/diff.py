@@ -264,7 +264,7 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         + (": " + "; ".join(changed) if changed else "."),
     ]
     if failed:
-        lines += ["", "Failed in either run:", *(f"- {f}" for f in failed)]
+        lines += ["", "Not measured in both runs:", *(f"- {f}" for f in failed)]
     if skipped_alike:
         lines += ["", f"Skipped in both runs for the same reason: {skipped_alike} cells."]
     if only_a or only_b:

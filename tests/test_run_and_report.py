@@ -178,9 +178,9 @@ def test_diff_lists_a_cell_skipped_alike_in_both_runs_apart_from_failures(finish
     alike = cli("diff", str(runs[0]), str(runs[1]))
     assert alike.returncode == 0, alike.stderr
     assert "Skipped in both runs for the same reason: 1 cells." in alike.stdout
-    assert "Failed in either run" not in alike.stdout
+    assert "Not measured in both runs" not in alike.stdout
     changed = cli("diff", str(runs[0]), str(runs[2]))
-    assert "Failed in either run:\n- cpu.primes|absent|w=2|t=4|: A skipped, B skipped" in (
+    assert "Not measured in both runs:\n- cpu.primes|absent|w=2|t=4|: A skipped, B skipped" in (
         changed.stdout
     )
 
