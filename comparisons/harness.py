@@ -25,6 +25,7 @@ from typing import Any
 
 import psutil
 
+from comparisons.backends.base import over_half_of_available
 from comparisons.cell import EXIT_GAVE_UP, CellSpec, ResolvedCell
 from comparisons.clusters import PARSERS, is_loopback, unreachable
 from comparisons.environment import PROJECT_ROOT
@@ -187,8 +188,8 @@ def shared_input_too_big(cell: ResolvedCell) -> str | None:
     size = workload.shared_bytes(cell.params)
     copies = 1 if cell.backend.in_process else 2 + cell.in_flight
     needed = size * copies
-    available = psutil.virtual_memory().available
-    if needed <= available / 2:
+    available = over_half_of_available(needed)
+    if available is None:
         return None
     return (
         f"{workload.name}'s shared input of {size / 2**20:.0f} MiB would need up to "

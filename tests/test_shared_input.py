@@ -69,11 +69,14 @@ def test_a_shared_memory_handle_opens_to_the_same_array_without_a_copy():
     ("backend", "crossing"),
     [
         ("processes:spawn", "per worker"),
+        ("processes:forkserver", "per worker"),
         ("processes:executor", "inherited"),
         ("processes:shared-memory", "once"),
         ("processes:joblib", "per run"),
         ("asyncio:process-pool", "inherited"),
+        ("dask:threads-per-worker", "per worker"),
         ("ray:actors", "once"),
+        ("ray:batched", "once"),
     ],
 )
 def test_each_broadcast_variant_runs_verified_and_names_its_idiom(backend, crossing):

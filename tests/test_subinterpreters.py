@@ -134,3 +134,16 @@ def test_the_gil_is_read_from_the_interpreter_and_reported_with_the_build(monkey
     assert python_build(free) == "free-threaded build, GIL disabled"
     assert "re-enabled" in python_build({**free, "gil_enabled": True})
     assert python_build({"gil_disabled_build": False, "gil_enabled": True}) == "GIL enabled"
+
+
+def test_a_pool_that_fails_to_start_says_what_its_initializer_raised():
+    # The executor only logs an initializer's exception; the set-up error must carry it.
+    # A thread pool fails the same way an interpreter pool does (BrokenExecutor).
+    from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
+    from functools import partial
+
+    def boom() -> None:
+        raise RuntimeError("no interpreter for you")
+
+    with pytest.raises(BrokenExecutor, match="RuntimeError: no interpreter for you"):
+        InterpreterPoolBackend(2)._started(partial(ThreadPoolExecutor, initializer=boom))

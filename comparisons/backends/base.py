@@ -28,14 +28,21 @@ def too_many_processes(
     it owns, not its parent's again). A worker's own data adds to that per workload.
     """
     needed = bytes_fixed + workers * bytes_per_worker
-    available = psutil.virtual_memory().available
-    if needed <= available / 2:
+    available = over_half_of_available(needed)
+    if available is None:
         return None
     return (
         f"{workers} {name} worker processes would need about {needed / 2**30:.1f} GiB "
         f"(~{bytes_per_worker / 2**20:.0f} MiB each), more than half of the "
         f"{available / 2**30:.1f} GiB available"
     )
+
+
+def over_half_of_available(needed: int) -> int | None:
+    """The bytes available now when `needed` is more than half of them (a cell that
+    would risk the out-of-memory killer, for others and itself), else None."""
+    available = psutil.virtual_memory().available
+    return available if needed > available / 2 else None
 
 
 class CellSkipped(Exception):

@@ -21,7 +21,9 @@ the extension's own message.
 
 from __future__ import annotations
 
+import logging
 import platform
+from concurrent.futures import BrokenExecutor
 from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import Any
@@ -95,12 +97,38 @@ class InterpreterPoolBackend(ExecutorMap, Backend):
     interpreters: ModuleType | None = None
     implementation: str = ""
 
+    def __init__(self, workers: int, address: str | None = None) -> None:
+        super().__init__(workers, address)
+        self.start_failures: list[str] = []
+
     def setup(self) -> None:
         executor_class, self.interpreters, self.implementation = implementation()
-        self.executor = executor_class(max_workers=self.workers)
-        # One task per worker, submitted at once, makes the pool start every thread and
-        # create its interpreter now rather than during the first measured run.
-        list(self.executor.map(abs, range(self.workers)))
+        try:
+            self.executor = self._started(executor_class)
+        except BrokenExecutor as exc:
+            # Seen once in CI on 3.13.0 with the backport: an interpreter failed to
+            # start. One more try, counted in set-up time and recorded; a second
+            # failure is the cell's error, with the initializer's own message.
+            self.start_failures.append(str(exc))
+            self.executor = self._started(executor_class)
+
+    def _started(self, executor_class: Any) -> Any:
+        """A pool with every interpreter created: one task per worker, submitted at
+        once, makes it start every thread and interpreter now rather than during the
+        first measured run. A failed start raises with the initializer's own error,
+        which the executor only logs."""
+        caught = _InitializerErrors()
+        logger = logging.getLogger("concurrent.futures")
+        logger.addHandler(caught)
+        executor = executor_class(max_workers=self.workers)
+        try:
+            list(executor.map(abs, range(self.workers)))
+        except BrokenExecutor as exc:
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise type(exc)(f"{exc}: {' | '.join(caught.messages) or 'no message'}") from exc
+        finally:
+            logger.removeHandler(caught)
+        return executor
 
     def cannot_run_workload(self, workload: Workload) -> str | None:
         module = workload.sync.__module__
@@ -123,4 +151,20 @@ class InterpreterPoolBackend(ExecutorMap, Backend):
         shut_down_threads(self.executor)
 
     def describe(self) -> dict[str, Any]:
-        return {"implementation": self.implementation}
+        return {"implementation": self.implementation, "start_failures": self.start_failures}
+
+
+class _InitializerErrors(logging.Handler):
+    """Keeps what a pool logs when a worker's initializer fails (the exception it does
+    not raise)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            self.messages.append(f"{type(error).__name__}: {error}")
+        else:
+            self.messages.append(record.getMessage())
