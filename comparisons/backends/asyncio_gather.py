@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.context import BaseContext
 from typing import Any
 
 from comparisons.backends.base import Backend, DeadlineExceeded
 from comparisons.backends.mechanics import shut_down_processes, shut_down_threads
+from comparisons.backends.processes import InstallsShared, start_executor
 from workloads.spec import Workload
 
 # How often the event loop's heartbeat wakes to measure the loop's lag.
@@ -134,7 +136,7 @@ class ToThreadBackend(AsyncioBackend):
         return await asyncio.to_thread(workload.sync, item)
 
 
-class ProcessPoolHybridBackend(AsyncioBackend):
+class ProcessPoolHybridBackend(InstallsShared, AsyncioBackend):
     """`asyncio:process-pool`: `loop.run_in_executor(ProcessPoolExecutor(workers), fn, x)`.
 
     The standard asyncio answer to CPU-bound work (asyncio docs, "Executing code in
@@ -142,6 +144,7 @@ class ProcessPoolHybridBackend(AsyncioBackend):
     """
 
     in_process = False
+    initializer_of = "executor"
 
     name = "asyncio:process-pool"
     summary = "asyncio.gather of loop.run_in_executor(ProcessPoolExecutor(workers), sync task)"
@@ -159,21 +162,10 @@ class ProcessPoolHybridBackend(AsyncioBackend):
 
     def setup(self) -> None:
         super().setup()
-        from comparisons.backends.processes import start_executor
+        self.processes = start_executor(self.mp_context(), self.workers, self.shared_input)
 
-        self.processes = start_executor(
-            multiprocessing.get_context(), self.workers, self.shared_input
-        )
-
-    def share(self, shared: Any) -> Any:
-        from comparisons.backends.processes import InstalledShared
-
-        return InstalledShared() if self.shared_input is not None else shared
-
-    def sharing(self) -> tuple[str, str]:
-        if multiprocessing.get_start_method() == "fork":
-            return "given to the executor's initializer, inherited by fork", "inherited"
-        return "given to the executor's initializer, pickled once per worker", "per worker"
+    def mp_context(self) -> BaseContext:
+        return multiprocessing.get_context()
 
     async def _task(self, workload: Workload, item: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.processes, workload.sync, item)

@@ -64,16 +64,18 @@ class InstallsShared:
     inherit it, with spawn and forkserver it is pickled once per worker, never per task)."""
 
     shared_input: Any
-    start_method: ClassVar[str | None]
-    mp_context: Callable[[], BaseContext]  # from ProcessWorkerBackend
+    mp_context: Callable[[], BaseContext]  # from ProcessWorkerBackend, or the class's own
+    # Whose initializer the record names: a Pool's or an executor's.
+    initializer_of: ClassVar[str] = "pool"
 
     def share(self, shared: Any) -> Any:
         return InstalledShared() if self.shared_input is not None else shared
 
     def sharing(self) -> tuple[str, str]:
+        given = f"given to the {self.initializer_of}'s initializer"
         if self.mp_context().get_start_method() == "fork":
-            return "given to the pool's initializer, inherited by fork", "inherited"
-        return "given to the pool's initializer, pickled once per worker", "per worker"
+            return f"{given}, inherited by fork", "inherited"
+        return f"{given}, pickled once per worker", "per worker"
 
 
 def wait_for_workers(started: Queue[int], count: int) -> None:
