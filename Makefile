@@ -18,6 +18,10 @@ RESUME ?=
 DASK_ADDRESS ?=
 RAY_ADDRESS ?=
 SERVICE_HOST ?=
+TARGET ?=
+INPUTS ?=
+TOLERANCE ?=
+BUDGET ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -38,6 +42,10 @@ help: ## list targets and variables
 	@echo "  RAY_ADDRESS=host:port          run Ray cells on that existing cluster"
 	@echo "  SERVICE_HOST=addr  where the latency server listens, if cluster workers are remote"
 	@echo "  A=dir B=dir        the two runs for 'make diff'"
+	@echo "  TARGET=mod:fn      race your own function (or path/file.py:fn) instead of SUITE"
+	@echo "  INPUTS=mod:fn      its inputs: a function of the task count, or a .jsonl/.json/.pkl file"
+	@echo "  TOLERANCE=1e-9     results match serial's within this relative difference"
+	@echo "  BUDGET=5m          wall time the TARGET run may take (it sizes the suite to fit)"
 	@echo "  PYTHON=path        run the cells under this interpreter (another CPython, a"
 	@echo "                     free-threaded build); its environment goes to .venvs/"
 	@echo "  BASE_PYTHON=$(BASE_PYTHON) interpreter used to create $(VENV) (the harness)"
@@ -52,7 +60,11 @@ install: $(STAMP) ## create .venv and install the project (only if missing or st
 
 compare: $(STAMP) ## run SUITE and write RESULTS/<run-id>/ with REPORT.md
 	@$(if $(PYTHON),$(PY) -m comparisons.python_env "$(PYTHON)" > $(VENV)/.cell-python)
-	$(PY) -m comparisons compare $(if $(RESUME),,--suite "$(SUITE)") --results "$(RESULTS)" \
+	$(PY) -m comparisons compare $(if $(RESUME)$(TARGET),,--suite "$(SUITE)") --results "$(RESULTS)" \
+		$(if $(TARGET),--target "$(TARGET)") \
+		$(if $(INPUTS),--inputs "$(INPUTS)") \
+		$(if $(TOLERANCE),--tolerance "$(TOLERANCE)") \
+		$(if $(BUDGET),--budget "$(BUDGET)") \
 		$(if $(PYTHON),--python "$$(cat $(VENV)/.cell-python)") \
 		$(if $(BACKENDS),--backends "$(BACKENDS)") \
 		$(if $(WORKLOADS),--workloads "$(WORKLOADS)") \
@@ -89,8 +101,8 @@ list: $(STAMP) ## name every workload, backend and suite
 	$(PY) -m comparisons list
 
 lint: $(STAMP) ## ruff check, format check and mypy (settings in pyproject.toml)
-	$(PY) -m ruff check comparisons workloads tests
-	$(PY) -m ruff format --check comparisons workloads tests
+	$(PY) -m ruff check comparisons workloads tests examples
+	$(PY) -m ruff format --check comparisons workloads tests examples
 	$(PY) -m mypy
 
 clean-venv: ## remove .venv and the other interpreters' .venvs/

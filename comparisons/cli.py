@@ -13,6 +13,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
@@ -25,7 +26,7 @@ from comparisons.outcome import Status
 from comparisons.stats import PRACTICAL_THRESHOLD
 from comparisons.suite import DEFAULT_MIN_REPEAT_S
 from workloads import REGISTRY as WORKLOADS
-from workloads import load_workload
+from workloads import all_names, load_workload
 
 EXIT_USER_ERROR = 2
 EXIT_CELL_FAILED = 1
@@ -50,7 +51,11 @@ def build_parser() -> Parser:
     commands.add_parser("list", help="name every workload, backend and suite")
 
     run = commands.add_parser("run", help="run one cell in a fresh subprocess, print its record")
-    run.add_argument("--workload", required=True, help=f"one of: {', '.join(WORKLOADS)}")
+    run.add_argument(
+        "--workload",
+        required=True,
+        help=f"one of: {', '.join(WORKLOADS)}, or target:MODULE:FUNCTION",
+    )
     run.add_argument("--backend", required=True, help=f"one of: {', '.join(BACKENDS)}")
     run.add_argument("--workers", type=int, default=1, help="parallel workers (default 1)")
     run.add_argument("--tasks", type=int, default=8, help="number of tasks (default 8)")
@@ -82,6 +87,7 @@ def build_parser() -> Parser:
 
     compare = commands.add_parser("compare", help="run a suite and write results and a report")
     compare.add_argument("--suite", default="default", help="suite name or .toml path")
+    _add_target_arguments(compare)
     compare.add_argument("--backends", default="", help="comma-separated subset of backends")
     compare.add_argument("--workloads", default="", help="comma-separated subset of workloads")
     compare.add_argument("--repeats", type=int, default=None, help="override measured repeats")
@@ -117,6 +123,44 @@ def build_parser() -> Parser:
     cell.add_argument("spec")
     cell.add_argument("result")
     return parser
+
+
+def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_argument_group(
+        "your own function (replaces --suite; see workloads/target.py for the conventions)"
+    )
+    target.add_argument(
+        "--target",
+        default=None,
+        metavar="MODULE:FN|FILE.py:FN",
+        help="race this function on every model that can run it, sized by a probe",
+    )
+    target.add_argument(
+        "--inputs",
+        default=None,
+        metavar="MODULE:FN|FILE.py:FN|FILE.jsonl|.json|.pkl",
+        help="task inputs: a function called with the task count, or a file of items "
+        "(default: FN_inputs in the target's module, else range(tasks))",
+    )
+    target.add_argument(
+        "--tolerance",
+        default=None,
+        metavar="REL",
+        help="results match serial's within this relative difference (default: equal)",
+    )
+    target.add_argument(
+        "--matches", default=None, metavar="MODULE:FN", help="(got, expected) -> bool"
+    )
+    target.add_argument(
+        "--asyncio-form", default=None, metavar="MODULE:FN", help="async def for asyncio"
+    )
+    target.add_argument("--trio-form", default=None, metavar="MODULE:FN", help="async def for Trio")
+    target.add_argument(
+        "--budget",
+        default=None,
+        metavar="TIME",
+        help="wall time the target's run may take, e.g. 90s, 5m (default 5m)",
+    )
 
 
 def _add_placement_arguments(parser: argparse.ArgumentParser) -> None:
@@ -176,8 +220,8 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
 def command_list() -> int:
     from comparisons.suite import builtin_suites, suite_description
 
-    print("workloads:")
-    for name in WORKLOADS:
+    print("workloads (and target:MODULE:FUNCTION for your own function):")
+    for name in all_names():
         workload = load_workload(name)
         print(f"  {name:<18} [{workload.kind}] {workload.description}")
         for pname, param in workload.params.items():
@@ -237,6 +281,15 @@ def command_compare(args: argparse.Namespace) -> int:
 
     _check_python(args.python)
     results_root = Path(args.results)
+    if args.target and not args.resume:
+        return compare_target(args, results_root)
+    if not args.target and any(
+        getattr(args, name) is not None
+        for name in ("inputs", "tolerance", "matches", "asyncio_form", "trio_form", "budget")
+    ):
+        raise UserError(
+            "--inputs, --tolerance, --matches, the async forms and --budget go with --target"
+        )
     if args.resume:
         run_dir, suite, cells = load_run(args.resume, results_root)
     else:
@@ -253,6 +306,98 @@ def command_compare(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+# Writing the report and plots after the last cell.
+REPORT_ALLOWANCE_S = 10.0
+
+
+def compare_target(args: argparse.Namespace, results_root: Path) -> int:
+    """Probe the user's function, plan a suite for it within the budget, run it."""
+    import tempfile
+
+    from rich.console import Console
+
+    from comparisons.characterise import characterise
+    from comparisons.runner import run_suite, start_run
+    from comparisons.suite import _expand_names, usable_cores
+    from comparisons.target_plan import DEFAULT_BUDGET_S, parse_budget, plan_target
+    from workloads.target import CACHE_VARIABLE, TargetSpec, parse_tolerance
+
+    budget_s = parse_budget(args.budget) if args.budget else DEFAULT_BUDGET_S
+    spec = TargetSpec(
+        function=args.target,
+        inputs=args.inputs,
+        asyncio=args.asyncio_form,
+        trio=args.trio_form,
+        matches=args.matches,
+        tolerance=parse_tolerance(args.tolerance) if args.tolerance is not None else None,
+    )
+    name = TargetSpec.parse(spec.name).name
+    backends = _expand_names(_split(args.backends) or [], "BACKENDS") if args.backends else None
+    console = Console(soft_wrap=True, highlight=False)
+    workload = load_workload(name)
+    cores = usable_cores()
+    console.print(
+        f"Probing {spec.function} serially (a first call, then batches on 1 and 2 threads)..."
+    )
+    began = time.monotonic()
+    found = characterise(workload, args.python, cores)
+    if not found["deterministic"]:
+        raise UserError(
+            f"{spec.function} gave different results for the same inputs on two runs "
+            f"({found['determinism_detail']}); every model is checked against serial, so give "
+            "--tolerance or a --matches function"
+        )
+    console.print(describe_probe(found))
+    # What is left for the cells: the probe has run, and the report still has to be written.
+    left_s = budget_s - (time.monotonic() - began) - REPORT_ALLOWANCE_S
+    plan = plan_target(found, budget_s=max(left_s, 1.0), cores=cores, backends=backends)
+    plan.settings["budget_s"] = budget_s
+    console.print(
+        f"Plan: {len(plan.cells)} cells, about {plan.estimate_s:.0f} s "
+        f"for a {budget_s:.0f} s budget"
+        + (f" (trimmed: {'; '.join(plan.trimmed)})" if plan.trimmed else "")
+    )
+    if plan.estimate_s > left_s:
+        console.print(
+            f"Note: even the models alone are estimated at {plan.estimate_s:.0f} s, over the "
+            f"{max(left_s, 0):.0f} s left after the probe; "
+            "give a larger BUDGET or smaller inputs."
+        )
+    cells = place_cells(plan.cells, args)
+    run_dir = start_run(cells, suite=plan.settings, results_root=results_root)
+    with tempfile.TemporaryDirectory(prefix="cmp-expected-") as cache:
+        os.environ[CACHE_VARIABLE] = cache
+        try:
+            run_suite(run_dir, cells, suite=plan.settings, python=args.python)
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            os.environ.pop(CACHE_VARIABLE, None)
+    return 0
+
+
+def describe_probe(found: dict) -> str:
+    """The probe's findings in two lines, as the console and the report open with."""
+    from comparisons.report import formatting as fmt
+    from workloads.target import WORK
+
+    sizes = ", ".join(
+        f"{label} {fmt.size(found[key]) if found.get(key) is not None else 'not picklable'}"
+        for label, key in (("input", "input_bytes"), ("result", "result_bytes"))
+    )
+    lines = [
+        f"Your function: {fmt.seconds(found['task_s'])} a task "
+        f"(first call {fmt.seconds(found['first_call_s'])}), {sizes}; "
+        f"{found['why']} -> filed as {WORK[found['work']][1]}.",
+    ]
+    if found.get("crossing_problem"):
+        lines.append(
+            f"It cannot be sent to other processes ({found['crossing_problem']}): the "
+            "process, Dask, Ray and subinterpreter cells are skipped with that reason."
+        )
+    return "\n".join(lines)
 
 
 def command_report(args: argparse.Namespace) -> int:

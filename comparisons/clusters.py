@@ -112,20 +112,29 @@ def unreachable(engine: str, address: str) -> str | None:
     return f"cannot reach the {engine} cluster at {address}: {why}"
 
 
+def shipped_paths() -> list[Path]:
+    """What cluster workers need beside their installed packages: the `workloads`
+    package and the code of any user's function this process loaded."""
+    from workloads.target import shipped_code
+
+    return [WORKLOADS_DIR, *shipped_code()]
+
+
 def workloads_archive(directory: Path) -> Path:
-    """Zip the `workloads` package into `directory`, named by its content hash.
+    """Zip the `workloads` package, and a user's target code, into `directory`, named
+    by its content hash; each at the zip's root, as it is imported.
 
     Same code, same name and bytes: a worker that already imported from an earlier
     upload never sees its zip rewritten with different contents underneath it.
     """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(WORKLOADS_DIR.rglob("*.py")):
-            info = zipfile.ZipInfo(
-                str(path.relative_to(WORKLOADS_DIR.parent)), (1980, 1, 1, 0, 0, 0)
-            )
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes())
+        for root in shipped_paths():
+            files = sorted(root.rglob("*.py")) if root.is_dir() else [root]
+            for path in files:
+                info = zipfile.ZipInfo(str(path.relative_to(root.parent)), (1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
     data = buffer.getvalue()
     target = directory / f"comparisons-workloads-{hashlib.sha256(data).hexdigest()[:12]}.zip"
     if not target.exists():

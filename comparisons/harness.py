@@ -149,7 +149,8 @@ def interpreter_version(python: str) -> tuple[int, int, int]:
 
 def why_not_run(cell: ResolvedCell, python: tuple[int, int, int]) -> str | None:
     """Why a cell is skipped before anything starts, or None: an interpreter older than
-    the model needs (`python` is the cells' version), where it would run, a fault probe
+    the model needs (`python` is the cells' version), a function that cannot be sent to
+    the model's workers, where it would run, a fault probe
     on a model that cannot wait with a deadline, a one-worker-per-task idiom at fewer
     workers than tasks, or the model's own limits (`Backend.cannot_run`)."""
     spec, backend = cell.spec, cell.backend
@@ -159,6 +160,11 @@ def why_not_run(cell: ResolvedCell, python: tuple[int, int, int]) -> str | None:
     too_big = shared_input_too_big(cell)
     if too_big:
         return too_big
+    if cell.workload.crossing_problem and not backend.in_process:
+        return (
+            f"{spec.backend} sends the function to other processes or interpreters, and "
+            f"{cell.workload.crossing_problem}: define it at the top level of a module"
+        )
     if spec.address:
         reason = placement_problem(cell)
         if reason:

@@ -50,7 +50,7 @@ from comparisons.records import (
     is_measured,
     load_records,
 )
-from comparisons.report import RECORDS_FILE, build_report
+from comparisons.report import CELLS_FILE, RECORDS_FILE, build_report
 from comparisons.report import formatting as fmt
 from comparisons.suite import DEFAULT_SEED
 
@@ -103,9 +103,6 @@ def summarize_record(record: dict[str, Any]) -> str:
         f"[green]ok[/green] median {fmt.seconds(stats['median'])} "
         f"(CV {stats['cv'] * 100:.0f}%){speed}, set-up {fmt.seconds(record['setup_s'])}"
     )
-
-
-CELLS_FILE = "cells.json"
 
 
 def run_order(cells: list[CellSpec], seed: int = DEFAULT_SEED) -> list[CellSpec]:

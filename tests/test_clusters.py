@@ -228,3 +228,28 @@ def test_make_compare_goes_on_past_an_unreachable_cluster(tmp_path):
     report = Path(tmp_path, "latest", "REPORT.md").read_text()
     assert f"**Dask cluster** `tcp://127.0.0.1:{port}`: not used; cannot reach" in report
     assert "threads" in report
+
+
+@pytest.mark.parametrize("engine", ["dask", "ray"])
+def test_a_users_function_is_shipped_to_an_external_cluster(engine, request, monkeypatch):
+    """The clusters started without examples/ on their path: the file reaches the
+    workers only because the backend ships it, as it ships `workloads`."""
+    examples = str(Path(__file__).resolve().parent.parent / "examples")
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setattr("sys.path", list(__import__("sys").path))
+    assert examples not in os.environ["PYTHONPATH"].split(os.pathsep)
+    address = request.getfixturevalue(f"{engine}_address")
+    record = run_cell(
+        CellSpec(
+            "target:examples/blur.py:blur",
+            engine,
+            2,
+            tasks=4,
+            repeats=1,
+            warmups=1,
+            timeout_s=180.0,
+            address=address,
+        )
+    )
+    assert record["status"] == "ok", record["error"]
+    assert record["verification"]["ok"]

@@ -121,6 +121,9 @@ class Workload:
             `(shared, part)`, with `shared` to be opened by `workloads.sharing.resolve`.
         shared_bytes: `params -> bytes` of that object (the memory check and the
             report's bytes crossed use it).
+        crossing_problem: why `sync` cannot be sent to another process or interpreter
+            (it does not pickle), for a user's function (`workloads.target`): models
+            that would send it skip with this reason, the others still run.
     """
 
     name: str
@@ -141,6 +144,7 @@ class Workload:
     ideal_s: Callable[[int, int, Mapping[str, Any]], float] | None = None
     shared_input: Callable[[Mapping[str, Any]], Any] | None = None
     shared_bytes: Callable[[Mapping[str, Any]], int] | None = None
+    crossing_problem: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -35,6 +35,8 @@ class Category(StrEnum):
     TINY_TASKS = "tiny tasks"
     DATA_TRANSFER = "data transfer"
     FAULTS = "faults"
+    # A user's function (`workloads.target`) run without its characterisation.
+    YOUR_FUNCTION = "your function"
 
 
 CPU_CATEGORIES = (Category.GIL_BOUND_CPU, Category.GIL_RELEASING_CPU)

@@ -15,13 +15,14 @@ matrices) takes 52 ms per task with it against 31 ms without, in a plain process
 which is why Dask shows no speedup on that workload at 2 workers.
 
 On an external cluster (`address`, from `--dask-address` / `DASK_ADDRESS`) nothing is
-started: the client connects, ships the `workloads` package to every worker as a zip
-through a named `UploadFile` worker plugin (Dask's documented way to make local code
-importable on workers; re-registering the same name replaces it rather than piling up
-copies), and pins the cell's tasks to `workers` of the cluster's workers
-(`client.map(..., workers=[...], allow_other_workers=False)`), so a 2-worker cell uses two
-workers on any cluster. A cluster with fewer workers skips the cell. Teardown closes the
-client only; the cluster is the user's.
+started: the client connects, ships the `workloads` package (and a user's target code,
+`workloads.target`) to the scheduler and every worker as a zip through named
+`SchedulerUploadFile` and `UploadFile` plugins (what `Client.upload_file` does, under
+names: re-registering the same name replaces it rather than piling up copies), and pins
+the cell's tasks to `workers` of the cluster's workers (`client.map(..., workers=[...],
+allow_other_workers=False)`), so a 2-worker cell uses two workers on any cluster. A
+cluster with fewer workers skips the cell. Teardown closes the client only; the cluster
+is the user's.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class DaskBackend(Backend):
         from pathlib import Path
 
         from distributed import Client
-        from distributed.diagnostics.plugin import UploadFile
+        from distributed.diagnostics.plugin import SchedulerUploadFile, UploadFile
 
         from comparisons.clusters import CONNECT_TIMEOUT_S, workloads_archive
 
@@ -116,6 +117,11 @@ class DaskBackend(Backend):
             )
         with tempfile.TemporaryDirectory() as scratch:
             archive = workloads_archive(Path(scratch))
+            # The scheduler unpickles the task graph too (Dask 2024.12+), so it gets the
+            # code as well, as `Client.upload_file` does.
+            self.client.register_plugin(
+                SchedulerUploadFile(str(archive), load=True), name="comparisons-code-scheduler"
+            )
             self.client.register_plugin(
                 UploadFile(str(archive), load=True), name="comparisons-workloads"
             )

@@ -16,7 +16,8 @@ every Ray server then listens on 127.0.0.1 alone (checked with `ss -ltn`).
 
 On an external cluster (`address`, from `--ray-address` / `RAY_ADDRESS`: the head's GCS
 `host:port`, or `ray://host:port` for Ray Client) the driver connects instead of starting
-Ray, ships the `workloads` package with `runtime_env={"py_modules": [...]}` (Ray's
+Ray, ships the `workloads` package (and a user's target code, `workloads.target`) with
+`runtime_env={"py_modules": [...]}` (Ray's
 documented way to make local modules importable on every node), and reserves `workers`
 one-CPU bundles in a placement group (strategy SPREAD), whose bundles the tasks are
 scheduled into: at most `workers` tasks run at once, spread over the nodes, as on one
@@ -87,7 +88,7 @@ class RayBackend(Backend):
     def _connect(self) -> None:
         import tempfile
 
-        from comparisons.clusters import WORKLOADS_DIR
+        from comparisons.clusters import shipped_paths
 
         # Ray puts the driver's working directory on every worker's sys.path. From the
         # project root that would shadow the shipped code on a loopback cluster and name
@@ -97,7 +98,7 @@ class RayBackend(Backend):
             address=self.address,
             logging_level=logging.ERROR,
             log_to_driver=True,
-            runtime_env={"py_modules": [str(WORKLOADS_DIR)]},
+            runtime_env={"py_modules": [str(path) for path in shipped_paths()]},
         )
         cpus = self.ray.available_resources().get("CPU", 0)
         if cpus < self.workers:

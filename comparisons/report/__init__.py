@@ -1,12 +1,14 @@
 """Turning a run's records into its outputs: `summary.csv`, `pyperf.json`, `REPORT.md`.
 
-`build_report(run_dir)` reads `records.jsonl` alone (nothing else in the run directory),
-re-attaches serial baselines and writes each exporter's file. Each format is one small
+`build_report(run_dir)` reads `records.jsonl` (and, for a run on a user's function, the
+probe kept with the suite in `cells.json`), re-attaches serial baselines and writes each
+exporter's file. Each format is one small
 module (`csv_export`, `pyperf_export`, `markdown`) reading the same loaded records.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +26,14 @@ from comparisons.report.csv_export import render_csv
 from comparisons.report.markdown import render_markdown
 from comparisons.report.plots import write_plots
 from comparisons.report.pyperf_export import write_pyperf
+from comparisons.report.target_section import display_name
 from comparisons.stats import summarize
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
 
 RECORDS_FILE = "records.jsonl"
+# The run's cell list and suite settings, written by `comparisons.runner.start_run`.
+CELLS_FILE = "cells.json"
 
 
 def build_report(run_dir: Path) -> Path:
@@ -42,10 +47,21 @@ def build_report(run_dir: Path) -> Path:
     records = attach_baselines([restate(r) for r in merge_invocations(records)])
     _write(run_dir / "summary.csv", render_csv(records))
     write_pyperf(records, run_dir / "pyperf.json")
-    figures = write_plots([r for r in records if not r.get("fault")], run_dir / "plots")
+    # A user's function is shown by its name and file, not its full target spec.
+    shown = [{**r, "workload": display_name(r["workload"])} for r in records if not r.get("fault")]
+    figures = write_plots(shown, run_dir / "plots")
     report_path = run_dir / "REPORT.md"
-    _write(report_path, render_markdown(records, figures))
+    _write(report_path, render_markdown(records, figures, suite=_suite(run_dir)))
     return report_path
+
+
+def _suite(run_dir: Path) -> dict[str, Any] | None:
+    """The run's suite settings from `cells.json` (a target's probe is there), if any."""
+    try:
+        suite = json.loads((run_dir / CELLS_FILE).read_text()).get("suite")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return suite if isinstance(suite, dict) else None
 
 
 def restate(record: dict[str, Any]) -> dict[str, Any]:

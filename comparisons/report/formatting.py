@@ -31,6 +31,16 @@ def mebibytes(value: float | None) -> str:
     return "–" if value is None else f"{value / 2**20:,.0f} MiB"
 
 
+def size(value: float | None) -> str:
+    """Bytes in the unit that reads best: 512 B, 3.2 KiB, 48.0 MiB, 1.50 GiB."""
+    if value is None:
+        return "-"
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if value >= scale:
+            return f"{_three_figures(value / scale)} {unit}"
+    return f"{value:.0f} B"
+
+
 def ratio(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}x"
 

@@ -22,6 +22,7 @@ from comparisons.report.claims import render_claims
 from comparisons.report.clusters_section import render_clusters
 from comparisons.report.faults_table import render_faults
 from comparisons.report.shared_input_table import render_shared_input
+from comparisons.report.target_section import display_name, render_target
 from comparisons.report.variants_section import render_variants
 from comparisons.report.verdict import (
     best_per_model,
@@ -68,6 +69,14 @@ def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _tied(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """True when the two medians do not differ meaningfully (a tie)."""
     return not ratio_of_medians(samples_of(a), samples_of(b))["meaningful"]
+
+
+def _measured_only(lines: list[str], target: dict[str, Any] | None) -> list[str]:
+    """On a user's function, the claims its cells did not test are left out."""
+    if not target:
+        return lines
+    kept = [line for line in lines if "| **not measured** |" not in line]
+    return kept if len(kept) > 2 else ["None of the claims is about this kind of work."]
 
 
 def python_build(python: dict[str, Any]) -> str:
@@ -417,11 +426,17 @@ def _extra_invocations(records: list[dict[str, Any]]) -> list[str]:
 
 
 def render_markdown(
-    records: list[dict[str, Any]], figures: list[tuple[str, str]] | None = None
+    records: list[dict[str, Any]],
+    figures: list[tuple[str, str]] | None = None,
+    suite: dict[str, Any] | None = None,
 ) -> str:
-    """The whole REPORT.md for the records of one run; `figures` are (path, caption)."""
+    """The whole REPORT.md for the records of one run; `figures` are (path, caption);
+    `suite` is the run's suite settings, which for a user's function hold its probe."""
     probes = [r for r in records if r.get("fault")]
-    records = [r for r in records if not r.get("fault")]
+    records = [
+        {**r, "workload": display_name(r["workload"])} for r in records if not r.get("fault")
+    ]
+    target = (suite or {}).get("target")
     run_ids = sorted({str(r["run_id"]) for r in records})
     suites = sorted({str(r["suite"]) for r in records})
     groups = _groups(records)
@@ -435,6 +450,7 @@ def render_markdown(
         f"{skipped} skipped (each row says why), {len(records) - ok - skipped} failed or "
         "timed out.",
         "",
+        *(render_target(target, suite or {}, records) if target else []),
         "## Machine",
         "",
         *_machine(records),
@@ -475,7 +491,7 @@ def render_markdown(
         "The claims of the tutorial this project grew from (`shared/seed-tutorial.txt`), "
         "and PEP 734's for subinterpreters, each checked by a rule over this run's cells.",
         "",
-        *render_claims([r for r in records if not r.get("reference")]),
+        *_measured_only(render_claims([r for r in records if not r.get("reference")]), target),
         "",
     ]
     if figures:

@@ -1,0 +1,148 @@
+"""The report's opening for a run on the user's own function (`make compare TARGET=...`).
+
+It states what the characterisation probe found (task time, CPU share, GIL, sizes,
+memory), how asyncio and Trio ran the function, that correctness is checked against
+the serial results, how the suite was sized to the budget, and the verdict in one
+sentence per concurrency level, phrased for the function: which model to use, by how
+much, and what threads say about the GIL. The rows it reads are the verdict's
+(`report.verdict`), so the sentence and the table never disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from comparisons.backends import BASELINE
+from comparisons.records import samples_of
+from comparisons.report import formatting as fmt
+from comparisons.report.verdict import model, verdict_rows
+from comparisons.stats import ratio_of_medians
+from workloads.target import WORK, TargetSpec, is_target
+
+
+def display_name(workload: str) -> str:
+    """`blur (examples/blur.py)` for a target, the name itself otherwise."""
+    if not is_target(workload):
+        return workload
+    where, _, function = TargetSpec.parse(workload).function.rpartition(":")
+    return f"{function} ({where})"
+
+
+def cells_wall_s(records: list[dict[str, Any]]) -> float:
+    """From the first cell's start to the last one's end."""
+    starts = [datetime.fromisoformat(r["started_at"]) for r in records if r.get("started_at")]
+    ends = [datetime.fromisoformat(r["finished_at"]) for r in records if r.get("finished_at")]
+    return (max(ends) - min(starts)).total_seconds() if starts and ends else 0.0
+
+
+def _listed(names: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
+def _threads_sentence(records: list[dict[str, Any]], level: int) -> str:
+    serial = next((r for r in records if r["backend"] == BASELINE and r.get("stats")), None)
+    threads = next(
+        (
+            r
+            for r in records
+            if r["backend"] == "threads" and r.get("stats") and r.get("in_flight") == level
+        ),
+        None,
+    )
+    if serial is None or threads is None or level < 2:
+        return ""  # one thread in flight says nothing about the GIL
+    speed = ratio_of_medians(samples_of(serial), samples_of(threads))
+    if not speed["meaningful"]:
+        return f"threads tie serial ({speed['ratio']:.2f}x): the work holds the GIL"
+    if speed["ratio"] < 1:
+        return f"threads are slower than serial ({speed['ratio']:.2f}x)"
+    return f"threads run {speed['ratio']:.2f}x serial: the work lets go of the GIL or waits"
+
+
+def verdict_sentences(records: list[dict[str, Any]], function: str) -> list[str]:
+    """One sentence per in-flight level: the winner(s) with speedup, the runner-up,
+    the cheapest to run once, and what threads show."""
+    sentences = []
+    for v in verdict_rows(records):
+        best = v["winners"][0]
+        names = _listed(list(dict.fromkeys(r["backend"] for r in v["winners"])))
+        tie = " tie" if len(v["winners"]) > 1 else ""
+        speedup = (best.get("baseline") or {}).get("speedup")
+        speed = f", {speedup:.2f}x serial" if speedup else ""
+        parts = [f"{names}{tie} ({fmt.seconds(best['stats']['median'])}{speed})"]
+        if v["runner"] is not None:
+            parts.append(f"then {v['runner']['backend']}, {v['margin']['ratio']:.2f}x slower")
+        threads = _threads_sentence(records, v["in_flight"])
+        if threads:
+            parts.append(threads)
+        once = list(dict.fromkeys(model(r) for r in v["once"]))
+        parts.append(
+            f"run once, {_listed(once)} cost{'s' if len(once) == 1 else ''} least "
+            "(set-up and teardown counted)"
+        )
+        sentences.append(
+            f"- **For `{function}` at {v['in_flight']} in flight**: " + "; ".join(parts) + "."
+        )
+    return sentences or [f"- No two models ran `{function}` successfully at the same concurrency."]
+
+
+def render_target(
+    found: dict[str, Any], suite: dict[str, Any], records: list[dict[str, Any]]
+) -> list[str]:
+    """The `## Your function` section."""
+    spec = TargetSpec.parse(found["target"])
+    function = spec.function_name
+    kind = WORK[found["work"]][1]
+    forms = found.get("async_forms") or {}
+    native = [label for label, key in (("asyncio", "asyncio"), ("Trio", "trio")) if forms.get(key)]
+    threaded = [
+        label for label, key in (("asyncio", "asyncio"), ("Trio", "trio")) if not forms.get(key)
+    ]
+    lines = [
+        "## Your function",
+        "",
+        *verdict_sentences(records, function),
+        "",
+        f"`{spec.function}`, characterised by one serial probe before the race "
+        f"({found['probe_tasks']} tasks in one thread, then on two):",
+        "",
+        "| task time | first call | CPU share of one core | two threads vs one | filed as "
+        "| input | result | memory growth |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {fmt.seconds(found['task_s'])} | {fmt.seconds(found['first_call_s'])} "
+        f"| {fmt.percent(found['cpu_share'])} | {found['two_thread_speedup']:.2f}x | {kind} "
+        f"| {fmt.size(found.get('input_bytes'))} | {fmt.size(found.get('result_bytes'))} "
+        f"| {fmt.size(found.get('peak_rss_growth_bytes'))} |",
+        "",
+        f"- **Why {kind}**: {found['why']}.",
+        "- **Correctness** is relative to serial: every model's results are checked against "
+        "the serial run's"
+        + (f", within a relative {spec.tolerance:g}" if spec.tolerance is not None else "")
+        + (f", by `{spec.matches}`" if spec.matches else "")
+        + ".",
+    ]
+    if native:
+        lines.append(f"- **Async forms**: {' and '.join(native)} ran your own `async def`.")
+    if threaded:
+        lines.append(
+            f"- **No async form**: {' and '.join(threaded)} ran the plain function through "
+            f"`to_thread`, so {'their rows measure' if len(threaded) > 1 else 'its rows measure'} "
+            "a thread pool behind an event loop, not native async I/O."
+        )
+    if found.get("crossing_problem"):
+        lines.append(
+            f"- **Not sent to other processes**: {found['crossing_problem']}; those models' "
+            "rows are skipped with the reason."
+        )
+    budget = suite.get("budget_s")
+    if budget:
+        trimmed = suite.get("trimmed") or []
+        lines.append(
+            f"- **Budget**: {budget:g} s; the cells were planned at about "
+            f"{suite.get('estimate_s', 0):.0f} s and took {cells_wall_s(records):.0f} s"
+            + (f"; to fit it: {'; '.join(trimmed)}" if trimmed else "")
+            + "."
+        )
+    return [*lines, ""]
