@@ -36,7 +36,7 @@ from comparisons.backends import backend_class
 from comparisons.backends.base import Backend, CellSkipped
 from comparisons.clusters import CONNECT_TIMEOUT_S
 from comparisons.environment import capture_environment
-from comparisons.faults import probe_fault
+from comparisons.faults import probe_fault, probe_host_loss
 from comparisons.outcome import CellOutcome, Checked
 from comparisons.process_tree import (
     TOKEN_VARIABLE,
@@ -45,6 +45,9 @@ from comparisons.process_tree import (
     end_processes,
 )
 from workloads import load_workload
+from workloads.fault_host_loss import COMMAND_VARIABLE as HOST_LOSS_COMMAND
+from workloads.fault_host_loss import WORKLOAD as HOST_LOSS_WORKLOAD
+from workloads.fault_host_loss import undisturbed_s
 from workloads.spec import Verification, Workload
 from workloads.vocabulary import Kind
 
@@ -178,7 +181,9 @@ def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None
         if admits(backend, cell.workload, outcome):
             if shared is not None:
                 inputs = share(backend, shared, inputs, outcome)
-            if outcome.error is None and cell.workload.kind == Kind.FAULT:
+            if outcome.error is None and cell.workload.name == HOST_LOSS:
+                probe_lost_host(backend, cell, inputs, outcome)
+            elif outcome.error is None and cell.workload.kind == Kind.FAULT:
                 probe(backend, cell.workload, inputs, outcome)
             elif outcome.error is None:
                 measure(spec, backend, cell.workload, inputs, outcome)
@@ -233,6 +238,28 @@ def admits(backend: Backend, workload: Workload, outcome: CellOutcome) -> bool:
         outcome.fail("checking the workload failed: " + traceback.format_exc(limit=8))
         return False
     return outcome.skip_reason is None
+
+
+HOST_LOSS = HOST_LOSS_WORKLOAD.name
+
+
+def probe_lost_host(
+    backend: Backend, cell: ResolvedCell, inputs: list[Any], outcome: CellOutcome
+) -> None:
+    """The host-loss probe (`comparisons.faults.probe_host_loss`); `why_not_run` has
+    made sure there is a cluster and a command."""
+    try:
+        outcome.fault = probe_host_loss(
+            backend,
+            cell.workload,
+            inputs,
+            os.environ[HOST_LOSS_COMMAND],
+            cell.backend.cluster_engine or cell.spec.backend,
+        )
+        outcome.fault["undisturbed_s"] = undisturbed_s(len(inputs), cell.spec.workers)
+        outcome.verification = Checked(ok=True, detail="fault probe")
+    except BaseException:
+        outcome.fail("host-loss probe failed: " + traceback.format_exc(limit=8))
 
 
 def probe(backend: Backend, workload: Workload, inputs: list[Any], outcome: CellOutcome) -> None:

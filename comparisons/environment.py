@@ -7,6 +7,7 @@ It reads only local facts: /proc, /sys, platform, installed package metadata, gi
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import socket
@@ -177,4 +178,22 @@ def capture_environment() -> dict[str, Any]:
         "native_thread_variables": {name: os.environ.get(name) for name in NATIVE_THREAD_VARIABLES},
         "native_thread_pools": native_thread_pools(),
         "git": git_state(),
+        "hosts": emulated_hosts(),
     }
+
+
+# Set by whoever runs the harness on emulated hosts (tests/multihost.py): JSON with the
+# hosts' addresses, the link rate and where each engine's processes run.
+HOSTS_VARIABLE = "COMPARISONS_HOSTS"
+
+
+def emulated_hosts() -> dict[str, Any] | None:
+    """The emulated multi-host network the run is on, or None on one machine."""
+    raw = os.environ.get(HOSTS_VARIABLE)
+    if not raw:
+        return None
+    try:
+        found = json.loads(raw)
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None

@@ -7,10 +7,18 @@ reached the caller, and how long that took), or the deadline passing. Then it wa
 until well-behaved tasks would have finished and reads the marker files the tasks left
 (`workloads.faults_common`): how many other tasks completed, and whether a hung task
 is still beating its heartbeat after the caller gave up and cancelled.
+
+`fault.host_loss` (external clusters only) has its own probe, `probe_host_loss`: no
+marker files (the workers are on other hosts), a host removed by a command while the
+job runs, and the results themselves checked for completeness and correctness.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+import threading
 import time
 import traceback
 from typing import Any
@@ -57,4 +65,50 @@ def probe_fault(backend: Backend, workload: Workload, inputs: list[Any]) -> dict
     finding["others_total"] = len(inputs) - 1
     age = heartbeat_age()
     finding["hung_task_still_running"] = None if age is None else age < 10 * HEARTBEAT_S
+    return finding
+
+
+# Host loss: the host goes after the tasks have started, the caller waits this long.
+LOSS_AFTER_S = 0.5
+HOST_LOSS_DEADLINE_S = 40.0
+
+
+def probe_host_loss(
+    backend: Backend, workload: Workload, inputs: list[Any], command: str, engine: str
+) -> dict[str, Any]:
+    """Run the job; `LOSS_AFTER_S` in, run `command` (with `{engine}` filled in) to
+    remove a worker host; describe what the caller got and when."""
+    argv = shlex.split(command.format(engine=engine))
+    lost: dict[str, Any] = {}
+
+    def lose_host() -> None:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=os.environ)
+        lost["command"] = shlex.join(argv)
+        lost["exit_code"] = done.returncode
+        lost["output"] = (done.stdout + done.stderr).strip()[-300:]
+
+    finding: dict[str, Any] = {
+        "deadline_s": HOST_LOSS_DEADLINE_S,
+        "can_give_up": backend.can_give_up,
+    }
+    loser = threading.Timer(LOSS_AFTER_S, lose_host)
+    begin = time.perf_counter()
+    loser.start()
+    try:
+        results = backend.run_until(workload, inputs, HOST_LOSS_DEADLINE_S)
+        check = workload.verify(results, workload.expected(len(inputs), {}))
+        finding["outcome"] = "returned"
+        finding["results_correct"] = check.ok
+        finding["detail"] = check.detail
+    except DeadlineExceeded as exc:
+        finding["outcome"] = "timed out"
+        finding["detail"] = str(exc)
+    except Exception as exc:  # noqa: BLE001 - any exception type is the finding itself
+        finding["outcome"] = "raised"
+        finding["exception"] = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        finding["detail"] = (str(exc).strip().splitlines() or [""])[0][:300]
+    finding["seconds_to_outcome"] = time.perf_counter() - begin
+    loser.cancel()
+    loser.join()
+    finding["host_loss"] = lost or {"command": shlex.join(argv), "exit_code": None}
     return finding

@@ -42,6 +42,8 @@ from comparisons.process_tree import (
 from comparisons.python_env import PythonEnvError, describe_interpreter
 from comparisons.records import build_record
 from comparisons.services import ServiceError, Services, running_services
+from workloads.fault_host_loss import COMMAND_VARIABLE as HOST_LOSS_COMMAND
+from workloads.fault_host_loss import WORKLOAD as HOST_LOSS
 from workloads.vocabulary import Kind
 
 # Native libraries' own thread pools are pinned to one thread per worker so that
@@ -169,6 +171,11 @@ def why_not_run(cell: ResolvedCell, python: tuple[int, int, int]) -> str | None:
         reason = placement_problem(cell)
         if reason:
             return reason
+    if cell.workload.name == HOST_LOSS.name and not spec.address:
+        return (
+            "the host-loss probe needs an external cluster whose hosts can be lost "
+            "(DASK_ADDRESS / RAY_ADDRESS; tests/multihost.py makes one)"
+        )
     if cell.workload.kind == Kind.FAULT and not backend.has_deadline():
         return (
             f"{spec.backend} has no way to wait with a deadline or cancel, so the fault "
@@ -214,6 +221,13 @@ def placement_problem(cell: ResolvedCell) -> str | None:
     """
     spec = cell.spec
     engine = cell.backend.cluster_engine or "cluster"
+    if cell.workload.name == HOST_LOSS.name:
+        if not os.environ.get(HOST_LOSS_COMMAND):
+            return (
+                f"no command to remove a host ({HOST_LOSS_COMMAND} is not set; "
+                "tests/multihost.py sets it for its emulated hosts)"
+            )
+        return None
     if cell.workload.kind == Kind.FAULT:
         return (
             f"fault probes are not sent to an external {engine} cluster (a hung task "

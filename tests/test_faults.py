@@ -99,3 +99,38 @@ def test_a_suite_with_fault_probes_reports_them(tmp_path):
     report = (tmp_path / "out" / "latest" / "REPORT.md").read_text()
     assert "## When things go wrong" in report
     assert "| serial | raises `DeliberateFailure`" in report
+
+
+def test_the_host_loss_probe_runs_only_on_a_cluster_with_a_way_to_lose_a_host(monkeypatch):
+    local = run_cell(CellSpec("fault.host_loss", "dask", 2, tasks=4, repeats=1, warmups=0))
+    assert local["status"] == "skipped" and "needs an external cluster" in local["error"]
+    monkeypatch.delenv("COMPARISONS_HOST_LOSS", raising=False)
+    spec = CellSpec("fault.host_loss", "ray", 2, tasks=4, repeats=1, warmups=0,
+                    address="127.0.0.1:1")  # fmt: skip
+    unset = run_cell(spec)
+    assert unset["status"] == "skipped" and "COMPARISONS_HOST_LOSS is not set" in unset["error"]
+
+
+@pytest.mark.parametrize(
+    ("finding", "says"),
+    [
+        (
+            {"outcome": "returned", "results_correct": True, "seconds_to_outcome": 5.2,
+             "host_loss": {"exit_code": 0}},
+            "returns after 5.20 s, results all correct",
+        ),
+        (
+            {"outcome": "timed out", "deadline_s": 40.0, "host_loss": {"exit_code": 0}},
+            "caller gives up at the 40.0 s deadline",
+        ),
+        (
+            {"outcome": "returned", "results_correct": True, "seconds_to_outcome": 2.0,
+             "host_loss": {"exit_code": 1, "output": "killed 0 dask processes"}},
+            "removing the host failed: killed 0 dask processes",
+        ),
+    ],
+)  # fmt: skip
+def test_the_fault_table_says_what_a_lost_host_did(finding, says):
+    from comparisons.report.faults_table import describe
+
+    assert says in describe(finding)

@@ -37,6 +37,7 @@ REGISTRY: dict[str, str] = {
     "fault.raise": "workloads.fault_raise",
     "fault.crash": "workloads.fault_crash",
     "fault.hang": "workloads.fault_hang",
+    "fault.host_loss": "workloads.fault_host_loss",
 }
 
 

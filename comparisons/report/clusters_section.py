@@ -65,3 +65,36 @@ def render_clusters(records: list[dict[str, Any]]) -> list[str]:
         if (engine, address) not in seen:
             lines.append(f"- **{engine.capitalize()} cluster** `{address}`: not used; {error}")
     return lines
+
+
+def render_link_share(records: list[dict[str, Any]], hosts: dict[str, Any] | None) -> list[str]:
+    """On emulated hosts, each cluster transfer row's rate against the link's: every
+    byte of the tasks' inputs leaves through the driver's one link, so that link's rate
+    is the physical limit (100% would be the wire itself)."""
+    link = (hosts or {}).get("link_bytes_per_s")
+    rows = [
+        r
+        for r in records
+        if link
+        and r.get("measures_transfer")
+        and r.get("cluster")
+        and r.get("bytes_per_task")
+        and r["status"] == Status.OK
+        and r.get("stats")
+    ]
+    if not rows:
+        return []
+    lines = [
+        "| transfer | engine | median | bytes through the driver's link per run | "
+        "effective rate | share of the link |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in sorted(rows, key=lambda r: (r["bytes_per_task"], r["backend"])):
+        moved = r["bytes_per_task"] * r["tasks"]
+        rate = moved / r["stats"]["median"]
+        lines.append(
+            f"| {r['tasks']} x {r['bytes_per_task'] / 2**20:g} MiB | {r['backend']} "
+            f"| {r['stats']['median'] * 1e3:.0f} ms | {moved / 2**20:g} MiB "
+            f"| {rate * 8 / 1e6:.0f} Mbit/s | {rate / link:.0%} |"
+        )
+    return lines

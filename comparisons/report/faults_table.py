@@ -32,6 +32,14 @@ def describe(finding: dict[str, Any]) -> str:
         )
     elif outcome == "timed out":
         parts.append(f"caller gives up at the {fmt.seconds(finding['deadline_s'])} deadline")
+    elif outcome == "returned" and "results_correct" in finding:
+        verdict = "all correct" if finding["results_correct"] else "not all correct"
+        undisturbed = finding.get("undisturbed_s")
+        against = f" (undisturbed: {fmt.seconds(undisturbed)})" if undisturbed else ""
+        parts.append(
+            f"returns after {fmt.seconds(finding['seconds_to_outcome'])}{against}, results "
+            f"{verdict}: the lost host's tasks ran elsewhere"
+        )
     elif outcome == "returned":
         parts.append(
             f"returns all results after {fmt.seconds(finding['seconds_to_outcome'])}"
@@ -39,6 +47,9 @@ def describe(finding: dict[str, Any]) -> str:
         )
     else:
         parts.append(finding.get("detail") or str(outcome))
+    loss = finding.get("host_loss")
+    if loss and loss.get("exit_code") not in (0, None):
+        parts.append(f"(removing the host failed: {loss.get('output') or loss['exit_code']})")
     if "others_total" in finding:
         parts.append(f"others: {finding['others_completed']}/{finding['others_total']} completed")
     if finding.get("hung_task_still_running") is True:

@@ -19,7 +19,7 @@ from comparisons.outcome import Status
 from comparisons.records import baseline_key, is_measured, memory_bytes, samples_of
 from comparisons.report import formatting as fmt
 from comparisons.report.claims import render_claims
-from comparisons.report.clusters_section import render_clusters
+from comparisons.report.clusters_section import render_clusters, render_link_share
 from comparisons.report.faults_table import render_faults
 from comparisons.report.shared_input_table import render_shared_input
 from comparisons.report.target_section import display_name, render_target
@@ -79,6 +79,21 @@ def _measured_only(lines: list[str], target: dict[str, Any] | None) -> list[str]
     return kept if len(kept) > 2 else ["None of the claims is about this kind of work."]
 
 
+def _hosts(hosts: dict[str, Any] | None, records: list[dict[str, Any]]) -> list[str]:
+    """The emulated hosts a run spread over, said plainly (more network, not more CPU),
+    and each transfer against the link's rate."""
+    if not hosts:
+        return []
+    names = ", ".join(f"{name} {address}" for name, address in hosts.get("hosts", {}).items())
+    shares = render_link_share(records, hosts)
+    return [
+        f"- **Hosts**: {names} (network namespaces on one bridge, each link limited to "
+        f"{hosts.get('link_rate', '?')} both ways); {hosts.get('placement', '')}. They share "
+        "this machine's cores: more network, not more compute.",
+        *(["", "Transfers against the link:", "", *shares, ""] if shares else []),
+    ]
+
+
 def python_build(python: dict[str, Any]) -> str:
     """The interpreter's GIL as the report states it: a free-threaded build is named,
     and so is one whose GIL an extension switched back on at import."""
@@ -119,6 +134,7 @@ def _machine(records: list[dict[str, Any]]) -> list[str]:
         f"- **Native thread pools**: pinned to {pinned or 'default'} thread(s) per worker "
         "(OMP/OpenBLAS/MKL variables)",
         f"- **Project commit**: {commit}",
+        *_hosts(env.get("hosts"), records),
         *render_clusters(records),
     ]
     lines.extend(_machine_speed(records))
