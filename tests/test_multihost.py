@@ -32,7 +32,8 @@ def dask_address(network):
 
 @pytest.fixture(scope="module")
 def ray_cluster(network):
-    with ray_on(network) as found:
+    fast_check = {"health_check_period_ms": 1000, "health_check_failure_threshold": 3}
+    with ray_on(network, system_config=fast_check) as found:
         yield found
 
 
@@ -97,26 +98,27 @@ HOST_LOSS = ["run", "--workload", "fault.host_loss", "--workers", "2", "--tasks"
              "--repeats", "1", "--warmups", "0", "--timeout", "240", "--json"]  # fmt: skip
 
 
-def test_dask_reschedules_a_lost_hosts_tasks():
-    """A network and cluster of its own: the module's keep both worker hosts."""
-    with test_network() as network, dask_on(network) as address:
-        env = {"COMPARISONS_HOST_LOSS": host_loss_command(network)}
-        done = run_in_driver(network, [*HOST_LOSS, "--backend", "dask",
-                                       "--dask-address", address], env=env)  # fmt: skip
-    record = record_of(done)
-    finding = record["fault"]
+# Last in this module, on the module's clusters: each leaves its engine one worker
+# host short, which no test after them may need.
+
+
+def test_dask_reschedules_a_lost_hosts_tasks(network, dask_address):
+    env = {"COMPARISONS_HOST_LOSS": host_loss_command(network)}
+    done = run_in_driver(network, [*HOST_LOSS, "--backend", "dask",
+                                   "--dask-address", dask_address], env=env)  # fmt: skip
+    finding = record_of(done)["fault"]
     assert finding["host_loss"]["exit_code"] == 0, finding
     assert finding["outcome"] == "returned" and finding["results_correct"], finding
 
 
-def test_ray_retries_a_lost_hosts_tasks_once_it_notices():
-    """Ray notices a dead node by missed health checks (about 15 s by default; 1 s x 3
-    here to keep the test short), then retries its tasks on the nodes left."""
-    fast_check = {"health_check_period_ms": 1000, "health_check_failure_threshold": 3}
-    with test_network() as network, ray_on(network, system_config=fast_check) as (address, auth):
-        env = {**auth, "COMPARISONS_HOST_LOSS": host_loss_command(network)}
-        done = run_in_driver(network, [*HOST_LOSS, "--backend", "ray",
-                                       "--ray-address", address], env=env)  # fmt: skip
+def test_ray_retries_a_lost_hosts_tasks_once_it_notices(network, ray_cluster):
+    """Ray notices a dead node by missed health checks (about 15 s by default; the
+    module's cluster checks every 1 s, 3 misses, to keep the test short), then retries
+    its tasks on the nodes left."""
+    address, auth = ray_cluster
+    env = {**auth, "COMPARISONS_HOST_LOSS": host_loss_command(network)}
+    done = run_in_driver(network, [*HOST_LOSS, "--backend", "ray",
+                                   "--ray-address", address], env=env)  # fmt: skip
     finding = record_of(done)["fault"]
     assert finding["host_loss"]["exit_code"] == 0, finding
     assert finding["outcome"] == "returned" and finding["results_correct"], finding
