@@ -133,13 +133,18 @@ def ray_on(
     head = network.addresses["head"]
     auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     env = {**os.environ, **auth, "RAY_USAGE_STATS_ENABLED": "0"}
-    # One temp dir for every node, as Ray's own multi-node-on-one-machine tests do; short,
-    # for Ray's socket paths.
+    # A temp dir per host, as separate machines have: in a shared one, a driver reads the
+    # node address another node wrote (session_latest/node_ip_address.json) and registers
+    # its objects' owner at the wrong host. Short, for Ray's socket paths.
     temp_dir = tempfile.mkdtemp(prefix="mh-", dir="/tmp")
     log = Path(temp_dir, "ray-start.log")
     procs: list[subprocess.Popen] = []
     output = open(log, "ab")  # noqa: SIM115 - held for the cluster's life
-    common = ["--disable-usage-stats", f"--temp-dir={temp_dir}"]
+
+    def own_dir(host: str) -> str:
+        return f"--temp-dir={temp_dir}/{host}"
+
+    common = ["--disable-usage-stats"]
     try:
 
         def start(host: str, *args: str) -> None:
@@ -157,7 +162,7 @@ def ray_on(
 
         start(
             "head", "--head", f"--node-ip-address={head}", f"--port={RAY_PORT}",
-            "--num-cpus=0", "--include-dashboard=false", *common,
+            "--num-cpus=0", "--include-dashboard=false", own_dir("head"), *common,
             *([f"--system-config={json.dumps(system_config)}"] if system_config else []),
         )  # fmt: skip
         _wait(
@@ -169,7 +174,8 @@ def ray_on(
         for started, (name, cpus) in enumerate(nodes.items(), start=2):
             start(
                 name, f"--address={head}:{RAY_PORT}",
-                f"--node-ip-address={network.addresses[name]}", f"--num-cpus={cpus}", *common,
+                f"--node-ip-address={network.addresses[name]}", f"--num-cpus={cpus}",
+                own_dir(name), *common,
             )  # fmt: skip
             _wait(
                 lambda n=started: log.read_text(errors="replace").count("Ray runtime started") >= n,
@@ -177,7 +183,8 @@ def ray_on(
                 procs,
                 log,
             )
-        yield f"{head}:{RAY_PORT}", auth
+        # The driver's node address: Ray would read the head's from the shared /tmp.
+        yield f"{head}:{RAY_PORT}", {**auth, "COMPARISONS_RAY_NODE_IP": network.addresses["driver"]}
     finally:
         _stop(procs)
         output.close()

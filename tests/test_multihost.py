@@ -75,16 +75,23 @@ def test_ray_cells_run_verified_on_nodes_on_two_hosts(network, ray_cluster):
     assert cluster["nodes"] == 4 and cluster["cpus"] == 2
 
 
-def test_a_transfer_cannot_beat_the_link(network, dask_address):
+@pytest.mark.parametrize("engine", ["dask", "ray"])
+def test_a_transfer_cannot_beat_the_link(network, engine, request):
     """4 MiB to each of 2 tasks over 100 Mbit/s links: at least 8 MiB leave the driver's
     link, so a run cannot take less than that many bytes at the link's rate."""
+    if engine == "dask":
+        place, env = ["--dask-address", request.getfixturevalue("dask_address")], {}
+    else:
+        address, env = request.getfixturevalue("ray_cluster")
+        place = ["--ray-address", address]
     network.set_rate("100mbit")
     try:
         done = run_in_driver(
             network,
-            ["run", "--backend", "dask", "--workload", "overhead.transfer", "--workers", "2",
+            ["run", "--backend", engine, "--workload", "overhead.transfer", "--workers", "2",
              "--tasks", "2", "--param", "kilobytes=4096", "--repeats", "1", "--warmups", "0",
-             "--timeout", "240", "--json", "--dask-address", dask_address],
+             "--timeout", "240", "--json", *place],
+            env=env,
         )  # fmt: skip
     finally:
         network.set_rate("1gbit")

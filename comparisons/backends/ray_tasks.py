@@ -94,8 +94,12 @@ class RayBackend(Backend):
         # project root that would shadow the shipped code on a loopback cluster and name
         # a directory other machines lack; the scratch directory holds no package.
         os.chdir(tempfile.gettempdir())
+        # The driver's own node address when Ray would read another node's: hosts that
+        # share one filesystem (tests/multihost.py) share the session's cached address.
+        node_ip = os.environ.get(NODE_IP_VARIABLE)
         self.context = self.ray.init(
             address=self.address,
+            **({"_node_ip_address": node_ip} if node_ip else {}),
             logging_level=logging.ERROR,
             log_to_driver=True,
             runtime_env={"py_modules": [str(path) for path in shipped_paths()]},
@@ -213,6 +217,10 @@ class RayBackend(Backend):
             "workloads_imported_from": code,
             "warnings": version_mismatches(mine, theirs),
         }
+
+
+# `ray start` prints `ray.init(_node_ip_address=...)` as the way to connect from a node.
+NODE_IP_VARIABLE = "COMPARISONS_RAY_NODE_IP"
 
 
 def _loopback(address: str) -> bool:
