@@ -320,7 +320,7 @@ def compare_target(args: argparse.Namespace, results_root: Path) -> int:
 
     from comparisons.characterise import characterise
     from comparisons.runner import run_suite, start_run
-    from comparisons.suite import _expand_names, usable_cores
+    from comparisons.suite import expand_names, usable_cores
     from comparisons.target_plan import DEFAULT_BUDGET_S, parse_budget, plan_target
     from workloads.target import CACHE_VARIABLE, TargetSpec, parse_tolerance
 
@@ -334,7 +334,7 @@ def compare_target(args: argparse.Namespace, results_root: Path) -> int:
         tolerance=parse_tolerance(args.tolerance) if args.tolerance is not None else None,
     )
     name = TargetSpec.parse(spec.name).name
-    backends = _expand_names(_split(args.backends) or [], "BACKENDS") if args.backends else None
+    backends = expand_names(_split(args.backends) or [], "BACKENDS") if args.backends else None
     console = Console(soft_wrap=True, highlight=False)
     workload = load_workload(name)
     cores = usable_cores()

@@ -112,7 +112,7 @@ def worker_sweep() -> list[int]:
     return [*counts, cores, 2 * cores]
 
 
-def _expand_names(names: list[Any], where: str) -> list[str]:
+def expand_names(names: list[Any], where: str) -> list[str]:
     """Backend entries ("all", "variants", "model:*", names) as registered names."""
     expanded: list[str] = []
     for name in names:
@@ -198,7 +198,7 @@ def expand_suite(
     if not isinstance(tables, list) or not tables:
         raise UserError(f"suite {path.name}: needs at least one [[cells]] table")
     if backends:
-        backends = _expand_names(backends, "BACKENDS")
+        backends = expand_names(backends, "BACKENDS")
     for name in workloads or []:
         load_workload(name)
     if repeats is not None:
@@ -286,7 +286,7 @@ def _expand_table(
         )
     if "workload" not in table:
         raise UserError(f"{where}: missing 'workload'")
-    backend_names = _expand_names(_as_list(table.get("backends", "all")), where)
+    backend_names = expand_names(_as_list(table.get("backends", "all")), where)
     workers_list = []
     for value in _as_list(table.get("workers", 1)):
         for workers in worker_sweep() if value == "sweep" else [resolve_workers(value, where)]:
