@@ -54,7 +54,9 @@ help: ## list targets and variables
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=23"
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet --no-compile -c constraints.txt -e ".[dev]"
+	@# Bytecode on every core at once (pip compiles on one); what does not compile is left.
+	@$(PY) -m compileall -q -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" > /dev/null || true
 	@touch $@
 
 install: $(STAMP) ## create .venv and install the project (only if missing or stale)

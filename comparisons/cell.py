@@ -175,6 +175,8 @@ def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None
         shared = cell.workload.shared_input(cell.params)
         if not cell.params.get("per_task"):
             backend.shared_input = shared
+    if cell.workload.produce is not None:
+        backend.handoff_shift = 0 if cell.params.get("same_worker") else 1
     if set_up(backend, spec.backend, outcome):
         if on_setup_done is not None:
             on_setup_done()
@@ -263,11 +265,13 @@ def probe_lost_host(
 
 
 def probe(backend: Backend, workload: Workload, inputs: list[Any], outcome: CellOutcome) -> None:
-    """A fault probe, not a benchmark: one batch under a deadline, then what was left."""
+    """A fault probe, not a benchmark: one batch under a deadline (the workload's
+    `patience`), then what was left."""
     try:
-        outcome.fault = probe_fault(backend, workload, inputs)
+        outcome.fault = probe_fault(backend, workload, inputs, float(outcome.params["patience"]))
         outcome.verification = Checked(ok=True, detail="fault probe")
     except BaseException:
+        backend.interrupted = True
         outcome.fail("fault probe failed: " + traceback.format_exc(limit=8))
 
 
@@ -295,10 +299,11 @@ def run_repeat(
     timed = 0.0
     checked = 0
     check = Verification(False, "not run")
+    job = backend.job(workload)
     for _ in range(loops):
         backend.prepare(workload, inputs)
         begin = time.perf_counter()
-        results = backend.run(workload, inputs)
+        results = job(workload, inputs)
         timed += time.perf_counter() - begin
         check = workload.verify(results, expected)
         checked += 1
@@ -339,6 +344,7 @@ def measure(
         outcome.loops = loops
         outcome.backend_info = backend.describe()
     except BaseException:
+        backend.interrupted = True
         outcome.fail("run failed: " + traceback.format_exc(limit=8))
 
 
@@ -362,9 +368,10 @@ def calibrate(
     if min_repeat_s <= 0:
         return 1
     if last is None:  # no warm-up: time one unmeasured run to calibrate on
+        job = backend.job(workload)
         backend.prepare(workload, inputs)
         begin = time.perf_counter()
-        backend.run(workload, inputs)
+        job(workload, inputs)
         last = time.perf_counter() - begin
     return max(1, min(MAX_LOOPS, math.ceil(min_repeat_s / max(last, 1e-9))))
 

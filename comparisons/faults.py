@@ -33,17 +33,19 @@ from workloads.faults_common import (
 )
 from workloads.spec import Workload
 
-DEADLINE_S = 4 * OTHER_TASK_S  # the caller's patience: well past the honest tasks' second
 MESSAGE_MARK = "on purpose"
 
 
-def probe_fault(backend: Backend, workload: Workload, inputs: list[Any]) -> dict[str, Any]:
-    """Run the faulty batch once under a deadline and describe what the caller saw."""
+def probe_fault(
+    backend: Backend, workload: Workload, inputs: list[Any], deadline_s: float
+) -> dict[str, Any]:
+    """Run the faulty batch once under a deadline (the workload's `patience`) and
+    describe what the caller saw."""
     clear_markers()
     begin = time.perf_counter()
-    finding: dict[str, Any] = {"deadline_s": DEADLINE_S, "can_give_up": backend.can_give_up}
+    finding: dict[str, Any] = {"deadline_s": deadline_s, "can_give_up": backend.can_give_up}
     try:
-        results = backend.run_until(workload, inputs, DEADLINE_S)
+        results = backend.run_until(workload, inputs, deadline_s)
         finding["outcome"] = "returned"
         finding["detail"] = f"returned {len(results)} results"
     except DeadlineExceeded as exc:

@@ -171,6 +171,9 @@ def why_not_run(cell: ResolvedCell, python: tuple[int, int, int]) -> str | None:
         reason = placement_problem(cell)
         if reason:
             return reason
+    handoff = handoff_problem(cell)
+    if handoff:
+        return handoff
     if cell.workload.name == HOST_LOSS.name and not spec.address:
         return (
             "the host-loss probe needs an external cluster whose hosts can be lost "
@@ -187,6 +190,20 @@ def why_not_run(cell: ResolvedCell, python: tuple[int, int, int]) -> str | None:
             f"this cell compares models at {spec.workers} in flight (give workers = tasks)"
         )
     return None if spec.address else backend.cannot_run(spec.workers)
+
+
+def handoff_problem(cell: ResolvedCell) -> str | None:
+    """Why a worker-to-worker hand-off workload cannot run on this cell, or None."""
+    if cell.workload.produce is None:
+        return None
+    if cell.backend.handoff is None:
+        return (
+            f"{cell.spec.backend}'s workers do not hand data to each other (it would go "
+            "through the caller, which overhead.transfer measures); dask and ray run it"
+        )
+    if cell.spec.workers < 2 and not cell.params.get("same_worker"):
+        return "a hand-off between workers needs at least 2 workers (or same_worker=1)"
+    return None
 
 
 def shared_input_too_big(cell: ResolvedCell) -> str | None:

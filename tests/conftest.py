@@ -7,6 +7,7 @@ ones are still alive at the end, naming them, so a leak is found where it is mad
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -59,3 +60,22 @@ def no_engine_process_left_behind():
 @pytest.fixture
 def python() -> str:
     return sys.executable
+
+
+@pytest.fixture(scope="module")
+def ray_address():
+    """A one-node Ray cluster on 127.0.0.1 (`external_clusters.ray_cluster`) for one
+    module's cells; its token is in the environment, as a user's shell would pass it."""
+    from external_clusters import ray_cluster
+
+    with ray_cluster(cpus=2) as (address, auth):
+        saved = {name: os.environ.get(name) for name in auth}
+        os.environ.update(auth)
+        try:
+            yield address
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value

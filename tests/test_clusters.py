@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from backend_matrix import RAY_ON_CLUSTER, run_verified
 from cli_helper import run_cli
-from external_clusters import dask_cluster, free_port, ray_cluster
+from external_clusters import dask_cluster, free_port
 
 from comparisons.cell import CellSpec
 from comparisons.clusters import check_addresses, dask_endpoint, ray_endpoint
@@ -47,21 +48,6 @@ cli = run_cli
 def dask_address(tmp_path_factory):
     with dask_cluster(tmp_path_factory.mktemp("dask-cluster"), workers=2) as address:
         yield address
-
-
-@pytest.fixture(scope="module")
-def ray_address():
-    with ray_cluster(cpus=2) as (address, auth):
-        saved = {name: os.environ.get(name) for name in auth}
-        os.environ.update(auth)  # the cells inherit it, as a user's shell would pass it
-        try:
-            yield address
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 @pytest.mark.parametrize(
@@ -171,6 +157,12 @@ def test_ray_cells_run_verified_on_an_external_cluster(ray_address):
     assert "py_modules_files" in location  # shipped through runtime_env
 
 
+@pytest.mark.parametrize("workload", RAY_ON_CLUSTER)
+def test_ray_runs_the_backend_matrix_on_a_cluster(workload, ray_address):
+    """The rest of `test_backends.py`'s Ray row (see `backend_matrix.LOCAL_RAY`)."""
+    run_verified(workload, "ray", ray_address)
+
+
 def test_the_latency_server_reaches_ray_workers_on_loopback(ray_address):
     record = run_cell(
         cell("io.http", "ray", ray_address, tasks=6, params={"delay": 0.05, "kilobytes": 1})
@@ -253,3 +245,35 @@ def test_a_users_function_is_shipped_to_an_external_cluster(engine, request, mon
     )
     assert record["status"] == "ok", record["error"]
     assert record["verification"]["ok"]
+
+
+def test_dask_hands_data_from_worker_to_worker_not_through_the_client(dask_address):
+    """Across workers, every run sends each 1 MiB array from one worker to the other
+    (the workers' own counters, in the record); on one worker nothing crosses."""
+    for same_worker in (0, 1):
+        spec = cell("overhead.handoff", "dask", dask_address,
+                    params={"kilobytes": 1024, "same_worker": same_worker})  # fmt: skip
+        record = run_cell(spec)
+        assert record["status"] == "ok" and record["verification"]["ok"], record["error"]
+        sent = record["backend_info"]["handoff_peer_bytes"]
+        runs = record["verification"]["repeats_checked"]
+        if same_worker:
+            assert sent < 2**20, sent
+        else:
+            assert sent >= runs * 4 * 2**20, (sent, runs)
+
+
+def test_ray_hands_object_references_between_bundles(ray_address):
+    record = run_cell(cell("overhead.handoff", "ray", ray_address, params={"kilobytes": 256}))
+    assert record["status"] == "ok" and record["verification"]["ok"], record["error"]
+    assert record["cluster"]["bundle_nodes"] == ["127.0.0.1", "127.0.0.1"]  # one node here
+
+
+def test_models_whose_workers_cannot_hand_off_skip_the_handoff_with_the_reason():
+    record = run_cell(cell("overhead.handoff", "processes", None, params={"kilobytes": 1}))
+    assert record["status"] == "skipped" and "dask and ray run it" in record["error"]
+    record = run_cell(cell("overhead.handoff", "dask", None, workers=1, params={"kilobytes": 1}))
+    assert record["status"] == "skipped" and "at least 2 workers" in record["error"]
+    for variant in ("dask:bag", "ray:actors", "ray:batched"):
+        record = run_cell(cell("overhead.handoff", variant, None, params={"kilobytes": 1}))
+        assert record["status"] == "skipped", variant

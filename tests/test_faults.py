@@ -15,12 +15,15 @@ from comparisons.cell import CellSpec
 from comparisons.harness import run_cell
 from comparisons.report.faults_table import render_faults
 
+# The caller's patience, shorter than the default 4 s: the honest tasks take 1 s.
+PATIENCE = 2.0
+
 
 def probe(workload: str, backend: str, timeout_s: float = 60) -> dict:
     workers = 1 if backend == "serial" else 4
-    record = run_cell(
-        CellSpec(workload, backend, workers, tasks=4, repeats=1, warmups=0, timeout_s=timeout_s)
-    )
+    spec = CellSpec(workload, backend, workers, tasks=4, repeats=1, warmups=0,
+                    timeout_s=timeout_s, params={"patience": PATIENCE})  # fmt: skip
+    record = run_cell(spec)
     assert record["status"] == "ok", record["error"]
     assert record["leftover_processes"] == [] or backend in ("threads", "dask")
     return record
@@ -41,6 +44,7 @@ def test_a_raising_task_reaches_the_caller_with_its_message(backend):
 def test_a_hung_task_is_timed_out_and_cancelled_or_left_running(backend, still_running):
     finding = probe("fault.hang", backend)["fault"]
     assert finding["outcome"] == "timed out", finding
+    assert finding["deadline_s"] == PATIENCE and finding["seconds_to_outcome"] >= PATIENCE
     assert finding["hung_task_still_running"] is still_running
     assert finding["others_completed"] == 3
 

@@ -27,7 +27,7 @@ def test_a_hung_cell_times_out_and_its_whole_tree_is_ended(backend):
         params={"latency": 120.0},
         repeats=1,
         warmups=0,
-        timeout_s=10 if backend == "ray" else 2,
+        timeout_s=6 if backend == "ray" else 2,
     )
     record = run_cell(spec)
     assert record["status"] == "timeout"

@@ -110,7 +110,9 @@ def test_a_crashing_task_takes_the_whole_process_down():
 
 @needs_newer
 def test_a_hung_task_is_timed_out_and_its_interpreter_keeps_running():
-    finding = cell("fault.hang", workers=4, repeats=1, warmups=0, timeout_s=60)["fault"]
+    finding = cell("fault.hang", {"patience": 2.0}, workers=4, repeats=1, warmups=0, timeout_s=60)[
+        "fault"
+    ]
     assert finding["outcome"] == "timed out", finding
     assert finding["hung_task_still_running"] is True
     assert finding["others_completed"] == 3

@@ -66,7 +66,16 @@ OWN_DEADLINE = [
 @pytest.mark.parametrize("backend", OWN_DEADLINE)
 def test_a_hung_task_does_not_hang_the_variant(backend):
     record = run_cell(
-        CellSpec("fault.hang", backend, 4, tasks=4, repeats=1, warmups=0, timeout_s=60)
+        CellSpec(
+            "fault.hang",
+            backend,
+            4,
+            tasks=4,
+            repeats=1,
+            warmups=0,
+            timeout_s=60,
+            params={"patience": 2.0},
+        )  # fmt: skip
     )
     assert record["status"] == "ok", record["error"]
     finding = record["fault"]

@@ -45,6 +45,16 @@ def test_verify_reports_the_first_wrong_result():
     assert workload.verify([4, 4], [4, 4]).ok
 
 
+def test_a_handoffs_two_stages_give_the_expected_sums():
+    workload = load_workload("overhead.handoff")
+    params = workload.resolve_params({"kilobytes": 8})
+    assert workload.produce is not None
+    got = [workload.sync(workload.produce(item)) for item in workload.make_inputs(3, params)]
+    assert workload.verify(got, workload.expected(3, params)).ok
+    assert workload.bytes_per_task(params) == 8 * 1024
+    assert workload.bytes_per_task(workload.resolve_params({"same_worker": 1})) == 0
+
+
 def test_sleep_forms_all_return_the_task_id():
     workload = load_workload("io.sleep")
     item = (7, 0.001)

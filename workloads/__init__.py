@@ -34,6 +34,7 @@ REGISTRY: dict[str, str] = {
     "overhead.noop": "workloads.overhead_noop",
     "overhead.transfer": "workloads.overhead_transfer",
     "overhead.bytes": "workloads.overhead_bytes",
+    "overhead.handoff": "workloads.overhead_handoff",
     "fault.raise": "workloads.fault_raise",
     "fault.crash": "workloads.fault_crash",
     "fault.hang": "workloads.fault_hang",

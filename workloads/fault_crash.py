@@ -13,7 +13,14 @@ import os
 
 import trio
 
-from workloads.faults_common import OTHER_TASK_S, honest_work, mark, one_faulty_task_last, task_ids
+from workloads.faults_common import (
+    OTHER_TASK_S,
+    PATIENCE,
+    honest_work,
+    mark,
+    one_faulty_task_last,
+    task_ids,
+)
 from workloads.spec import Workload
 from workloads.vocabulary import Category
 
@@ -55,5 +62,6 @@ WORKLOAD = Workload(
     trio=crash_or_work_trio,
     make_inputs=one_faulty_task_last,
     expected=task_ids,
+    params=PATIENCE,
     category=Category.FAULTS,
 )

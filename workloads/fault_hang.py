@@ -18,6 +18,7 @@ import trio
 from workloads.faults_common import (
     HEARTBEAT_S,
     OTHER_TASK_S,
+    PATIENCE,
     heartbeat,
     honest_work,
     mark,
@@ -68,5 +69,6 @@ WORKLOAD = Workload(
     trio=hang_or_work_trio,
     make_inputs=one_faulty_task_last,
     expected=task_ids,
+    params=PATIENCE,
     category=Category.FAULTS,
 )

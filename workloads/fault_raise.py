@@ -11,7 +11,14 @@ import asyncio
 
 import trio
 
-from workloads.faults_common import OTHER_TASK_S, honest_work, mark, one_faulty_task_last, task_ids
+from workloads.faults_common import (
+    OTHER_TASK_S,
+    PATIENCE,
+    honest_work,
+    mark,
+    one_faulty_task_last,
+    task_ids,
+)
 from workloads.spec import Workload
 from workloads.vocabulary import Category
 
@@ -56,5 +63,6 @@ WORKLOAD = Workload(
     trio=raise_or_work_trio,
     make_inputs=one_faulty_task_last,
     expected=task_ids,
+    params=PATIENCE,
     category=Category.FAULTS,
 )

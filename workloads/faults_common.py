@@ -17,8 +17,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from workloads.spec import Param
+
 OTHER_TASK_S = 1.0  # how long each well-behaved task works
 HEARTBEAT_S = 0.05
+# The caller's patience: how long it waits for the batch before giving up (and
+# cancelling what the model can), well past the honest tasks' second by default.
+PATIENCE = {
+    "patience": Param(
+        4 * OTHER_TASK_S, "seconds the caller waits before giving up", 1.5 * OTHER_TASK_S, 3600.0
+    )
+}
 
 
 def marker_dir() -> Path:

@@ -124,6 +124,11 @@ class Workload:
         crossing_problem: why `sync` cannot be sent to another process or interpreter
             (it does not pickle), for a user's function (`workloads.target`): models
             that would send it skip with this reason, the others still run.
+        produce: a first stage on a worker, `item -> data`, for workloads about data
+            handed from worker to worker (overhead.handoff): each task is then
+            `sync(produce(item))`, the two stages on different workers, the data moving
+            between them by the engine's own means (`Backend.run_handoff`); models
+            without such a hand-off skip.
     """
 
     name: str
@@ -145,6 +150,7 @@ class Workload:
     shared_input: Callable[[Mapping[str, Any]], Any] | None = None
     shared_bytes: Callable[[Mapping[str, Any]], int] | None = None
     crossing_problem: str | None = None
+    produce: Callable[[Any], Any] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

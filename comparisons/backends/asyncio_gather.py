@@ -182,4 +182,4 @@ class ProcessPoolHybridBackend(InstallsShared, AsyncioBackend):
 
     def teardown(self) -> None:
         super().teardown()
-        shut_down_processes(self.processes, stuck=self.stuck)
+        shut_down_processes(self.processes, stuck=self.stuck or self.interrupted)

@@ -10,6 +10,7 @@ and nothing about any particular workload beyond `workloads.spec.Workload`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import psutil
@@ -85,6 +86,10 @@ class Backend(ABC):
         minimum_python: the oldest (major, minor) the model runs on; under an older
             interpreter its cells are skipped before a process starts, with
             `minimum_python_note` saying what provides it from that version.
+        handoff: for engines whose workers hand a task's data straight to another
+            worker (Dask, Ray), how (`run_handoff` implements it); None for the rest,
+            which would route it through the caller, and for variants whose own idiom
+            has no hand-off of its own.
     """
 
     name: ClassVar[str]
@@ -106,6 +111,7 @@ class Backend(ABC):
     source: ClassVar[str] = ""
     minimum_python: ClassVar[tuple[int, int] | None] = None
     minimum_python_note: ClassVar[str] = ""
+    handoff: ClassVar[str | None] = None
     # How this model gets a workload's one shared read-only input to its tasks (`share`)
     # and how often the object crosses a process boundary: "per task", "per worker",
     # "once" (into a store every worker reads), "inherited" (fork) or "none".
@@ -114,6 +120,12 @@ class Backend(ABC):
     # Set by the cell before set-up when the workload has a shared input and the idiom
     # (not the naive per-task form) is asked for; set-ups that need it early use it.
     shared_input: Any = None
+    # Set by the cell for a hand-off workload: task i's second stage runs on the worker
+    # `handoff_shift` places after its first stage's (0: the same worker).
+    handoff_shift: int = 1
+    # Set by the cell when a run was cut short (an exception, or the harness's stop
+    # signal, mid-run): teardown must not wait for tasks that may never finish.
+    interrupted: bool = False
 
     def __init__(self, workers: int, address: str | None = None) -> None:
         self.workers = workers
@@ -129,6 +141,18 @@ class Backend(ABC):
     @abstractmethod
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
         """Run one task per input and return the results in input order (timed)."""
+
+    def job(self, workload: Workload) -> Callable[[Workload, list[Any]], list[Any]]:
+        """What the cell times for `workload`: `run`, or `run_handoff` for a two-stage
+        workload (chosen before the clock starts)."""
+        return self.run if workload.produce is None else self.run_handoff
+
+    def run_handoff(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        """Each task in two stages: `workload.produce(item)` on worker k (task i's k
+        is i modulo the workers), `workload.sync` of its output on worker k +
+        `handoff_shift`, the data handed between them by the engine; results in input
+        order (timed). Only where `handoff` is set."""
+        raise NotImplementedError(f"{self.name} has no worker-to-worker hand-off")
 
     @classmethod
     def has_deadline(cls) -> bool:

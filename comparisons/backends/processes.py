@@ -134,7 +134,10 @@ class ProcessesBackend(InstallsShared, ProcessWorkerBackend):
             ) from None
 
     def teardown(self) -> None:
-        if not self.terminated:
+        if self.terminated or self.interrupted:
+            # `close` then `join` would wait for tasks that may never finish.
+            self.pool.terminate()
+        else:
             self.pool.close()
         self.pool.join()
 
@@ -200,7 +203,7 @@ class ProcessPoolExecutorBackend(ExecutorMap, InstallsShared, ProcessWorkerBacke
         self.executor = start_executor(self.mp_context(), self.workers, self.shared_input)
 
     def teardown(self) -> None:
-        shut_down_processes(self.executor, stuck=self.stuck)
+        shut_down_processes(self.executor, stuck=self.stuck or self.interrupted)
 
 
 class SharedMemoryPoolBackend(ProcessesBackend):

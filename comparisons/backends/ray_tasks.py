@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded
 from workloads.sharing import RayShared
@@ -54,6 +54,10 @@ class RayBackend(Backend):
     placement_group: Any = None
     shared_idiom = "ray.put once into the object store; tasks get the reference"
     shared_crossing = "once"
+    handoff: ClassVar[str | None] = (
+        "the first task's object reference is the second's argument; on a cluster each "
+        "is placed in its bundle and the second's node pulls the object from the first's"
+    )
 
     def share(self, shared: Any) -> Any:
         """Ray's idiom for a large object many tasks read ("Anti-pattern: passing the
@@ -75,6 +79,7 @@ class RayBackend(Backend):
 
         self.ray = ray
         self.remote_functions: dict[str, Any] = {}
+        self.pinned: dict[tuple[int, int], Any] = {}
         if self.address:
             self._connect()
             return
@@ -125,6 +130,47 @@ class RayBackend(Backend):
         which kills the worker running a task."""
         remote = self._remote(workload)
         return self._get_until([remote.remote(item) for item in inputs], deadline_s)
+
+    def run_handoff(self, workload: Workload, inputs: list[Any]) -> list[Any]:
+        """`second.remote(first.remote(item))`: a reference passed to a task is resolved
+        where that task runs, the object pulled from the node that made it ("Passing
+        object arguments"). On a cluster, task i's first stage runs in bundle i modulo
+        the workers and its second in the next bundle (the same one with
+        `handoff_shift` 0); on one local node both share its object store."""
+        assert workload.produce is not None
+        first = self._remote_function(workload.produce)
+        second = self._remote_function(workload.sync)
+        refs = [
+            self._in_bundle(second, i + self.handoff_shift).remote(
+                self._in_bundle(first, i).remote(item)
+            )
+            for i, item in enumerate(inputs)
+        ]
+        return self.ray.get(refs)
+
+    def _remote_function(self, function: Any) -> Any:
+        key = f"{function.__module__}.{function.__qualname__}"
+        remote = self.remote_functions.get(key)
+        if remote is None:
+            remote = self.remote_functions[key] = self.ray.remote(num_cpus=1)(function)
+        return remote
+
+    def _in_bundle(self, remote: Any, index: int) -> Any:
+        """`remote` pinned to bundle `index` (modulo the workers) of the cell's
+        placement group; as it is where there is none (one local node)."""
+        if self.placement_group is None:
+            return remote
+        key = (id(remote), index % self.workers)
+        pinned = self.pinned.get(key)
+        if pinned is None:
+            from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+            pinned = self.pinned[key] = remote.options(
+                scheduling_strategy=PlacementGroupSchedulingStrategy(
+                    self.placement_group, placement_group_bundle_index=key[1]
+                )
+            )
+        return pinned
 
     def _get_until(self, refs: list[Any], deadline_s: float) -> list[Any]:
         try:
@@ -208,6 +254,7 @@ class RayBackend(Backend):
             "cpus_per_node": sorted({n["Resources"].get("CPU", 0) for n in nodes}),
             "cpus": sum(n["Resources"].get("CPU", 0) for n in nodes),
             "placement": f"{self.workers} one-CPU bundles, SPREAD",
+            "bundle_nodes": self._bundle_nodes(nodes),
             "versions": {
                 "driver": mine,
                 "workers": [
@@ -217,6 +264,15 @@ class RayBackend(Backend):
             "workloads_imported_from": code,
             "warnings": version_mismatches(mine, theirs),
         }
+
+    def _bundle_nodes(self, nodes: list[dict[str, Any]]) -> list[str | None]:
+        """The address of the node each bundle of the cell's placement group was
+        reserved on, in bundle order: where its tasks ran (they run only in them)."""
+        from ray.util.placement_group import placement_group_table
+
+        table = placement_group_table(self.placement_group)["bundles_to_node_id"]
+        address = {n["NodeID"]: n.get("NodeManagerAddress") for n in nodes}
+        return [address.get(table[index]) for index in sorted(table)]
 
 
 # `ray start` prints `ray.init(_node_ip_address=...)` as the way to connect from a node.
@@ -238,6 +294,7 @@ class RayBatchedBackend(RayBackend):
     """
 
     name = "ray:batched"
+    handoff = None  # the model's hand-off is ray's; nothing of this variant's own
     summary = "Ray remote tasks over batches of inputs (ceil(n / (4 * workers)) each)"
     source = "docs.ray.io/en/latest/ray-core/patterns/too-fine-grained-tasks.html"
     batch_size: int | None = None  # of the last run
@@ -278,6 +335,7 @@ class RayActorPoolBackend(RayBackend):
     """
 
     name = "ray:actors"
+    handoff = None  # the model's hand-off is ray's; nothing of this variant's own
     summary = "ray.util.ActorPool of `workers` actors (1 CPU each), pool.map"
     source = "docs.ray.io/en/latest/ray-core/actors/actor-utils.html"
     actors: tuple[Any, ...] | list[Any] = ()  # set by set-up

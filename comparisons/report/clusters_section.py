@@ -67,16 +67,49 @@ def render_clusters(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+HANDOFF = "overhead.handoff"
+
+
+def _link_bytes(r: dict[str, Any]) -> int:
+    """Bytes one run sends through the busiest link: a transfer's inputs all leave
+    through the driver's link; hand-offs go round the workers (task i from worker i mod
+    n to the next), so each worker's link sends about 1/n of them."""
+    if r["workload"] == HANDOFF:
+        return -(-r["tasks"] // r["workers"]) * r["bytes_per_task"]
+    return r["bytes_per_task"] * r["tasks"]
+
+
+def _baseline(r: dict[str, Any], records: list[dict[str, Any]]) -> float | None:
+    """The median of the same hand-off with both stages on one worker (nothing crosses),
+    from the same run and engine, or None."""
+    for other in records:
+        if (
+            other["workload"] == HANDOFF
+            and other["backend"] == r["backend"]
+            and other["tasks"] == r["tasks"]
+            and other["workers"] == r["workers"]
+            and other.get("params", {}).get("same_worker")
+            and other["params"].get("kilobytes") == r["params"].get("kilobytes")
+            and other["status"] == Status.OK
+            and other.get("stats")
+        ):
+            return float(other["stats"]["median"])
+    return None
+
+
 def render_link_share(records: list[dict[str, Any]], hosts: dict[str, Any] | None) -> list[str]:
-    """On emulated hosts, each cluster transfer row's rate against the link's: every
-    byte of the tasks' inputs leaves through the driver's one link, so that link's rate
-    is the physical limit (100% would be the wire itself)."""
+    """On emulated hosts, each cluster transfer row's rate against the link's, the
+    physical limit (100% would be the wire itself): a transfer's inputs leave through
+    the driver's link; a hand-off (`overhead.handoff`) crosses between worker hosts,
+    and beside its whole time stands the time without the crossing (both stages on one
+    worker) and the rate of the crossing alone."""
     link = (hosts or {}).get("link_bytes_per_s")
+    if not link:
+        return []
     rows = [
         r
         for r in records
-        if link
-        and r.get("measures_transfer")
+        if r.get("measures_transfer")
         and r.get("cluster")
         and r.get("bytes_per_task")
         and r["status"] == Status.OK
@@ -85,16 +118,27 @@ def render_link_share(records: list[dict[str, Any]], hosts: dict[str, Any] | Non
     if not rows:
         return []
     lines = [
-        "| transfer | engine | median | bytes through the driver's link per run | "
-        "effective rate | share of the link |",
-        "|---|---|---|---|---|---|",
+        "| transfer | path | engine | median | same worker (no crossing) | bytes through "
+        "the busiest link per run | effective rate | share of the link |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for r in sorted(rows, key=lambda r: (r["bytes_per_task"], r["backend"])):
-        moved = r["bytes_per_task"] * r["tasks"]
-        rate = moved / r["stats"]["median"]
+    order = sorted(rows, key=lambda r: (r["workload"], r["bytes_per_task"], r["backend"]))
+    for r in order:
+        median = float(r["stats"]["median"])
+        through = _link_bytes(r)
+        baseline = _baseline(r, records) if r["workload"] == HANDOFF else None
+        path = "worker -> worker" if r["workload"] == HANDOFF else "driver -> workers"
+        rate = through / median
+        rate_text = f"{rate * 8 / 1e6:.0f} Mbit/s"
+        share = f"{rate / link:.0%}"
+        if baseline is not None and median > baseline:
+            alone = through / (median - baseline)
+            rate_text += f" ({alone * 8 / 1e6:.0f} crossing alone)"
+            share += f" ({alone / link:.0%})"
         lines.append(
-            f"| {r['tasks']} x {r['bytes_per_task'] / 2**20:g} MiB | {r['backend']} "
-            f"| {r['stats']['median'] * 1e3:.0f} ms | {moved / 2**20:g} MiB "
-            f"| {rate * 8 / 1e6:.0f} Mbit/s | {rate / link:.0%} |"
+            f"| {r['tasks']} x {r['bytes_per_task'] / 2**20:g} MiB | {path} | {r['backend']} "
+            f"| {median * 1e3:.0f} ms "
+            f"| {'-' if baseline is None else f'{baseline * 1e3:.0f} ms'} "
+            f"| {through / 2**20:g} MiB | {rate_text} | {share} |"
         )
     return lines
