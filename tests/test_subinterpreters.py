@@ -71,7 +71,7 @@ def test_a_function_defined_in_main_is_refused_with_what_to_do():
 @pytest.mark.parametrize(
     ("workload", "params"),
     [
-        ("cpu.mandelbrot", {"width": 20, "max_iter": 20}),
+        ("cpu.primes", {"span": 500}),
         ("io.http", {"delay": 0.01, "kilobytes": 2}),
         ("overhead.bytes", {"kilobytes": 64}),
     ],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 import trio
@@ -43,6 +45,18 @@ def test_verify_reports_the_first_wrong_result():
     assert not verdict.ok and "task 1" in verdict.detail
     assert not workload.verify([4], [4, 4]).ok
     assert workload.verify([4, 4], [4, 4]).ok
+
+
+@pytest.mark.parametrize(
+    "module", ["cpu_primes", "cpu_mandelbrot", "cpu_hash", "io_sleep", "io_http", "io_files",
+               "mixed_pipeline", "overhead_noop", "overhead_bytes"],
+)  # fmt: skip
+def test_workloads_without_arrays_do_not_load_numpy_where_tasks_run(module):
+    """NumPy cannot load in a subinterpreter: a workload whose tasks need none must not
+    import it (its harness-side checks may)."""
+    code = f"import sys, workloads.{module}; print('numpy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
 
 
 def test_a_handoffs_two_stages_give_the_expected_sums():
