@@ -104,9 +104,24 @@ def machine_ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
 
 
 def run_drift(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> float:
-    """The machine's drift from A to B: the median B/A over the cells both measured."""
-    ratios = [b["stats"]["median"] / a["stats"]["median"] for a, b in pairs]
+    """The machine's drift from A to B: the median B/A over the cells both measured
+    in the same place (`drift_cells`)."""
+    ratios = [b["stats"]["median"] / a["stats"]["median"] for a, b in drift_cells(pairs)]
     return statistics.median(ratios) if ratios else 1.0
+
+
+def drift_cells(
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The pairs the drift is estimated from: cells that ran in the same place in both
+    runs. A cell moved from a local engine to a cluster (or between clusters) changed
+    by design, so it says nothing of the machine; when every cell moved, all count."""
+
+    def place(record: dict[str, Any]) -> str | None:
+        return (record.get("cluster") or {}).get("address")
+
+    stayed = [(a, b) for a, b in pairs if place(a) == place(b)]
+    return stayed or pairs
 
 
 def _probe_line(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
@@ -207,6 +222,7 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         if ra.get("stats") and rb.get("stats"):  # a fault probe has nothing timed
             pairs.append((ra, rb))
     drift = run_drift(pairs)
+    stayed = len(drift_cells(pairs))
     lines += [
         "| cell | A median | B median | B/A (95% CI) | B/A relative to drift "
         "| machine B/A | change |",
@@ -245,7 +261,13 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         "## Summary",
         "",
         f"Machine drift: B ran {abs(drift - 1) * 100:.1f}% {direction} than A overall (the "
-        f"median B/A over {len(pairs)} cells). Relative to that, {counts['faster']} faster, "
+        f"median B/A over {stayed} cells"
+        + (
+            f" of {len(pairs)}: those that ran in the same place in both runs"
+            if stayed < len(pairs)
+            else ""
+        )
+        + f"). Relative to that, {counts['faster']} faster, "
         f"{counts['slower']} slower, {counts['same']} same (a change "
         "counts when its 95% interval, divided by the drift, excludes 1 and it is at least "
         f"{threshold * 100:.0f}%)"

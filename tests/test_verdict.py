@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comparisons.diff import classify, run_drift
+from comparisons.diff import classify, drift_cells, run_drift
 from comparisons.records import attach_baselines, merge_invocations, upgrade
 from comparisons.report import claims
 from comparisons.report.markdown import server_cpu_per_request
@@ -319,6 +319,19 @@ def test_old_records_are_upgraded_to_the_current_schema():
     new = upgrade(old)
     assert new["schema_version"] == 2 and new["invocation"] == 0 and new["yardstick"] is True
     assert new["peak_pss_bytes"] is None and new["in_flight"] == 1
+
+
+def test_cells_moved_onto_a_cluster_do_not_count_toward_the_drift():
+    a = [row(f"b{i}", 1.0) for i in range(10)]
+    b = [row(f"b{i}", 1.02) for i in range(3)] + [row(f"b{i}", 5.0) for i in range(3, 10)]
+    for moved in b[3:]:
+        moved["cluster"] = {"address": "tcp://10.213.0.2:8786"}
+    pairs = list(zip(a, b, strict=True))
+    assert len(drift_cells(pairs)) == 3
+    assert abs(run_drift(pairs) - 1.02) < 1e-9  # the seven moved cells would make it 5.0
+    for moved in b[:3]:
+        moved["cluster"] = {"address": "tcp://10.213.0.2:8786"}
+    assert len(drift_cells(pairs)) == 10 and run_drift(pairs) == 5.0  # nothing stayed
 
 
 def test_diff_divides_out_the_machines_drift():
