@@ -22,7 +22,7 @@ def row(workload: str, backend: str, median_s: float, kilobytes: int = 4096, **p
         "measures_transfer": True,
         "cluster": {"engine": backend},
         "status": "ok",
-        "stats": {"median": median_s},
+        "stats": {"median": median_s, "ci95_low": 0.95 * median_s, "ci95_high": 1.05 * median_s},
     }
 
 
@@ -32,16 +32,25 @@ def test_a_transfer_crosses_the_drivers_link_with_every_byte():
     assert "| driver -> workers | dask | 500 ms | - | 32 MiB | 537 Mbit/s | 54% |" in line
 
 
-def test_a_handoff_loads_each_worker_link_with_its_share_and_shows_the_crossing_alone():
+def test_a_handoff_loads_each_worker_link_with_its_share_beside_its_same_worker_time():
     records = [
         row("overhead.handoff", "ray", 0.3, same_worker=0),
         row("overhead.handoff", "ray", 0.1, same_worker=1),
     ]
     [_, _, line] = render_link_share(records, HOSTS)
     # 8 hand-offs round 2 workers: 4 x 4 MiB leave each worker's link; 16 MiB in 0.3 s
-    # is 447 Mbit/s, and in the 0.2 s the crossing adds, 671.
-    assert "| worker -> worker | ray | 300 ms | 100 ms | 16 MiB |" in line
-    assert "447 Mbit/s (671 crossing alone) | 45% (67%) |" in line
+    # is 447 Mbit/s.
+    assert "| worker -> worker | ray | 300 ms | 100 ms (crossing adds 200 ms) | 16 MiB |" in line
+    assert "| 447 Mbit/s | 45% |" in line
+
+
+def test_a_difference_within_the_intervals_is_not_called_a_crossing_cost():
+    records = [
+        row("overhead.handoff", "dask", 0.069, same_worker=0),
+        row("overhead.handoff", "dask", 0.066, same_worker=1),
+    ]
+    [_, _, line] = render_link_share(records, HOSTS)
+    assert "| 66 ms (no difference beyond the intervals) |" in line
 
 
 def test_a_handoff_without_its_baseline_says_so_and_other_engines_baselines_do_not_count():
