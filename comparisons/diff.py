@@ -261,11 +261,11 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         "## Summary",
         "",
         f"Machine drift: B ran {abs(drift - 1) * 100:.1f}% {direction} than A overall (the "
-        f"median B/A over {stayed} cells"
         + (
-            f" of {len(pairs)}: those that ran in the same place in both runs"
+            f"median B/A over {stayed} of {len(pairs)} cells, those that ran in the same "
+            "place in both runs"
             if stayed < len(pairs)
-            else ""
+            else f"median B/A over {len(pairs)} cells"
         )
         + f"). Relative to that, {counts['faster']} faster, "
         f"{counts['slower']} slower, {counts['same']} same (a change "

@@ -200,7 +200,8 @@ def test_local_and_cluster_runs_compare_with_make_diff(dask_address, ray_address
     assert done.returncode == 0, done.stderr
     assert f"dask cells: started per cell on this machine -> {dask_address}" in done.stdout
     assert f"ray cells: started per cell on this machine -> {ray_address}" in done.stdout
-    assert "the median B/A over 3 cells" in done.stdout
+    # Only serial ran in the same place in both runs: the drift is read from it alone.
+    assert "the median B/A over 1 of 3 cells, those that ran in the same place" in done.stdout
 
 
 def test_make_compare_goes_on_past_an_unreachable_cluster(tmp_path):
