@@ -151,8 +151,9 @@ def interpreter_version(python: str) -> tuple[int, int, int]:
 
 def why_not_run(cell: ResolvedCell, python: tuple[int, int, int]) -> str | None:
     """Why a cell is skipped before anything starts, or None: an interpreter older than
-    the model needs (`python` is the cells' version), a function that cannot be sent to
-    the model's workers, where it would run, a fault probe
+    the model needs (`python` is the cells' version), a shared input too big for the
+    memory, a function that cannot be sent to the model's workers, where it would run, a
+    worker-to-worker hand-off on a model without one (`handoff_problem`), a fault probe
     on a model that cannot wait with a deadline, a one-worker-per-task idiom at fewer
     workers than tasks, or the model's own limits (`Backend.cannot_run`)."""
     spec, backend = cell.spec, cell.backend
