@@ -62,7 +62,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP) ## create .venv and install the project (only if missing or stale)
 
 compare: $(STAMP) ## run SUITE and write RESULTS/<run-id>/ with REPORT.md
-	@$(if $(PYTHON),$(PY) -m comparisons.python_env "$(PYTHON)" > $(VENV)/.cell-python)
+	@$(if $(PYTHON),$(PY) -m comparisons.run.python_env "$(PYTHON)" > $(VENV)/.cell-python)
 	$(PY) -m comparisons compare $(if $(RESUME)$(TARGET),,--suite "$(SUITE)") --results "$(RESULTS)" \
 		$(if $(TARGET),--target "$(TARGET)") \
 		$(if $(INPUTS),--inputs "$(INPUTS)") \
@@ -79,7 +79,7 @@ compare: $(STAMP) ## run SUITE and write RESULTS/<run-id>/ with REPORT.md
 
 python-env: $(STAMP) ## prepare .venvs/<python> for PYTHON=path (make compare does it too)
 	@test -n "$(PYTHON)" || { echo "error: make python-env needs PYTHON=<interpreter>" >&2; exit 2; }
-	$(PY) -m comparisons.python_env "$(PYTHON)"
+	$(PY) -m comparisons.run.python_env "$(PYTHON)"
 
 smoke: ## same as make compare SUITE=smoke
 	@$(MAKE) --no-print-directory compare SUITE=smoke
@@ -98,7 +98,7 @@ diff: $(STAMP) ## per-cell change from run A to run B: make diff A=dir B=dir
 	$(PY) -m comparisons diff "$(A)" "$(B)"
 
 fidelity: $(STAMP) ## harness vs hand-written scripts: does the harness distort?
-	$(PY) -m comparisons.fidelity
+	$(PY) -m comparisons.run.fidelity
 
 list: $(STAMP) ## name every workload, backend and suite
 	$(PY) -m comparisons list

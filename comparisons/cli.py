@@ -20,11 +20,11 @@ from typing import NoReturn
 
 from comparisons.backends import REGISTRY as BACKENDS
 from comparisons.backends import backend_class
-from comparisons.cell import CellSpec
+from comparisons.cell.contract import CellSpec
+from comparisons.cell.outcome import Status
 from comparisons.errors import UserError
-from comparisons.outcome import Status
-from comparisons.stats import PRACTICAL_THRESHOLD
-from comparisons.suite import DEFAULT_MIN_REPEAT_S
+from comparisons.measure.stats import PRACTICAL_THRESHOLD
+from comparisons.run.suite import DEFAULT_MIN_REPEAT_S
 from workloads import REGISTRY as WORKLOADS
 from workloads import all_names, load_workload
 
@@ -119,9 +119,6 @@ def build_parser() -> Parser:
         f"{PRACTICAL_THRESHOLD:g}: the report's tie band)",
     )
 
-    cell = commands.add_parser("_cell", help=argparse.SUPPRESS)
-    cell.add_argument("spec")
-    cell.add_argument("result")
     return parser
 
 
@@ -189,7 +186,7 @@ def _add_placement_arguments(parser: argparse.ArgumentParser) -> None:
 
 def place_cells(cells: list[CellSpec], args: argparse.Namespace) -> list[CellSpec]:
     """Point each Dask or Ray cell at its external cluster, when one was given."""
-    from comparisons.clusters import check_addresses
+    from comparisons.backends.clusters import check_addresses
 
     addresses = check_addresses({"dask": args.dask_address, "ray": args.ray_address})
     return [
@@ -218,7 +215,7 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
 
 
 def command_list() -> int:
-    from comparisons.suite import builtin_suites, suite_description
+    from comparisons.run.suite import builtin_suites, suite_description
 
     print("workloads (and target:MODULE:FUNCTION for your own function):")
     for name in all_names():
@@ -241,8 +238,8 @@ def command_list() -> int:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from comparisons.harness import run_cell
-    from comparisons.suite import check_cell
+    from comparisons.run.harness import run_cell
+    from comparisons.run.suite import check_cell
 
     spec = check_cell(
         CellSpec(
@@ -269,15 +266,16 @@ def command_run(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
-        from comparisons.runner import summarize_record
+        from comparisons.run.runner import summarize_record
 
         Console(soft_wrap=True).print(f"{spec.key}: {summarize_record(record)}", highlight=False)
     return 0 if record["status"] == Status.OK else EXIT_CELL_FAILED
 
 
 def command_compare(args: argparse.Namespace) -> int:
-    from comparisons.runner import load_run, run_suite, start_run
-    from comparisons.suite import expand_suite, resolve_suite_path
+    from comparisons.report import build_report
+    from comparisons.run.runner import load_run, run_suite, start_run
+    from comparisons.run.suite import expand_suite, resolve_suite_path
 
     _check_python(args.python)
     results_root = Path(args.results)
@@ -302,7 +300,7 @@ def command_compare(args: argparse.Namespace) -> int:
         cells = place_cells(cells, args)
         run_dir = start_run(cells, suite=suite, results_root=results_root)
     try:
-        run_suite(run_dir, cells, suite=suite, python=args.python)
+        run_suite(run_dir, cells, suite=suite, python=args.python, report=build_report)
     except KeyboardInterrupt:
         return 130
     return 0
@@ -318,10 +316,11 @@ def compare_target(args: argparse.Namespace, results_root: Path) -> int:
 
     from rich.console import Console
 
-    from comparisons.characterise import characterise
-    from comparisons.runner import run_suite, start_run
-    from comparisons.suite import expand_names, usable_cores
-    from comparisons.target_plan import DEFAULT_BUDGET_S, parse_budget, plan_target
+    from comparisons.report import build_report
+    from comparisons.run.runner import run_suite, start_run
+    from comparisons.run.suite import expand_names, usable_cores
+    from comparisons.target.characterise import characterise
+    from comparisons.target.plan import DEFAULT_BUDGET_S, parse_budget, plan_target
     from workloads.target import CACHE_VARIABLE, TargetSpec, parse_tolerance
 
     budget_s = parse_budget(args.budget) if args.budget else DEFAULT_BUDGET_S
@@ -370,7 +369,7 @@ def compare_target(args: argparse.Namespace, results_root: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="cmp-expected-") as cache:
         os.environ[CACHE_VARIABLE] = cache
         try:
-            run_suite(run_dir, cells, suite=plan.settings, python=args.python)
+            run_suite(run_dir, cells, suite=plan.settings, python=args.python, report=build_report)
         except KeyboardInterrupt:
             return 130
         finally:
@@ -380,7 +379,7 @@ def compare_target(args: argparse.Namespace, results_root: Path) -> int:
 
 def describe_probe(found: dict) -> str:
     """The probe's findings in two lines, as the console and the report open with."""
-    from comparisons.report import formatting as fmt
+    from comparisons import formatting as fmt
     from workloads.target import WORK
 
     sizes = ", ".join(
@@ -408,7 +407,7 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 def command_diff(args: argparse.Namespace) -> int:
-    from comparisons.diff import render_diff
+    from comparisons.report.diff import render_diff
 
     if not 0 <= args.threshold < 1:
         raise UserError(f"--threshold must be a fraction in [0, 1), got {args.threshold}")
@@ -422,14 +421,15 @@ def _check_python(python: str) -> None:
         raise UserError(f"--python {python!r} is not an interpreter file")
     if Path(python).absolute() == Path(sys.executable).absolute():
         return
-    from comparisons.environment import PROJECT_ROOT
+    from comparisons.measure.environment import PROJECT_ROOT
+    from comparisons.run.worker_env import worker_environment
 
     done = subprocess.run(
-        [python, "-c", "import comparisons.cell"],
+        [python, "-c", "import comparisons.cell.child"],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        env=worker_environment(pinned=False),
         timeout=120,
     )
     if done.returncode != 0:
@@ -451,11 +451,7 @@ def main(argv: list[str] | None = None) -> int:
             return command_compare(args)
         if args.command == "report":
             return command_report(args)
-        if args.command == "diff":
-            return command_diff(args)
-        from comparisons.cell import cell_main
-
-        return cell_main(args.spec, args.result)
+        return command_diff(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -9,9 +9,9 @@ fault, variant, shared-input and interruption tests.
 
 from __future__ import annotations
 
-from comparisons.cell import CellSpec
-from comparisons.harness import run_cell
-from comparisons.records import REQUIRED_FIELDS
+from comparisons.cell.contract import CellSpec
+from comparisons.records.schema import REQUIRED_FIELDS
+from comparisons.run.harness import run_cell
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
 

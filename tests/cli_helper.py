@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from comparisons.environment import PROJECT_ROOT
+from comparisons.measure.environment import PROJECT_ROOT
 
 
 def run_cli(

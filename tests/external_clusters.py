@@ -2,7 +2,7 @@
 
 `dask_cluster` runs `dask scheduler` and two `dask worker` processes; `ray_cluster` runs
 `ray start --head --block`. Every process carries a fresh token in its environment
-(`comparisons.process_tree.TOKEN_VARIABLE`), so teardown can end exactly what it started,
+(`comparisons.measure.process_tree.TOKEN_VARIABLE`), so teardown can end exactly what it started,
 by process id, after asking each one to stop (SIGTERM) first. All servers, dashboards
 included, listen on 127.0.0.1 only.
 
@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from comparisons.process_tree import TOKEN_VARIABLE, end_processes, processes_with_token
+from comparisons.measure.process_tree import TOKEN_VARIABLE, end_processes, processes_with_token
 
 BIN = Path(sys.executable).parent
 START_TIMEOUT_S = 60.0

@@ -18,8 +18,8 @@ from functools import cache
 import pytest
 
 from comparisons.backends import backend_class, model_names
-from comparisons.environment import PROJECT_ROOT
-from comparisons.python_env import PythonEnvError, describe_interpreter
+from comparisons.measure.environment import PROJECT_ROOT
+from comparisons.run.python_env import PythonEnvError, describe_interpreter
 
 
 def _version(path: str) -> tuple[int, ...] | None:

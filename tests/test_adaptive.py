@@ -9,10 +9,11 @@ from typing import Any
 
 from rich.console import Console
 
-from comparisons.adaptive import MAX_EXTRA_ROUNDS, contested_keys, contested_rows, in_doubt
-from comparisons.cell import CellSpec
-from comparisons.records import REQUIRED_FIELDS, append_record, load_records
-from comparisons.runner import run_extra_rounds
+from comparisons.cell.contract import CellSpec
+from comparisons.records.schema import REQUIRED_FIELDS
+from comparisons.records.store import append_record, load_records
+from comparisons.run.adaptive import MAX_EXTRA_ROUNDS, contested_keys, contested_rows, in_doubt
+from comparisons.run.runner import run_extra_rounds
 
 
 def invocation(backend: str, number: int, median: float, spread: float) -> dict[str, Any]:

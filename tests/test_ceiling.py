@@ -4,9 +4,9 @@ like a model, and a share-of-ceiling rule that cannot print more than 100% unexp
 from __future__ import annotations
 
 from comparisons.backends import model_names
-from comparisons.cell import CellSpec
-from comparisons.harness import run_cell
-from comparisons.records import attach_baselines, attach_ceiling
+from comparisons.cell.contract import CellSpec
+from comparisons.records.cells import attach_baselines, attach_ceiling
+from comparisons.run.harness import run_cell
 
 
 def test_the_ceiling_is_a_reference_not_a_model():

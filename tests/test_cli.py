@@ -9,7 +9,7 @@ import pytest
 from cli_helper import run_cli
 
 from comparisons.backends import REGISTRY as BACKENDS
-from comparisons.records import REQUIRED_FIELDS
+from comparisons.records.schema import REQUIRED_FIELDS
 from workloads import REGISTRY as WORKLOADS
 
 

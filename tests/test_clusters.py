@@ -14,10 +14,10 @@ from backend_matrix import RAY_ON_CLUSTER, run_verified
 from cli_helper import run_cli
 from external_clusters import dask_cluster, free_port
 
-from comparisons.cell import CellSpec
-from comparisons.clusters import check_addresses, dask_endpoint, ray_endpoint
+from comparisons.backends.clusters import check_addresses, dask_endpoint, ray_endpoint
+from comparisons.cell.contract import CellSpec
 from comparisons.errors import UserError
-from comparisons.harness import run_cell
+from comparisons.run.harness import run_cell
 
 SUITE = """
 description = "local vs cluster"

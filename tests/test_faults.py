@@ -11,9 +11,9 @@ import pytest
 from cli_helper import run_cli
 from python_helper import model_params
 
-from comparisons.cell import CellSpec
-from comparisons.harness import run_cell
+from comparisons.cell.contract import CellSpec
 from comparisons.report.faults_table import render_faults
+from comparisons.run.harness import run_cell
 
 # The caller's patience, shorter than the default 4 s: the honest tasks take 1 s.
 PATIENCE = 2.0
@@ -135,6 +135,6 @@ def test_the_host_loss_probe_runs_only_on_a_cluster_with_a_way_to_lose_a_host(mo
     ],
 )  # fmt: skip
 def test_the_fault_table_says_what_a_lost_host_did(finding, says):
-    from comparisons.report.faults_table import describe
+    from comparisons.cell.faults import describe
 
     assert says in describe(finding)

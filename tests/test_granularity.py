@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from comparisons.errors import UserError
-from comparisons.suite import expand_suite
+from comparisons.run.suite import expand_suite
 
 
 def test_granularity_keeps_total_work_fixed(tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import psutil
 import pytest
 
-from comparisons.cell import CellSpec
-from comparisons.harness import run_cell
+from comparisons.cell.contract import CellSpec
+from comparisons.run.harness import run_cell
 
 
 def own_descendants() -> list[psutil.Process]:

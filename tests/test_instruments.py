@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
-from comparisons.cell import CellSpec
-from comparisons.harness import run_cell
-from comparisons.process_tree import CpuCgroup, TreeWatcher, _cgroup_bases
-from comparisons.runner import run_order
+from comparisons.cell.contract import CellSpec
+from comparisons.measure.process_tree import CpuCgroup, TreeWatcher, _cgroup_bases
+from comparisons.run.harness import run_cell
+from comparisons.run.runner import run_order
 
 SHARED_BYTES = 100 * 2**20
 

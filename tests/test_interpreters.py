@@ -18,8 +18,8 @@ import pytest
 from cli_helper import run_cli
 from python_helper import other_cpython, prepared
 
-from comparisons.environment import PROJECT_ROOT
-from comparisons.python_env import PythonEnvError, describe_interpreter, environment_dir
+from comparisons.measure.environment import PROJECT_ROOT
+from comparisons.run.python_env import PythonEnvError, describe_interpreter, environment_dir
 
 OTHER = other_cpython()
 needs_other = pytest.mark.skipif(OTHER is None, reason="no second CPython 3.12+ here")
@@ -35,7 +35,7 @@ def test_something_that_is_not_an_interpreter_is_refused_in_one_line(tmp_path):
     with pytest.raises(PythonEnvError, match="is not a working Python interpreter"):
         environment_dir(str(fake))
     done = subprocess.run(
-        [sys.executable, "-m", "comparisons.python_env", str(fake)],
+        [sys.executable, "-m", "comparisons.run.python_env", str(fake)],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,

@@ -16,8 +16,8 @@ import time
 import psutil
 import pytest
 
-from comparisons.environment import PROJECT_ROOT
-from comparisons.records import load_records
+from comparisons.measure.environment import PROJECT_ROOT
+from comparisons.records.store import load_records
 
 SUITE = """
 description = "interruption test"

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from comparisons.services import ServiceError, running_services, variable_name
+from comparisons.run.services import ServiceError, running_services, variable_name
 from workloads.http_protocol import body_digest
 from workloads.io_http import fetch_asyncio, fetch_blocking
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from comparisons.outcome import (
+from comparisons.cell.outcome import (
     CellOutcome,
     Checked,
     Monitor,

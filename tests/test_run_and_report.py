@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from cli_helper import run_cli
 
-from comparisons.records import attach_baselines, load_records, merge_invocations
+from comparisons.records.cells import attach_baselines, merge_invocations
+from comparisons.records.store import load_records
 
 SUITE = """
 description = "test suite"

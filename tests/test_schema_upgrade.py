@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from comparisons.records import SCHEMA_VERSION, load_records, merge_invocations
+from comparisons.records.cells import merge_invocations
+from comparisons.records.schema import SCHEMA_VERSION
+from comparisons.records.store import load_records
 from comparisons.report import build_report
 
 SCHEMA_1 = Path(__file__).parent / "data" / "schema1_records.jsonl"

@@ -11,9 +11,9 @@ import numpy as np
 import psutil
 import pytest
 
-from comparisons.cell import CellSpec
-from comparisons.harness import run_cell
+from comparisons.cell.contract import CellSpec
 from comparisons.report.shared_input_table import idiom_pairs, render_shared_input
+from comparisons.run.harness import run_cell
 from workloads import load_workload
 from workloads.sharing import SharedMemoryArray, resolve
 

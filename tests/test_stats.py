@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from comparisons.stats import speedup, summarize
+from comparisons.measure.stats import speedup, summarize
 
 
 def test_summary_of_known_samples():

@@ -14,8 +14,8 @@ import pytest
 from python_helper import other_cpython, prepared
 
 from comparisons.backends.subinterpreters import InterpreterPoolBackend
-from comparisons.cell import CellSpec
-from comparisons.harness import run_cell
+from comparisons.cell.contract import CellSpec
+from comparisons.run.harness import run_cell
 from workloads import load_workload
 
 NEWER = other_cpython((3, 13)) if sys.version_info < (3, 13) else sys.executable
@@ -122,7 +122,7 @@ def test_a_hung_task_is_timed_out_and_its_interpreter_keeps_running():
 
 
 def test_the_gil_is_read_from_the_interpreter_and_reported_with_the_build(monkeypatch):
-    from comparisons.environment import gil_enabled
+    from comparisons.measure.environment import gil_enabled
     from comparisons.report.markdown import python_build
 
     monkeypatch.setattr(sys, "_is_gil_enabled", lambda: False, raising=False)

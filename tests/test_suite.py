@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from comparisons.errors import UserError
-from comparisons.suite import builtin_suites, expand_suite, resolve_suite_path, usable_cores
+from comparisons.run.suite import builtin_suites, expand_suite, resolve_suite_path, usable_cores
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -110,7 +110,7 @@ def test_min_repeat_defaults_and_can_be_set(tmp_path):
 
 
 def test_sweep_runs_powers_of_two_to_the_cores_then_oversubscribes(tmp_path):
-    from comparisons.suite import worker_sweep
+    from comparisons.run.suite import worker_sweep
 
     sweep = worker_sweep()
     assert sweep[0] == 1 and sweep[-1] == 2 * usable_cores() and sweep[-2] == usable_cores()

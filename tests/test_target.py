@@ -14,12 +14,12 @@ import pytest
 from cli_helper import run_cli
 
 from comparisons.backends import BASELINE, model_names
-from comparisons.cell import CellSpec
-from comparisons.characterise import ProbeFailed, characterise, classify
+from comparisons.cell.contract import CellSpec
+from comparisons.cell.outcome import Status
 from comparisons.errors import UserError
-from comparisons.harness import run_cell
-from comparisons.outcome import Status
-from comparisons.target_plan import parse_budget, plan_target
+from comparisons.run.harness import run_cell
+from comparisons.target.characterise import ProbeFailed, characterise, classify
+from comparisons.target.plan import parse_budget, plan_target
 from workloads import ENTRY_POINT_GROUP, all_names, load_workload
 from workloads.target import CACHE_VARIABLE, TargetError, TargetSpec, same
 

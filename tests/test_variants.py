@@ -11,10 +11,10 @@ import pytest
 from cli_helper import run_cli
 
 from comparisons.backends import REGISTRY, backend_class, model_of, variant_names
-from comparisons.cell import CellSpec
+from comparisons.cell.contract import CellSpec
 from comparisons.errors import UserError
-from comparisons.harness import run_cell
-from comparisons.suite import check_cell, expand_suite
+from comparisons.run.harness import run_cell
+from comparisons.run.suite import check_cell, expand_suite
 
 VARIANTS = [name for name in variant_names() if ":" in name]
 # Variants that differ from their model only for a shared input: tested on cpu.shared

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from comparisons.diff import classify, drift_cells, run_drift
-from comparisons.records import attach_baselines, merge_invocations, upgrade
+from comparisons.measure.stats import summarize
+from comparisons.records.cells import attach_baselines, merge_invocations
+from comparisons.records.store import upgrade
 from comparisons.report import claims
+from comparisons.report.diff import classify, drift_cells, run_drift
 from comparisons.report.markdown import server_cpu_per_request
 from comparisons.report.verdict import break_even_s, one_shot_s, verdict_rows
-from comparisons.stats import summarize
 
 
 def row(
@@ -348,7 +349,7 @@ def test_diff_divides_out_the_machines_drift():
 
 
 def test_two_runs_agree_when_the_winning_model_is_the_same_whatever_its_idiom():
-    from comparisons.diff import compare_verdicts
+    from comparisons.report.diff import compare_verdicts
 
     a = [row("processes", 1.0), row("processes:executor", 0.9), row("threads", 2.0)]
     b = [row("processes", 0.9), row("processes:executor", 1.0), row("threads", 2.0)]

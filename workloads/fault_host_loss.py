@@ -2,7 +2,7 @@
 
 For external clusters only (`tests/multihost.py` provides the hosts). Each task works
 for about a second (a sleep, so the 2-core machine is not the limit) and returns its id;
-while they run, the probe (`comparisons.faults.probe_host_loss`) runs the command in
+while they run, the probe (`comparisons.cell.faults.probe_host_loss`) runs the command in
 `COMPARISONS_HOST_LOSS` with `{engine}` filled in, which removes one worker host's
 processes of that engine. The finding is what the caller saw (results, an exception or
 its deadline passing), how long it took against the undisturbed job, and whether the

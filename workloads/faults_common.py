@@ -4,7 +4,7 @@ Fault workloads are probes, not benchmarks: one task misbehaves (raises, kills i
 worker process, hangs) while the others do a second of honest work, and each task
 leaves marker files in a folder every process of the cell can see (under TMPDIR, which
 the harness points at the cell's scratch space and which workers inherit). After the
-model has answered, `comparisons.faults` reads the markers to say which other tasks
+model has answered, `comparisons.cell.faults` reads the markers to say which other tasks
 completed, and whether a hung task is still running after the caller gave up on it.
 """
 

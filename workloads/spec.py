@@ -3,10 +3,10 @@
 A workload module builds one `Workload`: its task functions in the forms each concurrency
 model needs, its parameters with defaults and valid ranges, how to make the task inputs,
 and how to verify results independently of any backend. Backends read only this
-interface; the harness (`comparisons.cell`) uses it to make inputs and check every repeat.
+interface; the harness (`comparisons.cell.child`) uses it to make inputs and check every repeat.
 
 Flow: workloads/<module>.py -> Workload -> comparisons.backends.* run it ->
-comparisons.cell verifies and times it -> record.
+comparisons.cell.child verifies and times it -> record.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class Workload:
         bytes_per_task: `params -> bytes` a task moves, for workloads where data rate is
             the point (the report then shows GB/s).
         services: names of services the harness must run beside the cell
-            (`comparisons.services`), e.g. the latency server.
+            (`comparisons.run.services`), e.g. the latency server.
         category: the kind of work a user would name (a `Category`: GIL-bound CPU,
             network I/O, ...); the report's verdict has one row per category.
         measures_transfer: True when moving the inputs to the worker is the work being

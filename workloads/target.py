@@ -23,7 +23,7 @@ How a target is found and run:
   loopback latency server beside every cell (its address in
   `COMPARISONS_SERVICE_LATENCY_SERVER`), as the built-in `io.http` does.
 - **What kind of work it is** (`work=gil|released|waiting`) comes from the
-  characterisation probe (`comparisons.characterise`); the verdict's row and claims read
+  characterisation probe (`comparisons.target.characterise`); the verdict's row and claims read
   it as they read a built-in workload's category.
 """
 
@@ -483,7 +483,7 @@ def load_target(name: str) -> Workload:
 
 
 def _services(module: ModuleType, function: str) -> tuple[str, ...]:
-    """The project services (`comparisons.services`) the target needs running, from
+    """The project services (`comparisons.run.services`) the target needs running, from
     `<fn>_services` in its module, e.g. `("latency_server",)`."""
     declared = getattr(module, f"{function}_services", ())
     if isinstance(declared, str) or not all(isinstance(n, str) for n in declared):

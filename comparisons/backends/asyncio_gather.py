@@ -153,7 +153,7 @@ class ProcessPoolHybridBackend(InstallsShared, AsyncioBackend):
     )
     parallel = True
     event_loop = False
-    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 27 + 2 MiB (forked workers).
     bytes_fixed = 32 * 2**20
     bytes_per_worker = 4 * 2**20

@@ -2,7 +2,7 @@
 
 A backend is built with a worker count, set up once (pool, event loop, cluster), asked
 to run a workload over a list of inputs any number of times, and torn down. The cell
-runner (`comparisons.cell`) times `setup`, each `run` and `teardown` separately, so
+runner (`comparisons.cell.child`) times `setup`, each `run` and `teardown` separately, so
 start-up cost is never mixed into steady-state cost. A backend knows its model's idiom
 and nothing about any particular workload beyond `workloads.spec.Workload`.
 """
@@ -24,7 +24,7 @@ def too_many_processes(
     """A reason to skip when `workers` processes would need over half the free memory.
 
     The need is `bytes_fixed + workers * bytes_per_worker`: each backend's values come
-    from `python -m comparisons.memory_model`, which fits the peak PSS of a light cell at
+    from `python -m comparisons.run.memory_model`, which fits the peak PSS of a light cell at
     1, 2 and 4 workers (daemons are the fixed part; a forked worker costs only the pages
     it owns, not its parent's again). A worker's own data adds to that per workload.
     """

@@ -47,7 +47,7 @@ class DaskBackend(Backend):
             "so arrays over 128 KiB are mmapped afresh each time; compare dask:untrimmed"
         )
     }
-    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 65 + 47 MiB (a nanny and its worker per worker).
     bytes_fixed = 72 * 2**20
     bytes_per_worker = 56 * 2**20
@@ -113,7 +113,7 @@ class DaskBackend(Backend):
         from distributed import Client
         from distributed.diagnostics.plugin import SchedulerUploadFile, UploadFile
 
-        from comparisons.clusters import CONNECT_TIMEOUT_S, workloads_archive
+        from comparisons.backends.clusters import CONNECT_TIMEOUT_S, workloads_archive
 
         self.client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
         workers = self.client.scheduler_info(n_workers=-1)["workers"]
@@ -220,7 +220,7 @@ class DaskBackend(Backend):
         return info
 
     def _describe_cluster(self, chosen: list[str]) -> dict[str, Any]:
-        from comparisons.clusters import version_mismatches
+        from comparisons.backends.clusters import version_mismatches
 
         workers = self.client.scheduler_info(n_workers=-1)["workers"]
         versions = self.client.get_versions(check=False)
@@ -280,7 +280,7 @@ class DaskThreadedWorkerBackend(DaskBackend):
     source = "docs.dask.org/en/stable/deploying-python.html#localcluster"
     parallel = False  # for GIL-holding bytecode: the threads share one process
     cluster_engine = None  # a cluster's shape is its own; this variant is about the local one
-    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 112 MiB whatever the threads (one worker process).
     bytes_fixed = 120 * 2**20
     bytes_per_worker = 1 * 2**20  # a thread, not a process

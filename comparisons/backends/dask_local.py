@@ -52,7 +52,7 @@ class DaskProcessesSchedulerBackend(DaskThreadedSchedulerBackend):
     scheduler = "processes"
 
     # A fresh pool of spawned-size processes per compute.
-    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 87 MiB, workers' USS 25 MiB each.
     bytes_fixed = 88 * 2**20
     bytes_per_worker = 30 * 2**20

@@ -23,7 +23,7 @@ class JoblibBackend(Backend):
     source = "joblib.readthedocs.io/en/stable/parallel.html"
     parallel = True
     # A loky worker starts a fresh interpreter, like spawn.
-    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 14 + 43 MiB (loky's workers are spawned).
     bytes_fixed = 32 * 2**20
     bytes_per_worker = 50 * 2**20

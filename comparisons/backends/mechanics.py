@@ -158,7 +158,7 @@ class ProcessWorkerBackend(Backend):
     parallel = True
     start_method: ClassVar[str | None] = None
     last_chunksize: int | None = None
-    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 27 + 2 MiB; forked workers share the parent's pages.
     bytes_fixed = 32 * 2**20
     bytes_per_worker = 4 * 2**20

@@ -147,7 +147,7 @@ class ForkserverPoolBackend(ProcessesBackend):
     summary = "the same Pool.map, start method forkserver (workers forked from a clean server)"
     source = "docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods"
     start_method = "forkserver"
-    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 41 + 16 MiB; workers fork from a server of their own.
     bytes_fixed = 48 * 2**20
     bytes_per_worker = 20 * 2**20
@@ -159,7 +159,7 @@ class SpawnPoolBackend(ProcessesBackend):
     source = "docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods"
     start_method = "spawn"
     # A spawned worker imports the task's modules afresh: more memory than a forked one.
-    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 34 + 18 MiB.
     bytes_fixed = 40 * 2**20
     bytes_per_worker = 22 * 2**20

@@ -44,7 +44,7 @@ class RayBackend(Backend):
     source = "docs.ray.io/en/latest/ray-core/tips-for-first-time.html"
     parallel = True
     cluster_engine = "ray"
-    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 348-368 + 45-59 MiB (daemons, then a worker each; the object
     # store's shared pages counted once).
     bytes_fixed = 400 * 2**20
@@ -93,7 +93,7 @@ class RayBackend(Backend):
     def _connect(self) -> None:
         import tempfile
 
-        from comparisons.clusters import shipped_paths
+        from comparisons.backends.clusters import shipped_paths
 
         # Ray puts the driver's working directory on every worker's sys.path. From the
         # project root that would shadow the shipped code on a loopback cluster and name
@@ -219,7 +219,7 @@ class RayBackend(Backend):
 
     def _describe_cluster(self) -> dict[str, Any]:
         """Nodes and CPUs from the GCS; versions as the tasks themselves see them."""
-        from comparisons.clusters import version_mismatches
+        from comparisons.backends.clusters import version_mismatches
 
         nodes = [n for n in self.ray.nodes() if n.get("Alive")]
 
@@ -280,7 +280,7 @@ NODE_IP_VARIABLE = "COMPARISONS_RAY_NODE_IP"
 
 
 def _loopback(address: str) -> bool:
-    from comparisons.clusters import ray_endpoint
+    from comparisons.backends.clusters import ray_endpoint
 
     return ray_endpoint(address).loopback
 

@@ -28,7 +28,7 @@ class TrioParallelBackend(TaskGroupRuns, Backend):
     source = "trio-parallel.readthedocs.io/en/latest/reference.html#trio_parallel.run_sync"
     parallel = True
     deadline_note = "cancelled tasks' workers were killed"
-    # Peak PSS measured by `python -m comparisons.memory_model`:
+    # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 34 + 17 MiB (spawned worker processes).
     bytes_fixed = 40 * 2**20
     bytes_per_worker = 22 * 2**20

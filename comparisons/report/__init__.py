@@ -14,26 +14,26 @@ from typing import Any
 
 from comparisons.backends import REGISTRY as BACKENDS
 from comparisons.backends import backend_class
+from comparisons.cell.outcome import Status
 from comparisons.errors import UserError
-from comparisons.outcome import Status
-from comparisons.records import (
-    attach_baselines,
-    load_records,
-    merge_invocations,
-    samples_of,
+from comparisons.layout import (
+    CELLS_FILE,
+    PLOTS_DIR,
+    PYPERF_FILE,
+    RECORDS_FILE,
+    REPORT_FILE,
+    SUMMARY_FILE,
 )
+from comparisons.measure.stats import summarize
+from comparisons.records.cells import attach_baselines, merge_invocations, samples_of
+from comparisons.records.store import load_records
 from comparisons.report.csv_export import render_csv
 from comparisons.report.markdown import render_markdown
 from comparisons.report.plots import write_plots
 from comparisons.report.pyperf_export import write_pyperf
 from comparisons.report.target_section import display_name
-from comparisons.stats import summarize
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
-
-RECORDS_FILE = "records.jsonl"
-# The run's cell list and suite settings, written by `comparisons.runner.start_run`.
-CELLS_FILE = "cells.json"
 
 
 def build_report(run_dir: Path) -> Path:
@@ -45,12 +45,12 @@ def build_report(run_dir: Path) -> Path:
     if not records:
         raise UserError(f"{records_path} holds no records yet")
     records = attach_baselines([restate(r) for r in merge_invocations(records)])
-    _write(run_dir / "summary.csv", render_csv(records))
-    write_pyperf(records, run_dir / "pyperf.json")
+    _write(run_dir / SUMMARY_FILE, render_csv(records))
+    write_pyperf(records, run_dir / PYPERF_FILE)
     # A user's function is shown by its name and file, not its full target spec.
     shown = [{**r, "workload": display_name(r["workload"])} for r in records if not r.get("fault")]
-    figures = write_plots(shown, run_dir / "plots")
-    report_path = run_dir / "REPORT.md"
+    figures = write_plots(shown, run_dir / PLOTS_DIR)
+    report_path = run_dir / REPORT_FILE
     _write(report_path, render_markdown(records, figures, suite=_suite(run_dir)))
     return report_path
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from comparisons.records import is_measured, memory_bytes, samples_of
-from comparisons.report import formatting as fmt
-from comparisons.stats import ratio_of_medians
+from comparisons import formatting as fmt
+from comparisons.measure.stats import ratio_of_medians
+from comparisons.records.cells import is_measured, memory_bytes, samples_of
 from workloads.vocabulary import CPU_CATEGORIES, OVERHEAD_CATEGORIES, Category, waits_on_peers
 
 Records = list[dict[str, Any]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comparisons.outcome import Status
+from comparisons.cell.outcome import Status
 
 LOCAL = "started per cell on this machine"
 

@@ -14,10 +14,11 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from comparisons.machine_speed import PROBE_EVERY_S, SLOW_BY
-from comparisons.outcome import Status
-from comparisons.records import baseline_key, is_measured, memory_bytes, samples_of
-from comparisons.report import formatting as fmt
+from comparisons import formatting as fmt
+from comparisons.cell.outcome import Status
+from comparisons.measure.machine_speed import PROBE_EVERY_S, SLOW_BY
+from comparisons.measure.stats import PRACTICAL_THRESHOLD, UNSTABLE_CV, ratio_of_medians
+from comparisons.records.cells import baseline_key, is_measured, memory_bytes, samples_of
 from comparisons.report.claims import render_claims
 from comparisons.report.clusters_section import render_clusters, render_link_share
 from comparisons.report.faults_table import render_faults
@@ -31,7 +32,6 @@ from comparisons.report.verdict import (
     rank,
     render_verdict,
 )
-from comparisons.stats import PRACTICAL_THRESHOLD, UNSTABLE_CV, ratio_of_medians
 
 LOOP_NOTE = "CPU work runs on the event-loop thread"
 # Other programs' CPU use, in cores, above which a cell's numbers are marked as suspect.
@@ -156,7 +156,7 @@ def _machine(records: list[dict[str, Any]]) -> list[str]:
 
 
 def _machine_speed(records: list[dict[str, Any]]) -> list[str]:
-    """How fast the machine itself ran while cells ran (`comparisons.machine_speed`);
+    """How fast the machine itself ran while cells ran (`comparisons.measure.machine_speed`);
     nothing for runs recorded before the probe existed."""
     seen = [r["machine"] for r in records if r.get("machine")]
     if not seen:
@@ -420,7 +420,7 @@ def _granularity(records: list[dict[str, Any]]) -> list[str]:
 
 def _extra_invocations(records: list[dict[str, Any]]) -> list[str]:
     """A line naming the cells that got extra processes because their verdict row was
-    in doubt after the planned ones (`comparisons.adaptive`), if any did."""
+    in doubt after the planned ones (`comparisons.run.adaptive`), if any did."""
     extra = [
         r
         for r in records

@@ -18,8 +18,8 @@ from typing import Any
 import matplotlib
 
 from comparisons.backends import BASELINE, display_order
-from comparisons.outcome import Status
-from comparisons.records import memory_bytes
+from comparisons.cell.outcome import Status
+from comparisons.records.cells import memory_bytes
 from workloads.vocabulary import Category, waits_on_peers
 
 matplotlib.use("Agg")

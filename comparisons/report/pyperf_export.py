@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from comparisons.outcome import Status
-from comparisons.records import samples_of
+from comparisons.cell.outcome import Status
+from comparisons.records.cells import samples_of
 
 
 def write_pyperf(records: list[dict[str, Any]], path: Path) -> Path | None:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from comparisons import formatting as fmt
 from comparisons.backends import display_order
-from comparisons.records import is_measured, memory_bytes, samples_of
-from comparisons.report import formatting as fmt
-from comparisons.stats import ratio_of_medians
+from comparisons.measure.stats import ratio_of_medians
+from comparisons.records.cells import is_measured, memory_bytes, samples_of
 
 
 def _work(r: dict[str, Any]) -> tuple:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from comparisons import formatting as fmt
 from comparisons.backends import BASELINE
-from comparisons.records import samples_of
-from comparisons.report import formatting as fmt
+from comparisons.measure.stats import ratio_of_medians
+from comparisons.records.cells import samples_of
 from comparisons.report.verdict import model, verdict_rows
-from comparisons.stats import ratio_of_medians
 from workloads.target import WORK, TargetSpec, is_target
 
 

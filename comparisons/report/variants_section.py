@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from comparisons import formatting as fmt
 from comparisons.backends import MODELS
-from comparisons.outcome import Status
-from comparisons.records import baseline_key, is_measured, memory_bytes, samples_of
-from comparisons.report import formatting as fmt
-from comparisons.stats import ratio_of_medians
+from comparisons.cell.outcome import Status
+from comparisons.measure.stats import ratio_of_medians
+from comparisons.records.cells import baseline_key, is_measured, memory_bytes, samples_of
 
 
 def _timed(r: dict[str, Any]) -> bool:

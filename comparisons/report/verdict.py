@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from comparisons import formatting as fmt
 from comparisons.backends import model_of
-from comparisons.records import baseline_key, is_measured, samples_of
-from comparisons.report import formatting as fmt
-from comparisons.stats import PRACTICAL_THRESHOLD, ratio_of_medians
+from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
+from comparisons.records.cells import baseline_key, is_measured, samples_of
 from workloads.vocabulary import Category
 
 # Categories in the order the verdict lists them (faults have a table of their own).

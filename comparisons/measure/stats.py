@@ -34,7 +34,7 @@ FAR_FROM_MEAN = 0.50
 SHORTEST_TRUSTED_S = 1e-3
 # A difference smaller than this is a tie, however significant: asv's default factor
 # (1.1). At 5%, two back-to-back runs of one commit on the 2-core reference VM (whose
-# vCPU runs 50% slower in spells, `comparisons.machine_speed`) crowned different
+# vCPU runs 50% slower in spells, `comparisons.measure.machine_speed`) crowned different
 # co-winners in 4 of 14 verdict rows, every one a margin of 6-9%.
 PRACTICAL_THRESHOLD = 0.10
 

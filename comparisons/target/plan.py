@@ -1,6 +1,6 @@
 """The suite for a user's function, sized from its characterisation and a time budget.
 
-`comparisons.characterise` says how long a task takes and what kind of work it is; this
+`comparisons.target.characterise` says how long a task takes and what kind of work it is; this
 module turns that into cells every model runs at the same concurrency and the same task
 count: CPU work at half the usable cores and all of them, waiting work at the cores and
 at a higher in-flight count (never thousands of processes for one slow call), enough
@@ -24,10 +24,10 @@ from typing import Any
 
 from comparisons.backends import BASELINE, backend_class, model_names, model_of
 from comparisons.backends import REGISTRY as BACKENDS
-from comparisons.cell import CellSpec
+from comparisons.cell.contract import CellSpec
 from comparisons.errors import UserError
-from comparisons.records import CEILING
-from comparisons.suite import DEFAULT_MIN_REPEAT_S, DEFAULT_SEED, check_cell
+from comparisons.records.schema import CEILING
+from comparisons.run.suite import DEFAULT_MIN_REPEAT_S, DEFAULT_SEED, check_cell
 from workloads.target import TargetSpec, is_data_file, load_input_file
 
 DEFAULT_BUDGET_S = 300.0

@@ -1,4 +1,5 @@
-"""Formatting shared by the report's exporters: durations, sizes, ratios, group titles."""
+"""Numbers as the report, the progress lines and `make diff` print them: three significant
+figures, units chosen for the size."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from comparisons.backends import BASELINE, UnknownBackend, backend_class, expand_backend_name
-from comparisons.cell import CellSpec
+from comparisons.cell.contract import CellSpec
 from comparisons.errors import UserError
 from workloads import load_workload
 

@@ -3,7 +3,7 @@
 `run_suite` makes `results/<run-id>/`, writes `env.json`, runs every invocation of every
 cell through `harness.run_cell` with a live progress display on stderr, attaches the
 serial baseline as soon as it exists, appends every record the moment it is complete
-(so an interrupted run keeps everything finished), then builds the report and points
+(so an interrupted run keeps everything finished), then has the caller's report built and points
 `results/latest` at the run.
 
 Order (`run_order`): a cell runs as `invocations` fresh processes; round r holds every
@@ -11,7 +11,7 @@ cell's r-th invocation, shuffled with the suite's seed. Slow drift of the machin
 (another tenant, thermal state) then spreads over every model instead of favouring
 whichever ran first, and a cell's spread includes it. A suite with `extra_budget_s`
 then spends up to that much on extra rounds for the cells of verdict rows still in
-doubt (`run_extra_rounds`, `comparisons.adaptive`).
+doubt (`run_extra_rounds`, `comparisons.run.adaptive`).
 """
 
 from __future__ import annotations
@@ -35,24 +35,18 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from comparisons.adaptive import MAX_EXTRA_ROUNDS, contested_rows
+from comparisons import formatting as fmt
 from comparisons.backends import BASELINE
-from comparisons.cell import CellSpec
-from comparisons.environment import capture_environment
+from comparisons.cell.contract import CellSpec
+from comparisons.cell.outcome import Status
 from comparisons.errors import UserError
-from comparisons.harness import run_cell
-from comparisons.outcome import Status
-from comparisons.records import (
-    append_record,
-    attach_baseline,
-    baseline_key,
-    invocation_id,
-    is_measured,
-    load_records,
-)
-from comparisons.report import CELLS_FILE, RECORDS_FILE, build_report
-from comparisons.report import formatting as fmt
-from comparisons.suite import DEFAULT_SEED
+from comparisons.layout import CELLS_FILE, ENV_FILE, LATEST_LINK, RECORDS_FILE
+from comparisons.measure.environment import capture_environment
+from comparisons.records.cells import attach_baseline, baseline_key, is_measured
+from comparisons.records.store import append_record, invocation_id, load_records
+from comparisons.run.adaptive import MAX_EXTRA_ROUNDS, contested_rows
+from comparisons.run.harness import run_cell
+from comparisons.run.suite import DEFAULT_SEED
 
 
 def new_run_id(suite: str) -> str:
@@ -76,7 +70,7 @@ def make_run_dir(results_root: Path, run_id: str) -> Path:
 
 def point_latest(results_root: Path, run_dir: Path) -> None:
     """Atomically repoint `results/latest` at `run_dir` (a relative symlink)."""
-    link = results_root / "latest"
+    link = results_root / LATEST_LINK
     temporary = results_root / f".latest-{os.getpid()}"
     temporary.unlink(missing_ok=True)
     temporary.symlink_to(run_dir.name)
@@ -93,7 +87,7 @@ def summarize_record(record: dict[str, Any]) -> str:
         reason = (record.get("error") or "").strip().splitlines()
         return f"[red]{record['status']}[/red]: {reason[-1] if reason else ''}"
     if record.get("fault"):
-        from comparisons.report.faults_table import describe
+        from comparisons.cell.faults import describe
 
         return f"[green]probed[/green]: {describe(record['fault'])}"
     stats = record["stats"]
@@ -131,7 +125,7 @@ def start_run(cells: list[CellSpec], *, suite: dict[str, Any], results_root: Pat
     run_dir = make_run_dir(results_root, run_id)
     command = shlex.join(["python", "-m", "comparisons", *sys.argv[1:]])
     env = capture_environment()
-    (run_dir / "env.json").write_text(
+    (run_dir / ENV_FILE).write_text(
         json.dumps(
             {
                 "run_id": run_id,
@@ -177,7 +171,7 @@ def run_extra_rounds(
     console: Console,
 ) -> None:
     """Extra fresh processes for the cells of verdict rows still in doubt
-    (`comparisons.adaptive`), a round at a time, until none is in doubt, a cell has had
+    (`comparisons.run.adaptive`), a round at a time, until none is in doubt, a cell has had
     `MAX_EXTRA_ROUNDS`, or `budget_s` of wall time is spent. The budget is checked before
     each row, never inside one: a row's cells all get their extra process, in a seeded
     shuffled order, so no side of a comparison is favoured."""
@@ -219,8 +213,11 @@ def run_suite(
     *,
     suite: dict[str, Any],
     python: str = sys.executable,
+    report: Callable[[Path], Path] | None = None,
 ) -> Path:
-    """Run every cell of `run_dir` that has no record yet; write records and the report.
+    """Run every cell of `run_dir` that has no record yet; write records, then the
+    report (`report(run_dir)`, given by the caller: the command line passes
+    `comparisons.report.build_report`) and point `latest` at the run.
 
     Raises KeyboardInterrupt after saving what finished when interrupted (Ctrl-C or
     SIGTERM); `--resume` then runs only the cells still missing.
@@ -286,9 +283,9 @@ def run_suite(
             signal.signal(signal.SIGTERM, previous)
     elapsed = time.monotonic() - begin
     if records_path.exists():
-        report = build_report(run_dir)
+        if report is not None:
+            console.print(f"report: {report(run_dir)} ({elapsed:.0f} s)")
         point_latest(results_root, run_dir)
-        console.print(f"report: {report} ({elapsed:.0f} s)")
     if interrupted:
         console.print(
             f"[yellow]interrupted[/yellow]: finished cells are kept in {records_path}; "

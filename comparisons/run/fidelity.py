@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
 
-from comparisons.cell import CellSpec
-from comparisons.environment import PROJECT_ROOT
-from comparisons.harness import PINNED_NATIVE_THREADS, run_cell
-from comparisons.outcome import Status
-from comparisons.report import formatting as fmt
-from comparisons.stats import ratio_of_medians, summarize
-from comparisons.suite import usable_cores
+from comparisons import formatting as fmt
+from comparisons.cell.contract import CellSpec
+from comparisons.cell.outcome import Status
+from comparisons.measure.environment import PROJECT_ROOT
+from comparisons.measure.stats import ratio_of_medians, summarize
+from comparisons.run.harness import run_cell
+from comparisons.run.suite import usable_cores
+from comparisons.run.worker_env import worker_environment
 
 ROUNDS = 3
 REPEATS = 5
@@ -92,8 +92,7 @@ def cases() -> list[Case]:
 
 
 def run_script(script: str) -> list[float]:
-    env = {**os.environ, **PINNED_NATIVE_THREADS}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+    env = worker_environment()
     done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,

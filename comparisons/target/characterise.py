@@ -5,7 +5,7 @@ cells' interpreter (with the services the target asks for): it times a first cal
 steady one, runs a batch of tasks in one thread and the same batch on two threads, and
 reads CPU time, input and result sizes and memory. The batches alternate, twice each,
 and the faster of each kind is kept. From that it files the work as
-GIL-bound CPU, GIL-releasing CPU or waiting (`classify`), and `comparisons.target_plan`
+GIL-bound CPU, GIL-releasing CPU or waiting (`classify`), and `comparisons.target.plan`
 sizes the suite from it. The report opens with what it found.
 
 A function that raises here stops everything with its exception and traceback (exit 2):
@@ -15,7 +15,6 @@ no model should race on a function that does not run serially.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import resource
 import statistics
@@ -29,10 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from comparisons.environment import PROJECT_ROOT
 from comparisons.errors import UserError
-from comparisons.harness import PINNED_NATIVE_THREADS
-from comparisons.services import ServiceError, running_services
+from comparisons.measure.environment import PROJECT_ROOT
+from comparisons.run.services import ServiceError, running_services
+from comparisons.run.worker_env import worker_environment
 from workloads import load_workload
 from workloads.spec import Workload
 from workloads.target import has_native_form
@@ -174,12 +173,16 @@ def characterise(workload: Workload, python: str, cores: int) -> dict[str, Any]:
         out = Path(scratch) / "probe.json"
         try:
             with running_services(workload.services, python, Path(scratch)) as services:
-                env = {**os.environ, **PINNED_NATIVE_THREADS, **services.variables}
-                env["PYTHONPATH"] = os.pathsep.join(
-                    p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p
-                )
+                env = worker_environment(extra=services.variables)
                 done = subprocess.run(
-                    [python, "-m", "comparisons.characterise", workload.name, str(out), str(cores)],
+                    [
+                        python,
+                        "-m",
+                        "comparisons.target.characterise",
+                        workload.name,
+                        str(out),
+                        str(cores),
+                    ],
                     capture_output=True,
                     text=True,
                     cwd=PROJECT_ROOT,

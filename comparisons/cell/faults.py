@@ -23,6 +23,7 @@ import time
 import traceback
 from typing import Any
 
+from comparisons import formatting as fmt
 from comparisons.backends.base import Backend, DeadlineExceeded
 from workloads.faults_common import (
     HEARTBEAT_S,
@@ -114,3 +115,48 @@ def probe_host_loss(
     loser.join()
     finding["host_loss"] = lost or {"command": shlex.join(argv), "exit_code": None}
     return finding
+
+
+def describe(finding: dict[str, Any]) -> str:
+    outcome = finding.get("outcome")
+    parts = []
+    if outcome == "raised":
+        name = finding["exception"].rsplit(".", 1)[-1]
+        parts.append(f"raises `{name}` after {fmt.seconds(finding['seconds_to_outcome'])}")
+        parts.append(
+            "task's message kept"
+            if finding.get("message_reached_caller")
+            else "task's message lost"
+        )
+        parts.append(
+            "traceback names the task"
+            if finding.get("traceback_names_task")
+            else "traceback does not name the task"
+        )
+    elif outcome == "timed out":
+        parts.append(f"caller gives up at the {fmt.seconds(finding['deadline_s'])} deadline")
+    elif outcome == "returned" and "results_correct" in finding:
+        verdict = "all correct" if finding["results_correct"] else "not all correct"
+        undisturbed = finding.get("undisturbed_s")
+        against = f" (undisturbed: {fmt.seconds(undisturbed)})" if undisturbed else ""
+        parts.append(
+            f"returns after {fmt.seconds(finding['seconds_to_outcome'])}{against}, results "
+            f"{verdict}: the lost host's tasks ran elsewhere"
+        )
+    elif outcome == "returned":
+        parts.append(
+            f"returns all results after {fmt.seconds(finding['seconds_to_outcome'])}"
+            " (the failure was retried or absorbed)"
+        )
+    else:
+        parts.append(finding.get("detail") or str(outcome))
+    loss = finding.get("host_loss")
+    if loss and loss.get("exit_code") not in (0, None):
+        parts.append(f"(removing the host failed: {loss.get('output') or loss['exit_code']})")
+    if "others_total" in finding:
+        parts.append(f"others: {finding['others_completed']}/{finding['others_total']} completed")
+    if finding.get("hung_task_still_running") is True:
+        parts.append("hung task still running")
+    elif finding.get("hung_task_still_running") is False:
+        parts.append("hung task stopped")
+    return "; ".join(parts)

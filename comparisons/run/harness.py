@@ -1,10 +1,10 @@
 """Runs one cell in a fresh Python subprocess and turns what it measured into a record.
 
 Flow: `run_cell(spec)` writes the spec to a temporary file, starts
-`python -m comparisons _cell SPEC RESULT` (see `comparisons.cell`) in its own session,
+`python -m comparisons.cell SPEC RESULT` (see `comparisons.cell.child`) in its own session,
 samples the whole process tree's memory and CPU while it runs (`TreeWatcher`), kills the
 tree if it outlives the cell's timeout, ends anything the cell left running, and builds
-the record (`comparisons.records.build_record`). A fresh interpreter per cell, as pyperf
+the record (`comparisons.records.schema.build_record`). A fresh interpreter per cell, as pyperf
 does, keeps one model's imports, pools and daemons from touching another's numbers.
 """
 
@@ -12,26 +12,23 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from comparisons.backends.base import over_half_of_available
-from comparisons.cell import EXIT_GAVE_UP, CellSpec, ResolvedCell
-from comparisons.clusters import PARSERS, is_loopback, unreachable
-from comparisons.environment import PROJECT_ROOT
-from comparisons.machine_speed import PROBE
-from comparisons.outcome import CellOutcome, Monitor
-from comparisons.process_tree import (
+from comparisons.backends.clusters import unreachable
+from comparisons.cell.contract import EXIT_GAVE_UP, CellSpec
+from comparisons.cell.outcome import CellOutcome, Monitor
+from comparisons.measure.environment import PROJECT_ROOT
+from comparisons.measure.machine_speed import PROBE
+from comparisons.measure.process_tree import (
     SAMPLE_INTERVAL_S,
     TOKEN_VARIABLE,
     CpuCgroup,
@@ -39,22 +36,11 @@ from comparisons.process_tree import (
     adopting_orphans,
     reap_if_exited,
 )
-from comparisons.python_env import PythonEnvError, describe_interpreter
-from comparisons.records import build_record
-from comparisons.services import ServiceError, Services, running_services
-from workloads.fault_host_loss import COMMAND_VARIABLE as HOST_LOSS_COMMAND
-from workloads.fault_host_loss import WORKLOAD as HOST_LOSS
-from workloads.vocabulary import Kind
+from comparisons.records.schema import build_record
+from comparisons.run.services import ServiceError, Services, running_services
+from comparisons.run.skip_policy import interpreter_version, why_not_run
+from comparisons.run.worker_env import worker_environment
 
-# Native libraries' own thread pools are pinned to one thread per worker so that
-# oversubscription does not masquerade as a model's result (DESIGN.md, fairness rules).
-PINNED_NATIVE_THREADS = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "VECLIB_MAXIMUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-}
 # Processes a cell leaves behind get this long to finish exiting on their own.
 SHUTDOWN_GRACE_S = 5.0
 # A cell asked to stop (timeout, interrupt) gets this long to tear its model down itself.
@@ -70,12 +56,7 @@ def cell_environment(scratch: Path, token: str) -> dict[str, str]:
     TMPDIR points into the cell's own scratch directory, so what the engines leave in
     temporary space (Ray's session folders, Dask's scratch space) goes with the cell.
     """
-    env = dict(os.environ)
-    env.update(PINNED_NATIVE_THREADS)
-    env["TMPDIR"] = str(scratch)
-    env[TOKEN_VARIABLE] = token
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
-    return env
+    return worker_environment(extra={"TMPDIR": str(scratch), TOKEN_VARIABLE: token})
 
 
 def _now() -> str:
@@ -133,140 +114,6 @@ def run_cell(
     return record
 
 
-@cache
-def interpreter_version(python: str) -> tuple[int, int, int]:
-    """(major, minor, micro) of the interpreter that runs the cells; the harness's own
-    when it cannot tell (the cell process then reports the problem itself)."""
-    if python == sys.executable:
-        return sys.version_info[:3]
-    try:
-        full = str(describe_interpreter(python)["full"])
-    except PythonEnvError:
-        return sys.version_info[:3]
-    found = re.match(r"(\d+)\.(\d+)\.(\d+)", full)  # "3.14.0rc1" is 3.14.0
-    if found is None:
-        return sys.version_info[:3]
-    return int(found[1]), int(found[2]), int(found[3])
-
-
-def why_not_run(cell: ResolvedCell, python: tuple[int, int, int]) -> str | None:
-    """Why a cell is skipped before anything starts, or None: an interpreter older than
-    the model needs (`python` is the cells' version), a shared input too big for the
-    memory, a function that cannot be sent to the model's workers, where it would run, a
-    worker-to-worker hand-off on a model without one (`handoff_problem`), a fault probe
-    on a model that cannot wait with a deadline, a one-worker-per-task idiom at fewer
-    workers than tasks, or the model's own limits (`Backend.cannot_run`)."""
-    spec, backend = cell.spec, cell.backend
-    too_old = backend.too_old(python)
-    if too_old:
-        return too_old
-    too_big = shared_input_too_big(cell)
-    if too_big:
-        return too_big
-    if cell.workload.crossing_problem and not backend.in_process:
-        return (
-            f"{spec.backend} sends the function to other processes or interpreters, and "
-            f"{cell.workload.crossing_problem}: define it at the top level of a module"
-        )
-    if spec.address:
-        reason = placement_problem(cell)
-        if reason:
-            return reason
-    handoff = handoff_problem(cell)
-    if handoff:
-        return handoff
-    if cell.workload.name == HOST_LOSS.name and not spec.address:
-        return (
-            "the host-loss probe needs an external cluster whose hosts can be lost "
-            "(DASK_ADDRESS / RAY_ADDRESS; tests/multihost.py makes one)"
-        )
-    if cell.workload.kind == Kind.FAULT and not backend.has_deadline():
-        return (
-            f"{spec.backend} has no way to wait with a deadline or cancel, so the fault "
-            "probe (which needs one) is not run on it"
-        )
-    if backend.one_worker_per_task and spec.workers != spec.tasks:
-        return (
-            f"{spec.backend} starts one worker per task, so {spec.tasks} are in flight; "
-            f"this cell compares models at {spec.workers} in flight (give workers = tasks)"
-        )
-    return None if spec.address else backend.cannot_run(spec.workers)
-
-
-def handoff_problem(cell: ResolvedCell) -> str | None:
-    """Why a worker-to-worker hand-off workload cannot run on this cell, or None."""
-    if cell.workload.produce is None:
-        return None
-    if cell.backend.handoff is None:
-        return (
-            f"{cell.spec.backend}'s workers do not hand data to each other (it would go "
-            "through the caller, which overhead.transfer measures); dask and ray run it"
-        )
-    if cell.spec.workers < 2 and not cell.params.get("same_worker"):
-        return "a hand-off between workers needs at least 2 workers (or same_worker=1)"
-    return None
-
-
-def shared_input_too_big(cell: ResolvedCell) -> str | None:
-    """Why a workload's shared input would not fit, or None. Counted at its worst: the
-    parent's copy, one being pickled, and one per task in flight in a worker (the naive
-    form, or an idiom that sends a copy to each worker); one copy for a model whose
-    tasks run in the cell's own process. Over half the memory available is refused
-    before anything starts, rather than risking the machine's out-of-memory killer."""
-    workload = cell.workload
-    if workload.shared_bytes is None:
-        return None
-    size = workload.shared_bytes(cell.params)
-    copies = 1 if cell.backend.in_process else 2 + cell.in_flight
-    needed = size * copies
-    available = over_half_of_available(needed)
-    if available is None:
-        return None
-    return (
-        f"{workload.name}'s shared input of {size / 2**20:.0f} MiB would need up to "
-        f"{needed / 2**30:.1f} GiB here ({copies} copies with {cell.in_flight} in flight), "
-        f"more than half of the {available / 2**30:.1f} GiB available: give a smaller "
-        "megabytes or fewer workers"
-    )
-
-
-def placement_problem(cell: ResolvedCell) -> str | None:
-    """Why a cell sent to an external cluster is skipped there, or None.
-
-    Fault probes stay local: a task that never returns would hold a worker of somebody's
-    cluster until it is restarted. A workload whose service (the latency server) listens
-    on loopback cannot be reached by workers on other machines.
-    """
-    spec = cell.spec
-    engine = cell.backend.cluster_engine or "cluster"
-    if cell.workload.name == HOST_LOSS.name:
-        if not os.environ.get(HOST_LOSS_COMMAND):
-            return (
-                f"no command to remove a host ({HOST_LOSS_COMMAND} is not set; "
-                "tests/multihost.py sets it for its emulated hosts)"
-            )
-        return None
-    if cell.workload.kind == Kind.FAULT:
-        return (
-            f"fault probes are not sent to an external {engine} cluster (a hung task "
-            "would hold one of its workers); run them without the address"
-        )
-    parse = PARSERS.get(engine)
-    host = parse(spec.address) if parse is not None and spec.address else None
-    if (
-        cell.workload.services
-        and host is not None
-        and not host.loopback
-        and is_loopback(spec.service_host)
-    ):
-        return (
-            f"the latency server would listen on {spec.service_host}, which workers of "
-            f"the cluster at {spec.address} cannot reach; set SERVICE_HOST to an address "
-            "of this machine they can reach"
-        )
-    return None
-
-
 def _measure(
     spec: CellSpec, python: str, scratch: Path, services: Services, started_at: str
 ) -> tuple[Monitor, CellOutcome | None]:
@@ -286,7 +133,7 @@ def _measure(
         begin = time.perf_counter()
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                [python, "-m", "comparisons", "_cell", str(spec_path), str(result_path)],
+                [python, "-m", "comparisons.cell", str(spec_path), str(result_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

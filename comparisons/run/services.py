@@ -10,7 +10,6 @@ cell ends. Services bind 127.0.0.1 unless the run names another address of this 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,7 +18,8 @@ from pathlib import Path
 
 import psutil
 
-from comparisons.environment import PROJECT_ROOT
+from comparisons.measure.environment import PROJECT_ROOT
+from comparisons.run.worker_env import worker_environment
 
 REGISTRY: dict[str, str] = {"latency_server": "workloads.latency_server"}
 START_TIMEOUT_S = 30.0
@@ -61,8 +61,7 @@ def running_services(
     started: list[subprocess.Popen] = []
     services = Services()
     variables = services.variables
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+    env = worker_environment(pinned=False)
     try:
         for name in names:
             if name not in REGISTRY:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from comparisons.records import attach_baselines, merge_invocations, samples_of
+from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
+from comparisons.records.cells import attach_baselines, merge_invocations, samples_of
 from comparisons.report import restate
 from comparisons.report.verdict import verdict_rows
-from comparisons.stats import PRACTICAL_THRESHOLD, ratio_of_medians
 
 # However much budget is left, a cell gets at most this many extra processes.
 MAX_EXTRA_ROUNDS = 2

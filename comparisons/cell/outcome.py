@@ -1,9 +1,9 @@
 """What crosses the rooms of one cell's measurement, as typed values.
 
-Flow: the cell process (`comparisons.cell`) measures inside and writes a `CellOutcome`
-as JSON to its result file; the harness (`comparisons.harness`) watches from outside and
+Flow: the cell process (`comparisons.cell.child`) measures inside and writes a `CellOutcome`
+as JSON to its result file; the harness (`comparisons.run.harness`) watches from outside and
 fills a `Monitor`; `classify` decides from both, and from nothing else, what became of
-the cell (its `Status`, error line and fault finding); `comparisons.records.build_record`
+the cell (its `Status`, error line and fault finding); `comparisons.records.schema.build_record`
 then writes the record. Each type has `to_json`/`from_json`, so the result file and
 tests use the same shapes the code does, and an unknown key is an error, not a silently
 dropped field.
@@ -51,7 +51,7 @@ class Checked(_JsonFields):
 
 @dataclass
 class CellOutcome(_JsonFields):
-    """What a cell measured inside its own process (see `comparisons.cell`).
+    """What a cell measured inside its own process (see `comparisons.cell.child`).
 
     Timings are seconds: `samples_s` one per measured repeat (the mean of its `loops`
     runs), `warmup_s` one per warm-up run, `cpu_s` the tree's CPU per run over
@@ -117,7 +117,7 @@ class Monitor(_JsonFields):
     leftover_processes: list[str] = field(default_factory=list)
     output_tail: str = ""
     services: list[str] = field(default_factory=list)
-    # The machine's own speed while the cell ran (`comparisons.machine_speed`).
+    # The machine's own speed while the cell ran (`comparisons.measure.machine_speed`).
     machine: dict[str, float | int] | None = None
     # A cell never started: skipped for this reason, or failed to start with this error.
     skip_reason: str | None = None

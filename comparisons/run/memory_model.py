@@ -1,4 +1,4 @@
-"""`python -m comparisons.memory_model`: measure what each process-per-worker model costs
+"""`python -m comparisons.run.memory_model`: measure what each process-per-worker model costs
 in memory, to refit the thresholds that skip cells which would not fit.
 
 For every backend that declares `bytes_per_worker` (one or more processes per worker),
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from comparisons.backends import REGISTRY, backend_class
-from comparisons.cell import CellSpec
-from comparisons.harness import run_cell
-from comparisons.outcome import Status
+from comparisons.cell.contract import CellSpec
+from comparisons.cell.outcome import Status
+from comparisons.run.harness import run_cell
 
 WORKER_COUNTS = (1, 2, 4)
 

@@ -10,7 +10,7 @@ that interpreter, such as Ray on a free-threaded build), it installs each depend
 its own and says which are missing; the cells of backends that need them are then
 recorded as skipped, with the package named, rather than failing the run.
 
-Usage: python -m comparisons.python_env PYTHON   (prints the environment's python)
+Usage: python -m comparisons.run.python_env PYTHON   (prints the environment's python)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from comparisons.environment import PROJECT_ROOT
+from comparisons.measure.environment import PROJECT_ROOT
 
 VENVS = PROJECT_ROOT / ".venvs"
 DESCRIBE = (
@@ -108,7 +108,7 @@ def _compile(env_python: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m comparisons.python_env PYTHON", file=sys.stderr)
+        print("usage: python -m comparisons.run.python_env PYTHON", file=sys.stderr)
         return 2
     try:
         env_python, missing = prepare(args[0])

@@ -2,14 +2,14 @@
 
 A cell is one (workload, backend, workers, tasks, params) point (`CellSpec`; resolved
 once into its workload and backend class, `ResolvedCell`). `measure_cell` runs it in
-named steps, each filling the `CellOutcome` (`comparisons.outcome`) it returns:
+named steps, each filling the `CellOutcome` (`comparisons.cell.outcome`) it returns:
 `set_up` (timed as set-up), then `measure` (warm-ups, `calibrate`, and the measured
 repeats, each a `run_repeat`: `time.perf_counter()` around the backend's `run` only,
 every run verified against the workload's expected results, the tree's CPU over the
 same window) or, for a fault workload, `probe`; then `tear_down` (timed).
-`comparisons.harness` starts this in a subprocess (`python -m comparisons _cell SPEC
-RESULT`) and adds what can only be seen from outside: memory of the whole tree,
-timeouts, crashes.
+`comparisons.run.harness` starts this in a subprocess (`python -m comparisons.cell SPEC
+RESULT`, `comparisons.cell.__main__`) and adds what can only be seen from outside:
+memory of the whole tree, timeouts, crashes.
 """
 
 from __future__ import annotations
@@ -25,20 +25,20 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import psutil
 
-from comparisons.backends import backend_class
 from comparisons.backends.base import Backend, CellSkipped
-from comparisons.clusters import CONNECT_TIMEOUT_S
-from comparisons.environment import capture_environment
-from comparisons.faults import probe_fault, probe_host_loss
-from comparisons.outcome import CellOutcome, Checked
-from comparisons.process_tree import (
+from comparisons.backends.clusters import CONNECT_TIMEOUT_S
+from comparisons.cell.contract import EXIT_GAVE_UP, CellSpec, ResolvedCell
+from comparisons.cell.faults import probe_fault, probe_host_loss
+from comparisons.cell.outcome import CellOutcome, Checked
+from comparisons.measure.environment import capture_environment
+from comparisons.measure.process_tree import (
     TOKEN_VARIABLE,
     TreeWatcher,
     cpu_with_reaped_children,
@@ -52,7 +52,6 @@ from workloads.spec import Verification, Workload
 from workloads.vocabulary import Kind
 
 MAX_LOOPS = 10_000
-EXIT_GAVE_UP = 3
 # What a model's own teardown left running gets this long to exit before it is ended.
 LEFTOVER_GRACE_S = 5.0
 STDLIB_HELPERS = (
@@ -60,86 +59,6 @@ STDLIB_HELPERS = (
     "multiprocessing.forkserver",
     "loky.backend.resource_tracker",
 )
-
-
-@dataclass(frozen=True)
-class CellSpec:
-    """Everything that defines a cell; its `key` identifies it across runs.
-
-    `min_repeat_s` calibrates short cells as pyperf does: when one run of the tasks is
-    shorter, each measured repeat runs them `loops` times back to back and its sample is
-    the mean time of one run, so timer and scheduling noise stay small beside the work.
-    """
-
-    workload: str
-    backend: str
-    workers: int
-    tasks: int
-    params: dict[str, Any] = field(default_factory=dict)
-    repeats: int = 5
-    warmups: int = 1
-    timeout_s: float = 600.0
-    min_repeat_s: float = 0.0
-    # Where the cell runs, not what it measures, so neither is part of `key`: a run on
-    # an external cluster pairs cell by cell with a local run in `make diff`.
-    address: str | None = None
-    service_host: str = "127.0.0.1"
-    # Which fresh process of the cell this is (0-based) and how many the suite runs:
-    # run-to-run variance is measured across them (pyperf's "runs").
-    invocation: int = 0
-    invocations: int = 1
-
-    @property
-    def invocation_key(self) -> str:
-        """Identifies one fresh process of the cell: what a resumed run skips."""
-        return f"{self.key}#{self.invocation}"
-
-    @property
-    def key(self) -> str:
-        params = ",".join(f"{k}={self.params[k]}" for k in sorted(self.params))
-        return f"{self.workload}|{self.backend}|w={self.workers}|t={self.tasks}|{params}"
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CellSpec:
-        return cls(**data)
-
-    def resolve(self) -> ResolvedCell:
-        """Look the workload and backend up once, for everything downstream to read.
-
-        Raises the user's error for an unknown name or a bad parameter, and
-        ModuleNotFoundError when the backend's module needs a package this interpreter
-        lacks.
-        """
-        workload = load_workload(self.workload)
-        return ResolvedCell(
-            self, workload, backend_class(self.backend), workload.resolve_params(self.params)
-        )
-
-
-@dataclass(frozen=True)
-class ResolvedCell:
-    """A cell with its workload, backend class and checked parameters looked up."""
-
-    spec: CellSpec
-    workload: Workload
-    backend: type[Backend]
-    params: dict[str, Any]
-
-    @property
-    def in_flight(self) -> int:
-        return in_flight(self.spec.workers, self.spec.tasks)
-
-
-def in_flight(workers: int, tasks: int) -> int:
-    """Tasks that can be in flight at once: the pool size or limit, at most the tasks.
-
-    Rows are compared only at equal in-flight counts: a model given more concurrency
-    has not beaten one given less.
-    """
-    return min(workers, tasks)
 
 
 def tree_cpu_seconds() -> float:
@@ -248,7 +167,7 @@ HOST_LOSS = HOST_LOSS_WORKLOAD.name
 def probe_lost_host(
     backend: Backend, cell: ResolvedCell, inputs: list[Any], outcome: CellOutcome
 ) -> None:
-    """The host-loss probe (`comparisons.faults.probe_host_loss`); `why_not_run` has
+    """The host-loss probe (`comparisons.cell.faults.probe_host_loss`); `why_not_run` has
     made sure there is a cluster and a command."""
     try:
         outcome.fault = probe_host_loss(

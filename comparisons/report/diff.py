@@ -7,7 +7,7 @@ drift is estimated first (the median of the per-cell ratios), and each cell is j
 against it: a change counts as *faster* or *slower* only when the cell's ratio divided
 by the drift has an interval that excludes 1 and differs from 1 by at least `threshold`
 (`PRACTICAL_THRESHOLD`, 10%, as everywhere in the report). The raw per-cell ratios stay in the
-table. Where both runs have the machine's speed probe (`comparisons.machine_speed`), a
+table. Where both runs have the machine's speed probe (`comparisons.measure.machine_speed`), a
 change that the probe moved with as far during that cell is marked "machine too": a
 hint, never a verdict (the probe runs beside the cell and is also slowed by it).
 The summary counts faster / slower / same against the drift, compares each
@@ -22,18 +22,14 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from comparisons import formatting as fmt
+from comparisons.cell.outcome import Status
 from comparisons.errors import UserError
-from comparisons.outcome import Status
-from comparisons.records import (
-    attach_baselines,
-    load_records,
-    merge_invocations,
-    samples_of,
-)
+from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
+from comparisons.records.cells import attach_baselines, merge_invocations, samples_of
+from comparisons.records.store import load_records
 from comparisons.report import RECORDS_FILE, restate
-from comparisons.report import formatting as fmt
 from comparisons.report.clusters_section import LOCAL, placements
-from comparisons.stats import PRACTICAL_THRESHOLD, ratio_of_medians
 
 DEFAULT_THRESHOLD = PRACTICAL_THRESHOLD
 ENV_FIELDS = (
@@ -125,7 +121,7 @@ def drift_cells(
 
 
 def _probe_line(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
-    """Each run's usual machine speed (`comparisons.machine_speed`), apart from every
+    """Each run's usual machine speed (`comparisons.measure.machine_speed`), apart from every
     model: a fixed loop's CPU time."""
     usual = [[r["machine"]["usual_probe_cpu_s"] for r in run if r.get("machine")] for run in (a, b)]
     if not all(usual):
