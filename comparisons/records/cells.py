@@ -10,13 +10,38 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-from comparisons.backends import BASELINE
+from comparisons.backends import BASELINE, backend_class
+from comparisons.backends import REGISTRY as BACKENDS
 from comparisons.cell.outcome import Status
+from comparisons.errors import UserError
+from comparisons.layout import RECORDS_FILE
 from comparisons.measure.stats import ratio_of_medians, speedup, summarize
 from comparisons.records.schema import CEILING
-from comparisons.records.store import unique_records
+from comparisons.records.store import load_records, unique_records
+from workloads import REGISTRY as WORKLOADS
+from workloads import load_workload
+
+
+def load_cells(run_dir: Path) -> list[dict[str, Any]]:
+    """The cells of the run in `run_dir`, ready to read: the one loading path of every
+    reader (the report, `make diff`). A folder that is not a run, or holds no records
+    yet, is the user's error."""
+    path = run_dir / RECORDS_FILE
+    if not path.is_file():
+        raise UserError(f"{run_dir} is not a run directory (it has no {RECORDS_FILE})")
+    records = load_records(path)
+    if not records:
+        raise UserError(f"{path} holds no records yet")
+    return cells_from(records)
+
+
+def cells_from(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records (as stored) to cells: invocations merged, statistics restated from the raw
+    samples, serial baselines and the machine's ceiling attached."""
+    return attach_baselines([restate(dict(cell)) for cell in merge_invocations(records)])
 
 
 def is_measured(record: dict[str, Any]) -> bool:
@@ -204,3 +229,22 @@ def _merge_info(infos: list[dict[str, Any]]) -> dict[str, Any]:
     if lags:
         merged["loop_lag_max_s"] = max(lags)
     return merged
+
+
+def restate(record: dict[str, Any]) -> dict[str, Any]:
+    """Recompute a record's statistics from its raw samples with the current code.
+
+    Raw samples are the source of truth: a report rebuilt after the statistics improve
+    shows the improved statistics for old runs too.
+    """
+    if not record.get("category") and record["workload"] in WORKLOADS:
+        # Records written before workloads declared a category get today's.
+        record["category"] = load_workload(record["workload"]).category
+    if record["backend"] in BACKENDS:
+        # Printed beside the rows, from today's backend code: notes, not measurements.
+        caveats = backend_class(record["backend"]).caveats
+        record["caveat"] = caveats.get(record.get("category") or "")
+    if record["status"] == Status.OK and record["samples_s"]:
+        record["stats"] = summarize(samples_of(record))
+        record["throughput_tasks_per_s"] = record["tasks"] / record["stats"]["median"]
+    return record

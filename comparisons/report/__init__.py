@@ -12,39 +12,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from comparisons.backends import REGISTRY as BACKENDS
-from comparisons.backends import backend_class
-from comparisons.cell.outcome import Status
-from comparisons.errors import UserError
-from comparisons.layout import (
-    CELLS_FILE,
-    PLOTS_DIR,
-    PYPERF_FILE,
-    RECORDS_FILE,
-    REPORT_FILE,
-    SUMMARY_FILE,
-)
-from comparisons.measure.stats import summarize
-from comparisons.records.cells import attach_baselines, merge_invocations, samples_of
-from comparisons.records.store import load_records
+from comparisons.layout import CELLS_FILE, PLOTS_DIR, PYPERF_FILE, REPORT_FILE, SUMMARY_FILE
+from comparisons.records.cells import load_cells
 from comparisons.report.csv_export import render_csv
 from comparisons.report.markdown import render_markdown
 from comparisons.report.plots import write_plots
 from comparisons.report.pyperf_export import write_pyperf
 from comparisons.report.target_section import display_name
-from workloads import REGISTRY as WORKLOADS
-from workloads import load_workload
 
 
 def build_report(run_dir: Path) -> Path:
     """Write summary.csv and REPORT.md for `run_dir`; return the report's path."""
-    records_path = run_dir / RECORDS_FILE
-    if not records_path.is_file():
-        raise UserError(f"{run_dir} is not a run directory (it has no {RECORDS_FILE})")
-    records = load_records(records_path)
-    if not records:
-        raise UserError(f"{records_path} holds no records yet")
-    records = attach_baselines([restate(r) for r in merge_invocations(records)])
+    records = load_cells(run_dir)
     _write(run_dir / SUMMARY_FILE, render_csv(records))
     write_pyperf(records, run_dir / PYPERF_FILE)
     # A user's function is shown by its name and file, not its full target spec.
@@ -62,25 +41,6 @@ def _suite(run_dir: Path) -> dict[str, Any] | None:
     except (OSError, ValueError, AttributeError):
         return None
     return suite if isinstance(suite, dict) else None
-
-
-def restate(record: dict[str, Any]) -> dict[str, Any]:
-    """Recompute a record's statistics from its raw samples with the current code.
-
-    Raw samples are the source of truth: a report rebuilt after the statistics improve
-    shows the improved statistics for old runs too.
-    """
-    if not record.get("category") and record["workload"] in WORKLOADS:
-        # Records written before workloads declared a category get today's.
-        record["category"] = load_workload(record["workload"]).category
-    if record["backend"] in BACKENDS:
-        # Printed beside the rows, from today's backend code: notes, not measurements.
-        caveats = backend_class(record["backend"]).caveats
-        record["caveat"] = caveats.get(record.get("category") or "")
-    if record["status"] == Status.OK and record["samples_s"]:
-        record["stats"] = summarize(samples_of(record))
-        record["throughput_tasks_per_s"] = record["tasks"] / record["stats"]["median"]
-    return record
 
 
 def _write(path: Path, text: str) -> None:

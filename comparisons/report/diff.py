@@ -24,11 +24,11 @@ from typing import Any
 
 from comparisons import formatting as fmt
 from comparisons.cell.outcome import Status
-from comparisons.errors import UserError
 from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
-from comparisons.records.cells import attach_baselines, merge_invocations, samples_of
-from comparisons.records.store import load_records
-from comparisons.report import RECORDS_FILE, restate
+from comparisons.records.cells import (
+    load_cells,
+    samples_of,
+)
 from comparisons.report.clusters_section import LOCAL, placements
 
 DEFAULT_THRESHOLD = PRACTICAL_THRESHOLD
@@ -46,13 +46,6 @@ ENV_FIELDS = (
     ("packages", lambda e: ", ".join(f"{k} {v}" for k, v in e["packages"].items() if v)),
     ("commit", lambda e: (e.get("git") or {}).get("commit")),
 )
-
-
-def load_run_records(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / RECORDS_FILE
-    if not path.is_file():
-        raise UserError(f"{run_dir} is not a run directory (it has no {RECORDS_FILE})")
-    return attach_baselines([restate(r) for r in merge_invocations(load_records(path))])
 
 
 def classify(
@@ -165,7 +158,7 @@ def verdict_winners(records: list[dict[str, Any]]) -> dict[tuple, set[str]]:
     Models, not idioms: the verdict answers "which model", and a model's best idiom
     (processes or processes:executor) may differ between runs when both tie.
     """
-    from comparisons.report.verdict import model, verdict_rows
+    from comparisons.records.ranking import model, verdict_rows
 
     return {
         (v["category"], v["work"], v["in_flight"]): {model(r) for r in v["winners"]}
@@ -193,7 +186,7 @@ def compare_verdicts(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> tuple[
 
 def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) -> str:
     """The whole diff as Markdown text."""
-    a, b = load_run_records(a_dir), load_run_records(b_dir)
+    a, b = load_cells(a_dir), load_cells(b_dir)
     by_key_a = {r["key"]: r for r in a}
     by_key_b = {r["key"]: r for r in b}
     lines = [f"# Diff: {a_dir.name} (A) -> {b_dir.name} (B)", ""]

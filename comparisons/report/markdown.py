@@ -19,19 +19,14 @@ from comparisons.cell.outcome import Status
 from comparisons.measure.machine_speed import PROBE_EVERY_S, SLOW_BY
 from comparisons.measure.stats import PRACTICAL_THRESHOLD, UNSTABLE_CV, ratio_of_medians
 from comparisons.records.cells import baseline_key, is_measured, memory_bytes, samples_of
+from comparisons.records.ranking import best_per_model, first_run_s, levels, rank
 from comparisons.report.claims import render_claims
 from comparisons.report.clusters_section import render_clusters, render_link_share
 from comparisons.report.faults_table import render_faults
 from comparisons.report.shared_input_table import render_shared_input
 from comparisons.report.target_section import display_name, render_target
 from comparisons.report.variants_section import render_variants
-from comparisons.report.verdict import (
-    best_per_model,
-    first_run_s,
-    levels,
-    rank,
-    render_verdict,
-)
+from comparisons.report.verdict import render_verdict
 
 LOOP_NOTE = "CPU work runs on the event-loop thread"
 # Other programs' CPU use, in cores, above which a cell's numbers are marked as suspect.

@@ -17,7 +17,7 @@ from comparisons import formatting as fmt
 from comparisons.backends import BASELINE
 from comparisons.measure.stats import ratio_of_medians
 from comparisons.records.cells import samples_of
-from comparisons.report.verdict import model, verdict_rows
+from comparisons.records.ranking import model, verdict_rows
 from workloads.target import WORK, TargetSpec, is_target
 
 

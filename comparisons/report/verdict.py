@@ -1,11 +1,9 @@
 """The verdict: for each kind of work, which model to use here, run many times or once.
 
-Derived from the records alone. Rows are compared only with rows doing the same work
-(workload, tasks, params) at the same in-flight concurrency (`in_flight`: the pool size
-or concurrency limit, the tasks for per-task forms): a model given more concurrency has
-not beaten one given less. Each model is represented by its best idiom at that level
-(its default or a variant), and yardsticks (the serial loop, the ceiling, in-process rows
-on a transfer workload) are never ranked.
+Derived from the records alone, by the ranking in `comparisons.records.ranking`: rows
+compared only at the same work and in-flight concurrency, each model by its best idiom,
+yardsticks (the serial loop, the ceiling, in-process rows on a transfer workload) never
+ranked. This module says it in words.
 
 Two answers per row:
 
@@ -19,143 +17,10 @@ Two answers per row:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from comparisons import formatting as fmt
-from comparisons.backends import model_of
-from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
-from comparisons.records.cells import baseline_key, is_measured, samples_of
-from workloads.vocabulary import Category
-
-# Categories in the order the verdict lists them (faults have a table of their own).
-CATEGORY_ORDER = tuple(c for c in Category if c is not Category.FAULTS)
-# One-shot costs closer than this (relative, or absolute below) are a tie.
-NOTICEABLE_START_S = 0.05
-
-
-def group_label(row: dict[str, Any]) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in sorted(row["params"].items()))
-    return f"{row['workload']} ({row['tasks']} tasks{', ' + params if params else ''})"
-
-
-def model(r: dict[str, Any]) -> str:
-    return r.get("model") or model_of(r["backend"])
-
-
-def contenders(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows that may win: measured, and not a yardstick."""
-    return [r for r in rows if is_measured(r) and not r.get("yardstick")]
-
-
-def levels(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-    """Rows by in-flight concurrency."""
-    by_level: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        by_level[r.get("in_flight") or min(r["workers"], r["tasks"])].append(r)
-    return dict(sorted(by_level.items()))
-
-
-def best_per_model(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each model's fastest contender (its best idiom), fastest first."""
-    best: dict[str, dict[str, Any]] = {}
-    for r in contenders(rows):
-        if model(r) not in best or r["stats"]["median"] < best[model(r)]["stats"]["median"]:
-            best[model(r)] = r
-    return sorted(best.values(), key=lambda r: (r["stats"]["median"], r["backend"]))
-
-
-def rank(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Winners (the fastest and every row tied with it), the runner-up and its margin,
-    for rows already at one level, fastest first; None with fewer than two rows.
-
-    Ties are taken in order of median: the first row meaningfully slower than the best
-    is the runner-up, and no slower row is a winner, however wide its interval (a noisy
-    model at 1.8x must not tie with the best while a steady one at 1.5x does not).
-    """
-    if len(rows) < 2:
-        return None
-    best = rows[0]
-    winners: list[dict[str, Any]] = [best]
-    runner: dict[str, Any] | None = None
-    for r in rows[1:]:
-        if ratio_of_medians(samples_of(r), samples_of(best))["meaningful"]:
-            runner = r
-            break
-        winners.append(r)
-    margin = ratio_of_medians(samples_of(runner), samples_of(best)) if runner else None
-    return {"winners": winners, "runner": runner, "margin": margin, "rows": rows}
-
-
-def first_run_s(r: dict[str, Any]) -> float | None:
-    """The first (warm-up) run's time, the median over the cell's processes."""
-    warm = sorted(r.get("warmup_s") or [])
-    return warm[len(warm) // 2] if warm else None
-
-
-def one_shot_s(r: dict[str, Any]) -> float:
-    """What running the work once costs: set-up + delivering a shared input (if the
-    workload has one) + first run + teardown."""
-    first = first_run_s(r)
-    first = r["stats"]["median"] if first is None else first
-    return (r.get("setup_s") or 0) + (r.get("share_s") or 0) + first + (r.get("teardown_s") or 0)
-
-
-def one_shot_winners(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The cheapest row to run once, and every row within the practical threshold."""
-    ordered = sorted(rows, key=one_shot_s)
-    cheapest = one_shot_s(ordered[0])
-    margin = max(cheapest * PRACTICAL_THRESHOLD, NOTICEABLE_START_S)
-    return [r for r in ordered if one_shot_s(r) - cheapest <= margin]
-
-
-def break_even_s(steady: dict[str, Any], once: dict[str, Any]) -> float | None:
-    """Job length, in `steady`'s work seconds, from which `steady` beats `once` with
-    start-up counted; None when `once` is also as fast per run."""
-    gain = once["stats"]["median"] - steady["stats"]["median"]
-    if gain <= 0:
-        return None
-    runs = 1 + (one_shot_s(steady) - one_shot_s(once)) / gain
-    return max(runs, 1.0) * steady["stats"]["median"]
-
-
-def verdict_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One verdict per (category, work, in-flight level) that two or more models ran."""
-    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-    for r in records:
-        if not r.get("fault"):
-            groups[baseline_key(r)].append(r)
-    order = {name: i for i, name in enumerate(CATEGORY_ORDER)}
-    found = []
-    for rows in groups.values():
-        category = rows[0].get("category") or rows[0]["kind"]
-        for level, at_level in levels(rows).items():
-            ranked = rank(best_per_model(at_level))
-            if ranked is None:
-                continue
-            winners = ranked["winners"]
-            once = one_shot_winners(ranked["rows"])
-            steady_models = {model(r) for r in winners}
-            switch = None
-            if not steady_models & {model(r) for r in once}:
-                switch = break_even_s(winners[0], once[0])
-            found.append(
-                {
-                    "category": category,
-                    "work": group_label(rows[0]),
-                    "in_flight": level,
-                    **ranked,
-                    "once": once,
-                    "break_even_s": switch,
-                    "sort": (
-                        order.get(category, len(order)),
-                        category,
-                        group_label(rows[0]),
-                        level,
-                    ),
-                }
-            )
-    return sorted(found, key=lambda v: v["sort"])
+from comparisons.records.ranking import one_shot_s, verdict_rows
 
 
 def _names(rows: list[dict[str, Any]]) -> str:

@@ -19,9 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
-from comparisons.records.cells import attach_baselines, merge_invocations, samples_of
-from comparisons.report import restate
-from comparisons.report.verdict import verdict_rows
+from comparisons.records.cells import (
+    cells_from,
+    samples_of,
+)
+from comparisons.records.ranking import verdict_rows
 
 # However much budget is left, a cell gets at most this many extra processes.
 MAX_EXTRA_ROUNDS = 2
@@ -46,7 +48,7 @@ def contested_rows(records: list[dict[str, Any]]) -> list[list[str]]:
     cell and every cell compared with it (its co-winners and the runner-up) whose
     comparison is in doubt. A row is extended whole, both sides of each comparison,
     so that a budget running out never favours one side."""
-    merged = attach_baselines([restate(dict(r)) for r in merge_invocations(records)])
+    merged = cells_from(records)
     found: list[tuple[float, list[str]]] = []
     for row in verdict_rows(merged):
         best, *tied = row["winners"]
