@@ -24,6 +24,18 @@ TOLERANCE ?=
 BUDGET ?=
 PYTEST_ARGS ?=
 
+# The variables `make compare` passes on, in this order and only when given: NAME=value
+# becomes --name "value", the name lower-cased with _ as - (BUDGET=3m -> --budget "3m",
+# DASK_ADDRESS=x -> --dask-address "x"); PYTHON passes the interpreter of the environment
+# `make python-env` prepared for it. SUITE (unless TARGET or RESUME is given) and RESULTS
+# are passed by the recipe itself.
+COMPARE_VARS := TARGET INPUTS TOLERANCE BUDGET PYTHON BACKENDS WORKLOADS REPEATS RESUME \
+	DASK_ADDRESS RAY_ADDRESS SERVICE_HOST
+compare_flag = --$(shell echo '$(1)' | tr 'A-Z_' 'a-z-')
+compare_value = $(if $(filter PYTHON,$(1)),$$(cat $(VENV)/.cell-python),$($(1)))
+COMPARE_GIVEN = $(strip $(foreach v,$(COMPARE_VARS),$(if $($(v)),$(v))))
+COMPARE_ARGS = $(foreach v,$(COMPARE_GIVEN),$(call compare_flag,$(v)) "$(call compare_value,$(v))")
+
 .DEFAULT_GOAL := help
 .PHONY: help install compare python-env smoke quick test report diff fidelity list lint clean-venv
 
@@ -63,19 +75,7 @@ install: $(STAMP) ## create .venv and install the project (only if missing or st
 
 compare: $(STAMP) ## run SUITE and write RESULTS/<run-id>/ with REPORT.md
 	@$(if $(PYTHON),$(PY) -m comparisons.run.python_env "$(PYTHON)" > $(VENV)/.cell-python)
-	$(PY) -m comparisons compare $(if $(RESUME)$(TARGET),,--suite "$(SUITE)") --results "$(RESULTS)" \
-		$(if $(TARGET),--target "$(TARGET)") \
-		$(if $(INPUTS),--inputs "$(INPUTS)") \
-		$(if $(TOLERANCE),--tolerance "$(TOLERANCE)") \
-		$(if $(BUDGET),--budget "$(BUDGET)") \
-		$(if $(PYTHON),--python "$$(cat $(VENV)/.cell-python)") \
-		$(if $(BACKENDS),--backends "$(BACKENDS)") \
-		$(if $(WORKLOADS),--workloads "$(WORKLOADS)") \
-		$(if $(REPEATS),--repeats "$(REPEATS)") \
-		$(if $(RESUME),--resume "$(RESUME)") \
-		$(if $(DASK_ADDRESS),--dask-address "$(DASK_ADDRESS)") \
-		$(if $(RAY_ADDRESS),--ray-address "$(RAY_ADDRESS)") \
-		$(if $(SERVICE_HOST),--service-host "$(SERVICE_HOST)")
+	$(PY) -m comparisons compare$(if $(RESUME)$(TARGET),, --suite "$(SUITE)") --results "$(RESULTS)"$(if $(COMPARE_GIVEN), $(COMPARE_ARGS))
 
 python-env: $(STAMP) ## prepare .venvs/<python> for PYTHON=path (make compare does it too)
 	@test -n "$(PYTHON)" || { echo "error: make python-env needs PYTHON=<interpreter>" >&2; exit 2; }
@@ -90,7 +90,7 @@ quick: ## same as make compare SUITE=quick
 test: $(STAMP) ## run the tests (real backends, small sizes)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-report: $(STAMP) ## rebuild summary.csv and REPORT.md of RUN from records.jsonl
+report: $(STAMP) ## rebuild summary.csv, pyperf.json, plots/ and REPORT.md of RUN from its records
 	$(PY) -m comparisons report "$(RUN)"
 
 diff: $(STAMP) ## per-cell change from run A to run B: make diff A=dir B=dir

@@ -13,7 +13,6 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
@@ -24,12 +23,33 @@ from comparisons.cell.contract import CellSpec
 from comparisons.cell.outcome import Status
 from comparisons.errors import UserError
 from comparisons.measure.stats import PRACTICAL_THRESHOLD
-from comparisons.run.suite import DEFAULT_MIN_REPEAT_S
+from comparisons.run.suite import DEFAULT_MIN_REPEAT_S, split_names
 from workloads import REGISTRY as WORKLOADS
 from workloads import all_names, load_workload
 
 EXIT_USER_ERROR = 2
 EXIT_CELL_FAILED = 1
+# Per cluster engine: its address's form, what the address names, what runs without one.
+CLUSTER_ADDRESSES = {
+    "dask": ("tcp://HOST:PORT", "scheduler", "a LocalCluster per cell"),
+    "ray": ("HOST:PORT", "cluster, GCS host:port or ray://host:port", "a local Ray per cell"),
+}
+# What may go with --target (and only with it), by destination: (metavar, help).
+TARGET_SETTINGS = {
+    "inputs": (
+        "MODULE:FN|FILE.py:FN|FILE.jsonl|.json|.pkl",
+        "task inputs: a function called with the task count, or a file of items "
+        "(default: FN_inputs in the target's module, else range(tasks))",
+    ),
+    "tolerance": (
+        "REL",
+        "results match serial's within this relative difference (default: equal)",
+    ),
+    "matches": ("MODULE:FN", "(got, expected) -> bool"),
+    "asyncio_form": ("MODULE:FN", "async def for asyncio"),
+    "trio_form": ("MODULE:FN", "async def for Trio"),
+    "budget": ("TIME", "wall time the target's run may take, e.g. 90s, 5m (default 5m)"),
+}
 
 
 class Parser(argparse.ArgumentParser):
@@ -77,13 +97,8 @@ def build_parser() -> Parser:
         help="loop shorter runs within a repeat until it lasts S seconds "
         f"(default {DEFAULT_MIN_REPEAT_S})",
     )
-    run.add_argument(
-        "--python",
-        default=sys.executable,
-        help="interpreter that runs the cell (default: this one)",
-    )
     run.add_argument("--json", action="store_true", help="print the record as one JSON object")
-    _add_placement_arguments(run)
+    _add_placement_arguments(run, "cell")
 
     compare = commands.add_parser("compare", help="run a suite and write results and a report")
     compare.add_argument("--suite", default="default", help="suite name or .toml path")
@@ -98,12 +113,7 @@ def build_parser() -> Parser:
         metavar="RUN",
         help="finish an interrupted run (a run id under --results, or its path)",
     )
-    compare.add_argument(
-        "--python",
-        default=sys.executable,
-        help="interpreter that runs the cells (default: this one)",
-    )
-    _add_placement_arguments(compare)
+    _add_placement_arguments(compare, "cells")
 
     report = commands.add_parser("report", help="rebuild summary.csv and REPORT.md of a run")
     report.add_argument("run_dir", help="a results/<run-id> directory")
@@ -128,53 +138,30 @@ def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
     )
     target.add_argument(
         "--target",
-        default=None,
         metavar="MODULE:FN|FILE.py:FN",
         help="race this function on every model that can run it, sized by a probe",
     )
-    target.add_argument(
-        "--inputs",
-        default=None,
-        metavar="MODULE:FN|FILE.py:FN|FILE.jsonl|.json|.pkl",
-        help="task inputs: a function called with the task count, or a file of items "
-        "(default: FN_inputs in the target's module, else range(tasks))",
-    )
-    target.add_argument(
-        "--tolerance",
-        default=None,
-        metavar="REL",
-        help="results match serial's within this relative difference (default: equal)",
-    )
-    target.add_argument(
-        "--matches", default=None, metavar="MODULE:FN", help="(got, expected) -> bool"
-    )
-    target.add_argument(
-        "--asyncio-form", default=None, metavar="MODULE:FN", help="async def for asyncio"
-    )
-    target.add_argument("--trio-form", default=None, metavar="MODULE:FN", help="async def for Trio")
-    target.add_argument(
-        "--budget",
-        default=None,
-        metavar="TIME",
-        help="wall time the target's run may take, e.g. 90s, 5m (default 5m)",
-    )
+    for dest, (metavar, text) in TARGET_SETTINGS.items():
+        target.add_argument(f"--{dest.replace('_', '-')}", metavar=metavar, help=text)
 
 
-def _add_placement_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_placement_arguments(parser: argparse.ArgumentParser, cells: str) -> None:
+    """Where the cells run: the interpreter, an existing cluster per engine, this
+    machine's address for the services the cells reach."""
     parser.add_argument(
-        "--dask-address",
-        default=os.environ.get("DASK_ADDRESS") or None,
-        metavar="tcp://HOST:PORT",
-        help="run Dask cells on this existing scheduler (default: $DASK_ADDRESS, else a "
-        "LocalCluster per cell)",
+        "--python",
+        default=sys.executable,
+        help=f"interpreter that runs the {cells} (default: this one)",
     )
-    parser.add_argument(
-        "--ray-address",
-        default=os.environ.get("RAY_ADDRESS") or None,
-        metavar="HOST:PORT",
-        help="run Ray cells on this existing cluster, GCS host:port or ray://host:port "
-        "(default: $RAY_ADDRESS, else a local Ray per cell)",
-    )
+    for engine, (metavar, what, otherwise) in CLUSTER_ADDRESSES.items():
+        variable = f"{engine.upper()}_ADDRESS"
+        parser.add_argument(
+            f"--{engine}-address",
+            default=os.environ.get(variable) or None,
+            metavar=metavar,
+            help=f"run {engine.capitalize()} cells on this existing {what} "
+            f"(default: ${variable}, else {otherwise})",
+        )
     parser.add_argument(
         "--service-host",
         default=os.environ.get("SERVICE_HOST") or "127.0.0.1",
@@ -188,7 +175,9 @@ def place_cells(cells: list[CellSpec], args: argparse.Namespace) -> list[CellSpe
     """Point each Dask or Ray cell at its external cluster, when one was given."""
     from comparisons.backends.clusters import check_addresses
 
-    addresses = check_addresses({"dask": args.dask_address, "ray": args.ray_address})
+    addresses = check_addresses(
+        {engine: getattr(args, f"{engine}_address") for engine in CLUSTER_ADDRESSES}
+    )
     return [
         replace(
             cell,
@@ -197,11 +186,6 @@ def place_cells(cells: list[CellSpec], args: argparse.Namespace) -> list[CellSpe
         )
         for cell in cells
     ]
-
-
-def _split(value: str) -> list[str] | None:
-    names = [v.strip() for v in value.split(",") if v.strip()]
-    return names or None
 
 
 def _parse_params(pairs: list[str]) -> dict[str, str]:
@@ -280,11 +264,10 @@ def command_compare(args: argparse.Namespace) -> int:
     _check_python(args.python)
     results_root = Path(args.results)
     if args.target and not args.resume:
-        return compare_target(args, results_root)
-    if not args.target and any(
-        getattr(args, name) is not None
-        for name in ("inputs", "tolerance", "matches", "asyncio_form", "trio_form", "budget")
-    ):
+        from comparisons.target.command import compare_target
+
+        return compare_target(args, results_root, place=lambda cells: place_cells(cells, args))
+    if not args.target and any(getattr(args, dest) is not None for dest in TARGET_SETTINGS):
         raise UserError(
             "--inputs, --tolerance, --matches, the async forms and --budget go with --target"
         )
@@ -293,8 +276,8 @@ def command_compare(args: argparse.Namespace) -> int:
     else:
         suite, cells = expand_suite(
             resolve_suite_path(args.suite),
-            backends=_split(args.backends),
-            workloads=_split(args.workloads),
+            backends=split_names(args.backends),
+            workloads=split_names(args.workloads),
             repeats=args.repeats,
         )
         cells = place_cells(cells, args)
@@ -304,99 +287,6 @@ def command_compare(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-# Writing the report and plots after the last cell.
-REPORT_ALLOWANCE_S = 10.0
-
-
-def compare_target(args: argparse.Namespace, results_root: Path) -> int:
-    """Probe the user's function, plan a suite for it within the budget, run it."""
-    import tempfile
-
-    from rich.console import Console
-
-    from comparisons.report import build_report
-    from comparisons.run.runner import run_suite, start_run
-    from comparisons.run.suite import expand_names, usable_cores
-    from comparisons.target.characterise import characterise
-    from comparisons.target.plan import DEFAULT_BUDGET_S, parse_budget, plan_target
-    from workloads.target import CACHE_VARIABLE, TargetSpec, parse_tolerance
-
-    budget_s = parse_budget(args.budget) if args.budget else DEFAULT_BUDGET_S
-    spec = TargetSpec(
-        function=args.target,
-        inputs=args.inputs,
-        asyncio=args.asyncio_form,
-        trio=args.trio_form,
-        matches=args.matches,
-        tolerance=parse_tolerance(args.tolerance) if args.tolerance is not None else None,
-    )
-    name = TargetSpec.parse(spec.name).name
-    backends = expand_names(_split(args.backends) or [], "BACKENDS") if args.backends else None
-    console = Console(soft_wrap=True, highlight=False)
-    workload = load_workload(name)
-    cores = usable_cores()
-    console.print(
-        f"Probing {spec.function} serially (a first call, then batches on 1 and 2 threads)..."
-    )
-    began = time.monotonic()
-    found = characterise(workload, args.python, cores)
-    if not found["deterministic"]:
-        raise UserError(
-            f"{spec.function} gave different results for the same inputs on two runs "
-            f"({found['determinism_detail']}); every model is checked against serial, so give "
-            "--tolerance or a --matches function"
-        )
-    console.print(describe_probe(found))
-    # What is left for the cells: the probe has run, and the report still has to be written.
-    left_s = budget_s - (time.monotonic() - began) - REPORT_ALLOWANCE_S
-    plan = plan_target(found, budget_s=max(left_s, 1.0), cores=cores, backends=backends)
-    plan.settings["budget_s"] = budget_s
-    console.print(
-        f"Plan: {len(plan.cells)} cells, about {plan.estimate_s:.0f} s "
-        f"for a {budget_s:.0f} s budget"
-        + (f" (trimmed: {'; '.join(plan.trimmed)})" if plan.trimmed else "")
-    )
-    if plan.estimate_s > left_s:
-        console.print(
-            f"Note: even the models alone are estimated at {plan.estimate_s:.0f} s, over the "
-            f"{max(left_s, 0):.0f} s left after the probe; "
-            "give a larger BUDGET or smaller inputs."
-        )
-    cells = place_cells(plan.cells, args)
-    run_dir = start_run(cells, suite=plan.settings, results_root=results_root)
-    with tempfile.TemporaryDirectory(prefix="cmp-expected-") as cache:
-        os.environ[CACHE_VARIABLE] = cache
-        try:
-            run_suite(run_dir, cells, suite=plan.settings, python=args.python, report=build_report)
-        except KeyboardInterrupt:
-            return 130
-        finally:
-            os.environ.pop(CACHE_VARIABLE, None)
-    return 0
-
-
-def describe_probe(found: dict) -> str:
-    """The probe's findings in two lines, as the console and the report open with."""
-    from comparisons import formatting as fmt
-    from workloads.target import WORK
-
-    sizes = ", ".join(
-        f"{label} {fmt.size(found[key]) if found.get(key) is not None else 'not picklable'}"
-        for label, key in (("input", "input_bytes"), ("result", "result_bytes"))
-    )
-    lines = [
-        f"Your function: {fmt.seconds(found['task_s'])} a task "
-        f"(first call {fmt.seconds(found['first_call_s'])}), {sizes}; "
-        f"{found['why']} -> filed as {WORK[found['work']][1]}.",
-    ]
-    if found.get("crossing_problem"):
-        lines.append(
-            f"It cannot be sent to other processes ({found['crossing_problem']}): the "
-            "process, Dask, Ray and subinterpreter cells are skipped with that reason."
-        )
-    return "\n".join(lines)
 
 
 def command_report(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from cli_helper import run_cli
 from python_helper import model_params
 
 from comparisons.cell.contract import CellSpec
-from comparisons.report.faults_table import render_faults
+from comparisons.report.sections.faults import fault_table as render_faults
 from comparisons.run.harness import run_cell
 
 # The caller's patience, shorter than the default 4 s: the honest tasks take 1 s.

@@ -4,7 +4,7 @@ and nothing where no hosts were emulated."""
 
 from __future__ import annotations
 
-from comparisons.report.clusters_section import render_link_share
+from comparisons.report.sections.clusters import link_share_table as render_link_share
 
 MIB = 2**20
 HOSTS = {"link_bytes_per_s": 125_000_000}  # 1 Gbit/s

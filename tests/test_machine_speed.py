@@ -9,7 +9,7 @@ from comparisons.cell.contract import CellSpec
 from comparisons.measure.machine_speed import SLOW_BY, SpeedProbe, probe_cpu_s
 from comparisons.records.cells import merge_invocations
 from comparisons.report.diff import classify, machine_ratio
-from comparisons.report.markdown import _machine_speed as machine_speed_lines
+from comparisons.report.sections.machine import machine_speed as machine_speed_lines
 from comparisons.run.harness import run_cell
 
 USUAL = 0.001

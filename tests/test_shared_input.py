@@ -12,7 +12,8 @@ import psutil
 import pytest
 
 from comparisons.cell.contract import CellSpec
-from comparisons.report.shared_input_table import idiom_pairs, render_shared_input
+from comparisons.report.sections.shared_input import idiom_pairs
+from comparisons.report.sections.shared_input import idiom_table as render_shared_input
 from comparisons.run.harness import run_cell
 from workloads import load_workload
 from workloads.sharing import SharedMemoryArray, resolve

@@ -123,7 +123,7 @@ def test_a_hung_task_is_timed_out_and_its_interpreter_keeps_running():
 
 def test_the_gil_is_read_from_the_interpreter_and_reported_with_the_build(monkeypatch):
     from comparisons.measure.environment import gil_enabled
-    from comparisons.report.markdown import python_build
+    from comparisons.report.sections.machine import python_build
 
     monkeypatch.setattr(sys, "_is_gil_enabled", lambda: False, raising=False)
     assert gil_enabled() is False

@@ -13,9 +13,9 @@ from comparisons.measure.stats import summarize
 from comparisons.records.cells import attach_baselines, merge_invocations
 from comparisons.records.ranking import break_even_s, one_shot_s, verdict_rows
 from comparisons.records.store import upgrade
-from comparisons.report import claims
 from comparisons.report.diff import classify, drift_cells, run_drift
-from comparisons.report.markdown import server_cpu_per_request
+from comparisons.report.sections import claims
+from comparisons.report.sections.workloads import server_cpu_per_request
 
 
 def row(

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import anyio
 
 from comparisons.backends.base import Backend
-from comparisons.backends.mechanics import TaskGroupRuns
+from comparisons.backends.mechanics import StructuredConcurrency, TaskGroupRuns
 from workloads.spec import Workload
 
 
@@ -29,18 +29,12 @@ class AnyioAsyncioBackend(TaskGroupRuns, Backend):
     event_loop = True
     anyio_backend: ClassVar[str] = "asyncio"
     deadline_note = "the task group's tasks were cancelled"
+    primitives = StructuredConcurrency(
+        anyio.create_task_group, anyio.move_on_after, anyio.CapacityLimiter
+    )
 
     def call_async(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         return anyio.run(function, *args, backend=self.anyio_backend)
-
-    def open_task_group(self) -> Any:
-        return anyio.create_task_group()
-
-    def move_on_after(self, seconds: float) -> anyio.CancelScope:
-        return anyio.move_on_after(seconds)
-
-    def new_limiter(self) -> anyio.CapacityLimiter:
-        return anyio.CapacityLimiter(self.workers)
 
     async def _task(
         self, workload: Workload, item: Any, limiter: anyio.CapacityLimiter, deadline: bool

@@ -29,7 +29,7 @@ PROBE_TIMEOUT_S = 5.0
 # A slow or far cluster may need longer: COMPARISONS_CONNECT_TIMEOUT_S overrides it.
 CONNECT_TIMEOUT_S = float(os.environ.get("COMPARISONS_CONNECT_TIMEOUT_S") or 30.0)
 DASK_SCHEMES = ("tcp", "tls", "ws", "wss")
-WORKLOADS_DIR = Path(__file__).resolve().parent.parent / "workloads"
+WORKLOADS_DIR = Path(__file__).resolve().parents[2] / "workloads"
 
 
 @dataclass(frozen=True)

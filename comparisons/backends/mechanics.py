@@ -9,7 +9,8 @@ does with `PoolManagerMixin` and `AutoBatchingMixin`):
   hung in it;
 - `TaskGroupRuns`: structured concurrency (a Trio nursery, an AnyIO task group), one
   task per input under a capacity limiter, results by index, and `run_until` as a
-  `move_on_after` cancel scope around the group;
+  `move_on_after` cancel scope around the group; `StructuredConcurrency` names the
+  three primitives it takes from the library;
 - `ProcessWorkerBackend`: the base of models whose workers are processes of one
   `multiprocessing` start method (their context, their description).
 
@@ -22,7 +23,8 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from typing import Any, ClassVar
 
@@ -88,30 +90,35 @@ def shut_down_processes(executor: Executor | None, *, stuck: bool) -> None:
     kill_child_processes()
 
 
+@dataclass(frozen=True)
+class StructuredConcurrency:
+    """The primitives `TaskGroupRuns` takes from a structured-concurrency library: Trio's,
+    or AnyIO's, which has the same three under its own names."""
+
+    open_task_group: Callable[[], AbstractAsyncContextManager[Any]]
+    move_on_after: Callable[[float], AbstractContextManager[Any]]
+    capacity_limiter: Callable[[int], Any]
+
+
 class TaskGroupRuns:
     """One task per input in a task group, at most `workers` at once, results by index.
 
-    A concrete class says how to enter async code from the cell's thread
-    (`call_async`), how to open a task group, a capacity limiter and a cancel scope,
-    and what one task does (`_task`). `run_until` wraps the group in `move_on_after`:
-    on the deadline the scope cancels every task in it, and `deadline_note` ends the
-    DeadlineExceeded message.
+    A concrete class names its library's `primitives`, says how to enter async code
+    from the cell's thread (`call_async`) and what one task does (`_task`). `run_until`
+    wraps the group in `move_on_after`: on the deadline the scope cancels every task in
+    it, and `deadline_note` ends the DeadlineExceeded message.
     """
 
     workers: int
+    primitives: ClassVar[StructuredConcurrency]
     deadline_note: ClassVar[str] = "the nursery's tasks were cancelled"
 
     def call_async(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         raise NotImplementedError
 
-    def open_task_group(self) -> Any:
-        raise NotImplementedError
-
     def new_limiter(self) -> Any:
-        raise NotImplementedError
-
-    def move_on_after(self, seconds: float) -> AbstractContextManager[Any]:
-        raise NotImplementedError
+        """The capacity limiter of one run: `workers` tokens."""
+        return self.primitives.capacity_limiter(self.workers)
 
     async def _task(self, workload: Workload, item: Any, limiter: Any, deadline: bool) -> Any:
         """One task's result; `deadline` is True under `run_until` (the scope may cancel)."""
@@ -126,7 +133,7 @@ class TaskGroupRuns:
         async def one(index: int, item: Any) -> None:
             results[index] = await self._task(workload, item, limiter, deadline)
 
-        async with self.open_task_group() as group:
+        async with self.primitives.open_task_group() as group:
             for index, item in enumerate(inputs):
                 group.start_soon(one, index, item)
         return results
@@ -138,7 +145,7 @@ class TaskGroupRuns:
         """`move_on_after(deadline)` around the task group cancels every task in it."""
 
         async def bounded() -> list[Any] | None:
-            with self.move_on_after(deadline_s):
+            with self.primitives.move_on_after(deadline_s):
                 return await self._run_all(workload, inputs, deadline=True)
             return None
 

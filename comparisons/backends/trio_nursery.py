@@ -20,8 +20,11 @@ from typing import Any
 import trio
 
 from comparisons.backends.base import Backend
-from comparisons.backends.mechanics import TaskGroupRuns
+from comparisons.backends.mechanics import StructuredConcurrency, TaskGroupRuns
 from workloads.spec import Workload
+
+# Trio's nursery, cancel scope and limiter, for every Trio backend's task group.
+TRIO = StructuredConcurrency(trio.open_nursery, trio.move_on_after, trio.CapacityLimiter)
 
 
 class TrioBackend(TaskGroupRuns, Backend):
@@ -33,21 +36,16 @@ class TrioBackend(TaskGroupRuns, Backend):
     )
     parallel = False
     event_loop = True
+    primitives = TRIO
 
     def call_async(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         return trio.run(function, *args)
-
-    def open_task_group(self) -> Any:
-        return trio.open_nursery()
-
-    def move_on_after(self, seconds: float) -> trio.CancelScope:
-        return trio.move_on_after(seconds)
 
     def new_limiter(self) -> trio.CapacityLimiter:
         # A workload's own `trio.to_thread` (file I/O) uses the default limiter (40
         # threads): give it `workers`, as every model gets.
         trio.to_thread.current_default_thread_limiter().total_tokens = self.workers
-        return trio.CapacityLimiter(self.workers)
+        return super().new_limiter()
 
     async def _task(
         self, workload: Workload, item: Any, limiter: trio.CapacityLimiter, deadline: bool

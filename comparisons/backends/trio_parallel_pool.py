@@ -19,6 +19,7 @@ import trio
 
 from comparisons.backends.base import Backend
 from comparisons.backends.mechanics import TaskGroupRuns
+from comparisons.backends.trio_nursery import TRIO
 from workloads.spec import Workload
 
 
@@ -28,6 +29,7 @@ class TrioParallelBackend(TaskGroupRuns, Backend):
     source = "trio-parallel.readthedocs.io/en/latest/reference.html#trio_parallel.run_sync"
     parallel = True
     deadline_note = "cancelled tasks' workers were killed"
+    primitives = TRIO
     # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 34 + 17 MiB (spawned worker processes).
     bytes_fixed = 40 * 2**20
@@ -72,15 +74,6 @@ class TrioParallelBackend(TaskGroupRuns, Backend):
 
     def call_async(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         return trio.from_thread.run(function, *args, trio_token=self.token)
-
-    def open_task_group(self) -> Any:
-        return trio.open_nursery()
-
-    def move_on_after(self, seconds: float) -> trio.CancelScope:
-        return trio.move_on_after(seconds)
-
-    def new_limiter(self) -> trio.CapacityLimiter:
-        return trio.CapacityLimiter(self.workers)
 
     async def _task(
         self, workload: Workload, item: Any, limiter: trio.CapacityLimiter, deadline: bool

@@ -21,7 +21,7 @@ from typing import Any
 
 import psutil
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKED_PACKAGES = (
     "dask",
     "distributed",

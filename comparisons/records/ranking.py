@@ -6,7 +6,7 @@ given less. Each model is represented by its best idiom at that level
 (`best_per_model`), and yardsticks are never ranked (`contenders`). `rank` names the
 winners (the fastest and every row tied with it) and the runner-up; `one_shot_winners`
 and `break_even_s` answer for a job run once. `verdict_rows` does this for every row of
-a run; the report renders it (`comparisons.report.verdict`) and the adaptive rounds read
+a run; the report renders it (`comparisons.report.sections.verdict`) and the adaptive rounds read
 it (`comparisons.run.adaptive`).
 """
 

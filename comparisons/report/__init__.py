@@ -18,7 +18,7 @@ from comparisons.report.csv_export import render_csv
 from comparisons.report.markdown import render_markdown
 from comparisons.report.plots import write_plots
 from comparisons.report.pyperf_export import write_pyperf
-from comparisons.report.target_section import display_name
+from comparisons.report.sections.target import display_name
 
 
 def build_report(run_dir: Path) -> Path:

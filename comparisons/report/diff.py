@@ -29,7 +29,7 @@ from comparisons.records.cells import (
     load_cells,
     samples_of,
 )
-from comparisons.report.clusters_section import LOCAL, placements
+from comparisons.report.sections.clusters import LOCAL, placements
 
 DEFAULT_THRESHOLD = PRACTICAL_THRESHOLD
 ENV_FIELDS = (

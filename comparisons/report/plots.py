@@ -5,13 +5,15 @@ Each figure is made only when the run has the data for it: speedup against worke
 size, I/O throughput and memory against concurrency, start-up and per-task overhead,
 and peak memory per model. Axes carry units, titles name the machine, error bars show
 the 95% intervals. PNGs are written without a timestamp, so a rebuild gives the same
-bytes.
+bytes. `write_plots` returns each figure's path and caption, which REPORT.md's "Plots"
+section (`comparisons.report.sections.plots`) embeds.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,8 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 Records = list[dict[str, Any]]
+# Draws one group's panel; returns its x label, y label and title.
+Panel = Callable[[Axes, Any, Records], tuple[str, str, str]]
 PNG_METADATA = {"Software": None}  # no version/time stamp: rebuilds are byte-identical
 
 
@@ -47,7 +51,9 @@ def _backends(rows: Records) -> list[str]:
     return sorted(present, key=display_order)
 
 
-def _save(fig: Figure, path: Path) -> None:
+def _save(fig: Figure, path: Path, title: str | None = None) -> None:
+    if title:
+        fig.suptitle(title)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata=PNG_METADATA)
@@ -65,86 +71,114 @@ def _grid(panels: int, columns: int = 2) -> tuple[Any, list[Any]]:
     return fig, flat[:panels]
 
 
+def _label(ax: Axes, xlabel: str, ylabel: str, title: str) -> None:
+    """A panel's axis labels and title, its grid and its legend of the models drawn."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+
+
 def _params_key(r: dict[str, Any]) -> tuple:
     return tuple(sorted(r["params"].items()))
 
 
+def _grouped(rows: Records, key: Callable[[dict[str, Any]], Any]) -> dict[Any, Records]:
+    groups: dict[Any, Records] = defaultdict(list)
+    for r in rows:
+        groups[key(r)].append(r)
+    return groups
+
+
+def _panel_grid(groups: dict[Any, Records], panel: Panel, title: str, path: Path) -> None:
+    """One panel per group, in the groups' order, each drawn and then labelled by `panel`."""
+    fig, axes = _grid(len(groups))
+    for ax, (key, rows) in zip(axes, sorted(groups.items()), strict=False):
+        _label(ax, *panel(ax, key, rows))
+    _save(fig, path, title)
+
+
 def speedup_vs_workers(records: Records, path: Path) -> str | None:
-    groups: dict[tuple, Records] = defaultdict(list)
-    for r in _ok(records):
-        if r["kind"] == "cpu" and r.get("baseline"):
-            groups[(r["workload"], r["tasks"], _params_key(r))].append(r)
+    cpu = [r for r in _ok(records) if r["kind"] == "cpu" and r.get("baseline")]
     groups = {
         k: v
-        for k, v in groups.items()
+        for k, v in _grouped(cpu, lambda r: (r["workload"], r["tasks"], _params_key(r))).items()
         if len({r["workers"] for r in v if r["backend"] != "serial"}) >= 2
     }
     if not groups:
         return None
-    fig, axes = _grid(len(groups))
-    for ax, ((workload, tasks, _), rows) in zip(axes, sorted(groups.items()), strict=False):
-        top = max(r["workers"] for r in rows)
-        ax.plot([1, top], [1, top], "k--", linewidth=1, label="ideal")
-        for backend in _backends(rows):
-            mine = sorted((r for r in rows if r["backend"] == backend), key=lambda r: r["workers"])
-            if not mine or backend == BASELINE:
-                continue
-            x = [r["workers"] for r in mine]
-            y = [r["baseline"]["speedup"] for r in mine]
-            low = [s - r["baseline"]["speedup_ci95"][0] for s, r in zip(y, mine, strict=True)]
-            high = [r["baseline"]["speedup_ci95"][1] - s for s, r in zip(y, mine, strict=True)]
-            style = {"linestyle": ":", "color": "grey"} if mine[0].get("reference") else {}
-            ax.errorbar(x, y, yerr=[low, high], marker="o", capsize=3, label=backend, **style)
-        ax.set_xlabel("workers (OS threads or processes)")
-        ax.set_ylabel("speedup over serial (×)")
-        ax.set_title(f"{workload}, {tasks} tasks")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(f"Speedup against workers: {_machine(records)}")
-    _save(fig, path)
+    _panel_grid(groups, _speedup_panel, f"Speedup against workers: {_machine(records)}", path)
     return "Speedup against workers, per CPU workload (dashed: ideal; bars: 95% interval)."
 
 
+def _speedup_panel(ax: Axes, key: tuple, rows: Records) -> tuple[str, str, str]:
+    workload, tasks, _ = key
+    top = max(r["workers"] for r in rows)
+    ax.plot([1, top], [1, top], "k--", linewidth=1, label="ideal")
+    for backend in _backends(rows):
+        mine = sorted((r for r in rows if r["backend"] == backend), key=lambda r: r["workers"])
+        if not mine or backend == BASELINE:
+            continue
+        x = [r["workers"] for r in mine]
+        y = [r["baseline"]["speedup"] for r in mine]
+        low = [s - r["baseline"]["speedup_ci95"][0] for s, r in zip(y, mine, strict=True)]
+        high = [r["baseline"]["speedup_ci95"][1] - s for s, r in zip(y, mine, strict=True)]
+        style: dict[str, Any] = (
+            {"linestyle": ":", "color": "grey"} if mine[0].get("reference") else {}
+        )
+        ax.errorbar(x, y, yerr=[low, high], marker="o", capsize=3, label=backend, **style)
+    return (
+        "workers (OS threads or processes)",
+        "speedup over serial (×)",
+        f"{workload}, {tasks} tasks",
+    )
+
+
 def efficiency_vs_task_size(records: Records, path: Path) -> str | None:
-    groups: dict[tuple, Records] = defaultdict(list)
-    for r in _ok(records):
-        if r["kind"] == "cpu" and r.get("baseline") and r["backend"] != "serial":
-            groups[(r["workload"], r["workers"])].append(r)
+    cpu = [
+        r
+        for r in _ok(records)
+        if r["kind"] == "cpu" and r.get("baseline") and r["backend"] != "serial"
+    ]
     groups = {
         k: v
-        for k, v in groups.items()
+        for k, v in _grouped(cpu, lambda r: (r["workload"], r["workers"])).items()
         if len({r["baseline"]["median_s"] / r["tasks"] for r in v}) >= 3
     }
     if not groups:
         return None
-    fig, axes = _grid(len(groups))
-    for ax, ((workload, workers), rows) in zip(axes, sorted(groups.items()), strict=False):
-        for backend in _backends(rows):
-            mine = sorted(
-                (r for r in rows if r["backend"] == backend),
-                key=lambda r: r["baseline"]["median_s"] / r["tasks"],
-            )
-            x = [r["baseline"]["median_s"] / r["tasks"] for r in mine]
-            y = [r["baseline"]["efficiency"] for r in mine]
-            ax.plot(x, y, marker="o", label=backend)
-        ax.set_xscale("log")
-        ax.set_xlabel("task size: serial time per task (s, log scale)")
-        ax.set_ylabel("efficiency (speedup / workers)")
-        ax.set_title(f"{workload}, {workers} workers")
-        ax.axhline(0.8, color="grey", linewidth=0.8, linestyle=":")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(f"Efficiency against task size: {_machine(records)}")
-    _save(fig, path)
+    title = f"Efficiency against task size: {_machine(records)}"
+    _panel_grid(groups, _efficiency_panel, title, path)
     return "Efficiency against task size (dotted: 80%): how small a task each model can afford."
+
+
+def _efficiency_panel(ax: Axes, key: tuple, rows: Records) -> tuple[str, str, str]:
+    workload, workers = key
+    for backend in _backends(rows):
+        mine = sorted(
+            (r for r in rows if r["backend"] == backend),
+            key=lambda r: r["baseline"]["median_s"] / r["tasks"],
+        )
+        x = [r["baseline"]["median_s"] / r["tasks"] for r in mine]
+        y = [r["baseline"]["efficiency"] for r in mine]
+        ax.plot(x, y, marker="o", label=backend)
+    ax.set_xscale("log")
+    ax.axhline(0.8, color="grey", linewidth=0.8, linestyle=":")
+    return (
+        "task size: serial time per task (s, log scale)",
+        "efficiency (speedup / workers)",
+        f"{workload}, {workers} workers",
+    )
 
 
 def io_concurrency(records: Records, path: Path) -> str | None:
     rows = [r for r in _ok(records) if waits_on_peers(r["kind"], r.get("category"))]
-    by_workload: dict[str, Records] = defaultdict(list)
-    for r in rows:
-        by_workload[r["workload"]].append(r)
-    by_workload = {k: v for k, v in by_workload.items() if len({r["workers"] for r in v}) >= 2}
+    by_workload = {
+        k: v
+        for k, v in _grouped(rows, lambda r: r["workload"]).items()
+        if len({r["workers"] for r in v}) >= 2
+    }
     if not by_workload:
         return None
     fig, axes = plt.subplots(
@@ -177,18 +211,18 @@ def io_concurrency(records: Records, path: Path) -> str | None:
                 marker="o",
                 label=backend,
             )
+        in_flight = "tasks in flight (workers / concurrency limit, log)"
         for ax in (top, bottom):
             ax.set_xscale("log")
             ax.set_yscale("log")
-            ax.set_xlabel("tasks in flight (workers / concurrency limit, log)")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-        top.set_ylabel("throughput (tasks/s, log)")
-        top.set_title(f"{workload}: throughput")
-        bottom.set_ylabel("peak PSS per task in flight (KiB, log)")
-        bottom.set_title(f"{workload}: memory per task in flight")
-    fig.suptitle(f"I/O against concurrency: {_machine(records)}")
-    _save(fig, path)
+        _label(top, in_flight, "throughput (tasks/s, log)", f"{workload}: throughput")
+        _label(
+            bottom,
+            in_flight,
+            "peak PSS per task in flight (KiB, log)",
+            f"{workload}: memory per task in flight",
+        )
+    _save(fig, path, f"I/O against concurrency: {_machine(records)}")
     return "I/O throughput and memory per in-flight task against concurrency."
 
 
@@ -239,8 +273,7 @@ def overheads(records: Records, path: Path) -> str | None:
         ax.grid(alpha=0.3, axis="y")
     for ax in axes[0]:
         _label_bars(ax, len(backends))
-    fig.suptitle(f"What each model costs before any work: {_machine(records)}")
-    _save(fig, path)
+    _save(fig, path, f"What each model costs before any work: {_machine(records)}")
     return "Start-up and per-task overhead of each model."
 
 

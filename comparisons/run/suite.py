@@ -30,7 +30,7 @@ from comparisons.cell.contract import CellSpec
 from comparisons.errors import UserError
 from workloads import load_workload
 
-SUITES_DIR = Path(__file__).resolve().parent / "suites"
+SUITES_DIR = Path(__file__).resolve().parents[1] / "suites"
 SUITE_KEYS = {
     "description",
     "repeats",
@@ -320,3 +320,9 @@ def _expand_table(
         )
         cells.append(check_cell(spec))
     return cells
+
+
+def split_names(value: str) -> list[str] | None:
+    """`a, b,c` -> ["a", "b", "c"]; None when it names nothing (BACKENDS=, WORKLOADS=)."""
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    return names or None

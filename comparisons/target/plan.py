@@ -128,26 +128,23 @@ def estimate_s(cells: list[CellSpec], found: dict[str, Any], cores: int) -> floa
 def _cells(
     name: str, backends: list[str], levels: list[int], tasks: int, repeats: int, invocations: int
 ) -> list[CellSpec]:
-    cells = []
-    for backend in backends:
-        # The baseline runs once, at one worker, whatever the levels.
-        for level in [1] if backend == BASELINE else levels:
-            cells.append(
-                check_cell(
-                    CellSpec(
-                        workload=name,
-                        backend=backend,
-                        workers=level,
-                        tasks=tasks,
-                        repeats=repeats,
-                        warmups=1,
-                        min_repeat_s=DEFAULT_MIN_REPEAT_S,
-                        invocations=invocations,
-                        timeout_s=600.0,
-                    )
-                )
+    # Warm-ups and the timeout are CellSpec's defaults, as in a suite that sets neither.
+    return [
+        check_cell(
+            CellSpec(
+                name,
+                backend,
+                level,
+                tasks,
+                repeats=repeats,
+                min_repeat_s=DEFAULT_MIN_REPEAT_S,
+                invocations=invocations,
             )
-    return cells
+        )
+        for backend in backends
+        # The baseline runs once, at one worker, whatever the levels.
+        for level in ([1] if backend == BASELINE else levels)
+    ]
 
 
 def plan_target(

@@ -1,8 +1,12 @@
-"""Where the Dask and Ray cells ran: one line per external cluster, for REPORT.md and diff.
+"""Where the Dask and Ray cells ran: a part of REPORT.md's "Machine" section
+(`sections.machine`), not a section of its own, and what `make diff` compares
+(`comparisons.report.diff` reads `placements` and `LOCAL`).
 
 A record's `cluster` is None for a cell that started its own engine on this machine,
 else what the backend saw of the cluster (`comparisons.backends.dask_distributed`,
 `ray_tasks`): address, workers or nodes, threads or CPUs each, versions, warnings.
+`cluster_lines` gives one bullet per external cluster; `link_share_table`, on emulated
+hosts, each transfer's rate against the link's.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ def _describe(cluster: dict[str, Any]) -> str:
     return f"{shape}; {software}, Python {versions.get('python')}"
 
 
-def render_clusters(records: list[dict[str, Any]]) -> list[str]:
+def cluster_lines(records: list[dict[str, Any]]) -> list[str]:
     """Markdown bullets for the Machine section; empty when every engine ran locally."""
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     unreached: dict[tuple[str, str], str] = {}
@@ -110,7 +114,7 @@ def _crossing(stats: dict[str, Any], baseline: dict[str, Any] | None) -> str:
     return f"{same} (no difference beyond the intervals)"
 
 
-def render_link_share(records: list[dict[str, Any]], hosts: dict[str, Any] | None) -> list[str]:
+def link_share_table(records: list[dict[str, Any]], hosts: dict[str, Any] | None) -> list[str]:
     """On emulated hosts, each cluster transfer row's rate against the link's, the
     physical limit (100% would be the wire itself; tbf's bucket lets a short burst
     pass faster): a transfer's inputs leave through the driver's link; a hand-off

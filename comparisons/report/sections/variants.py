@@ -1,4 +1,5 @@
-"""REPORT.md's "Which way of using each model": variants grouped under their model.
+"""REPORT.md's "Which way of using each model": variants grouped under their model; left
+out of a run without variants.
 
 For each model that ran with variants (`processes:spawn`, `asyncio:uvloop`, ...), one
 table per amount of work: the model's default idiom first, then each variant, with its
@@ -17,6 +18,13 @@ from comparisons.backends import MODELS
 from comparisons.cell.outcome import Status
 from comparisons.measure.stats import ratio_of_medians
 from comparisons.records.cells import baseline_key, is_measured, memory_bytes, samples_of
+from comparisons.report.sections.context import Cells, Context
+
+TITLE = "Which way of using each model"
+INTRO = (
+    "Where a variant changed the answer (it is the fastest row of its cells and beats "
+    "every model's default idiom by more than the spread explains):"
+)
 
 
 def _timed(r: dict[str, Any]) -> bool:
@@ -63,54 +71,63 @@ def verdict_changes(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def render_variants(records: list[dict[str, Any]]) -> list[str]:
-    """The section's lines; empty when no variant ran."""
-    by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in records:
-        if not r.get("reference"):
-            by_model[r.get("model") or r["backend"].partition(":")[0]].append(r)
-    with_variants = {
-        m: rows
-        for m, rows in by_model.items()
-        if any(r.get("variant") not in (None, "default") for r in rows)
-    }
+def render(cells: Cells, context: Context) -> list[str]:
+    """Where a variant changed the answer, then one heading per model that ran variants,
+    with a table per amount of work; empty when no variant ran."""
+    with_variants = _models_with_variants(cells)
     if not with_variants:
         return []
-    changes = verdict_changes(records)
     lines = [
-        "Where a variant changed the answer (it is the fastest row of its cells and beats "
-        "every model's default idiom by more than the spread explains):",
-        "",
-        *(changes or ["- nowhere in this run: the default idioms' ranking stands."]),
+        *(verdict_changes(cells) or ["- nowhere in this run: the default idioms' ranking stands."]),
         "",
     ]
     order = [m for m in MODELS if m in with_variants] + sorted(set(with_variants) - set(MODELS))
     for model in order:
-        groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-        for r in with_variants[model]:
-            groups[baseline_key(r)].append(r)
-        lines += [f"### {model}", ""]
-        for rows in sorted(groups.values(), key=lambda rows: fmt.group_title(rows[0])):
-            if all(r.get("variant", "default") == "default" for r in rows):
-                continue
-            rows.sort(key=lambda r: (r.get("variant", "default") != "default", r["backend"]))
-            default = next((r for r in rows if r.get("variant") == "default" and _timed(r)), None)
-            lines += [
-                f"{fmt.group_title(rows[0])}",
-                "",
-                "| variant | workers | median | time vs default (95% CI) | set-up | peak RSS "
-                "| notes |",
-                "|---|---|---|---|---|---|---|",
-            ]
-            for r in rows:
-                median = fmt.seconds(r["stats"]["median"]) if _timed(r) else f"**{r['status']}**"
-                note = (
-                    "" if r["status"] == Status.OK else (r.get("error") or "").splitlines()[0][:160]
-                )
-                lines.append(
-                    f"| `{r['backend']}` | {r['workers']} | {median} | {_relative(r, default)} | "
-                    f"{fmt.seconds(r.get('setup_s'))} | {fmt.mebibytes(memory_bytes(r))} "
-                    f"| {note} |"
-                )
-            lines.append("")
+        lines += [f"### {model}", "", *_model_tables(with_variants[model])]
+    return lines[:-1]  # the report closes every section with its blank line
+
+
+def _models_with_variants(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Model -> its rows (reference rows left out), for each model some variant ran of."""
+    by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        if not r.get("reference"):
+            by_model[r.get("model") or r["backend"].partition(":")[0]].append(r)
+    return {
+        m: rows
+        for m, rows in by_model.items()
+        if any(r.get("variant") not in (None, "default") for r in rows)
+    }
+
+
+def _model_tables(rows_of_model: list[dict[str, Any]]) -> list[str]:
+    """One table per amount of work a variant ran: the default idiom first, each followed
+    by a blank line."""
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows_of_model:
+        groups[baseline_key(r)].append(r)
+    lines = []
+    for rows in sorted(groups.values(), key=lambda rows: fmt.group_title(rows[0])):
+        if all(r.get("variant", "default") == "default" for r in rows):
+            continue
+        rows.sort(key=lambda r: (r.get("variant", "default") != "default", r["backend"]))
+        default = next((r for r in rows if r.get("variant") == "default" and _timed(r)), None)
+        lines += [
+            f"{fmt.group_title(rows[0])}",
+            "",
+            "| variant | workers | median | time vs default (95% CI) | set-up | peak RSS | notes |",
+            "|---|---|---|---|---|---|---|",
+            *(_variant_row(r, default) for r in rows),
+            "",
+        ]
     return lines
+
+
+def _variant_row(r: dict[str, Any], default: dict[str, Any] | None) -> str:
+    median = fmt.seconds(r["stats"]["median"]) if _timed(r) else f"**{r['status']}**"
+    note = "" if r["status"] == Status.OK else (r.get("error") or "").splitlines()[0][:160]
+    return (
+        f"| `{r['backend']}` | {r['workers']} | {median} | {_relative(r, default)} | "
+        f"{fmt.seconds(r.get('setup_s'))} | {fmt.mebibytes(memory_bytes(r))} "
+        f"| {note} |"
+    )

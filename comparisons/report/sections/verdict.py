@@ -1,4 +1,5 @@
-"""The verdict: for each kind of work, which model to use here, run many times or once.
+"""REPORT.md's "Verdict": for each kind of work, which model to use here, run many times or
+once; and which cells got extra processes to settle it.
 
 Derived from the records alone, by the ranking in `comparisons.records.ranking`: rows
 compared only at the same work and in-flight concurrency, each model by its best idiom,
@@ -20,7 +21,20 @@ from __future__ import annotations
 from typing import Any
 
 from comparisons import formatting as fmt
+from comparisons.measure.stats import PRACTICAL_THRESHOLD
 from comparisons.records.ranking import one_shot_s, verdict_rows
+from comparisons.report.sections.context import Cells, Context
+
+TITLE = "Verdict"
+INTRO = (
+    "For each kind of work and each in-flight count (models are compared only at the "
+    "same concurrency, each by its best idiom): the fastest model here when the job "
+    "runs many times, every model tied with it (a difference under "
+    f"{PRACTICAL_THRESHOLD * 100:.0f}% or within the interval is a tie), the runner-up "
+    "with its margin (its median / the best's, 95% interval over fresh processes), and "
+    "the cheapest model when the job runs once. Yardsticks (serial, the ceiling, "
+    "in-process transfer) are never ranked. Generated from the records below."
+)
 
 
 def _names(rows: list[dict[str, Any]]) -> str:
@@ -75,7 +89,13 @@ def _once(v: dict[str, Any]) -> str:
     return text
 
 
-def render_verdict(records: list[dict[str, Any]]) -> list[str]:
+def render(cells: Cells, context: Context) -> list[str]:
+    """The verdict's table, then the cells given extra processes, if any were."""
+    return [*verdict_table(cells), *_extra_invocations(cells)]
+
+
+def verdict_table(records: list[dict[str, Any]]) -> list[str]:
+    """One row per kind of work and in-flight count; a sentence when none has two models."""
     verdicts = verdict_rows(records)
     if not verdicts:
         return ["No kind of work had two or more models that succeeded at the same concurrency."]
@@ -90,3 +110,26 @@ def render_verdict(records: list[dict[str, Any]]) -> list[str]:
             f"| {_once(v)} |"
         )
     return lines
+
+
+def _extra_invocations(records: list[dict[str, Any]]) -> list[str]:
+    """A line naming the cells that got extra processes because their verdict row was
+    in doubt after the planned ones (`comparisons.run.adaptive`), if any did."""
+    extra = [
+        r
+        for r in records
+        if (r.get("invocations_done") or 0) > (r.get("invocations") or 1) and r.get("stats")
+    ]
+    if not extra:
+        return []
+    added = sum(r["invocations_done"] - r["invocations"] for r in extra)
+    names = ", ".join(
+        f"{r['workload']} {r['backend']} at {r.get('in_flight') or r['workers']}"
+        for r in sorted(extra, key=lambda r: (r["workload"], r["backend"]))
+    )
+    return [
+        "",
+        f"Extra processes: {added} more, for {len(extra)} cells whose verdict row was in "
+        f"doubt after the planned ones (a ratio's interval across the {PRACTICAL_THRESHOLD:.0%} "
+        f"edge): {names}.",
+    ]

@@ -1,5 +1,6 @@
-"""The "which idiom for a shared input" table: each model's broadcast idiom against the
-naive form that passes the object with every task (`cpu.shared`'s `per_task=1`).
+"""REPORT.md's "Which idiom for a shared input": each model's broadcast idiom against the
+naive form that passes the object with every task (`cpu.shared`'s `per_task=1`); left
+out of a run without both forms.
 
 One row per backend, size and in-flight count that ran both forms on the same work: the
 idiom as the record names it, the time of each form (median over fresh processes) with
@@ -17,6 +18,20 @@ from comparisons import formatting as fmt
 from comparisons.backends import display_order
 from comparisons.measure.stats import ratio_of_medians
 from comparisons.records.cells import is_measured, memory_bytes, samples_of
+from comparisons.report.sections.context import Cells, Context
+
+TITLE = "Which idiom for a shared input"
+INTRO = (
+    "Every task reads one large read-only object. Each model's idiom for getting "
+    "it to the workers once, against passing it with every task (the naive form, "
+    "`per_task=1`); bytes copied are those the idiom implies by construction. "
+    "In-process models share it for free and are the reference."
+)
+
+
+def render(cells: Cells, context: Context) -> list[str]:
+    """The idiom table over the run's cells."""
+    return idiom_table(cells)
 
 
 def _work(r: dict[str, Any]) -> tuple:
@@ -39,7 +54,8 @@ def idiom_pairs(records: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dic
     )
 
 
-def render_shared_input(records: list[dict[str, Any]]) -> list[str]:
+def idiom_table(records: list[dict[str, Any]]) -> list[str]:
+    """One row per idiom and naive pair (`idiom_pairs`); empty when there is none."""
     pairs = idiom_pairs(records)
     if not pairs:
         return []

@@ -1,11 +1,14 @@
-"""The report's opening for a run on the user's own function (`make compare TARGET=...`).
+"""REPORT.md's "Your function": the opening for a run on the user's own function
+(`make compare TARGET=...`); left out of a suite run.
 
 It states what the characterisation probe found (task time, CPU share, GIL, sizes,
 memory), how asyncio and Trio ran the function, that correctness is checked against
 the serial results, how the suite was sized to the budget, and the verdict in one
 sentence per concurrency level, phrased for the function: which model to use, by how
 much, and what threads say about the GIL. The rows it reads are the verdict's
-(`report.verdict`), so the sentence and the table never disagree.
+(`comparisons.records.ranking.verdict_rows`, as in `sections.verdict`), so the sentence
+and the table never disagree. `display_name` is how every part of the report names
+the function.
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ from comparisons.backends import BASELINE
 from comparisons.measure.stats import ratio_of_medians
 from comparisons.records.cells import samples_of
 from comparisons.records.ranking import model, verdict_rows
+from comparisons.report.sections.context import Cells, Context
 from workloads.target import WORK, TargetSpec, is_target
+
+TITLE = "Your function"
+INTRO = ""
+# (how the report names the event loop, the probe's key for its native async form)
+ASYNC_MODELS = (("asyncio", "asyncio"), ("Trio", "trio"))
 
 
 def display_name(workload: str) -> str:
@@ -88,23 +97,9 @@ def verdict_sentences(records: list[dict[str, Any]], function: str) -> list[str]
     return sentences or [f"- No two models ran `{function}` successfully at the same concurrency."]
 
 
-def render_target(
-    found: dict[str, Any], suite: dict[str, Any], records: list[dict[str, Any]]
-) -> list[str]:
-    """The `## Your function` section."""
-    spec = TargetSpec.parse(found["target"])
-    function = spec.function_name
-    kind = WORK[found["work"]][1]
-    forms = found.get("async_forms") or {}
-    native = [label for label, key in (("asyncio", "asyncio"), ("Trio", "trio")) if forms.get(key)]
-    threaded = [
-        label for label, key in (("asyncio", "asyncio"), ("Trio", "trio")) if not forms.get(key)
-    ]
-    lines = [
-        "## Your function",
-        "",
-        *verdict_sentences(records, function),
-        "",
+def _probe(found: dict[str, Any], spec: TargetSpec, kind: str) -> list[str]:
+    """What the characterisation probe found, as a one-row table."""
+    return [
         f"`{spec.function}`, characterised by one serial probe before the race "
         f"({found['probe_tasks']} tasks in one thread, then on two):",
         "",
@@ -115,14 +110,15 @@ def render_target(
         f"| {fmt.percent(found['cpu_share'])} | {found['two_thread_speedup']:.2f}x | {kind} "
         f"| {fmt.size(found.get('input_bytes'))} | {fmt.size(found.get('result_bytes'))} "
         f"| {fmt.size(found.get('peak_rss_growth_bytes'))} |",
-        "",
-        f"- **Why {kind}**: {found['why']}.",
-        "- **Correctness** is relative to serial: every model's results are checked against "
-        "the serial run's"
-        + (f", within a relative {spec.tolerance:g}" if spec.tolerance is not None else "")
-        + (f", by `{spec.matches}`" if spec.matches else "")
-        + ".",
     ]
+
+
+def _async_forms(found: dict[str, Any]) -> list[str]:
+    """Which event loops ran the user's own `async def`, and which a thread behind one."""
+    forms = found.get("async_forms") or {}
+    native = [label for label, key in ASYNC_MODELS if forms.get(key)]
+    threaded = [label for label, key in ASYNC_MODELS if not forms.get(key)]
+    lines = []
     if native:
         lines.append(f"- **Async forms**: {' and '.join(native)} ran your own `async def`.")
     if threaded:
@@ -131,18 +127,46 @@ def render_target(
             f"`to_thread`, so {'their rows measure' if len(threaded) > 1 else 'its rows measure'} "
             "a thread pool behind an event loop, not native async I/O."
         )
+    return lines
+
+
+def _budget(suite: dict[str, Any], cells: Cells) -> list[str]:
+    budget = suite.get("budget_s")
+    if not budget:
+        return []
+    trimmed = suite.get("trimmed") or []
+    return [
+        f"- **Budget**: {budget:g} s; the cells were planned at about "
+        f"{suite.get('estimate_s', 0):.0f} s and took {cells_wall_s(cells):.0f} s"
+        + (f"; to fit it: {'; '.join(trimmed)}" if trimmed else "")
+        + "."
+    ]
+
+
+def render(cells: Cells, context: Context) -> list[str]:
+    """The verdict in sentences, the probe's findings, then how the run treated the
+    function; nothing for a suite run."""
+    found = context.target
+    if not found:
+        return []
+    spec = TargetSpec.parse(found["target"])
+    kind = WORK[found["work"]][1]
+    lines = [
+        *verdict_sentences(cells, spec.function_name),
+        "",
+        *_probe(found, spec, kind),
+        "",
+        f"- **Why {kind}**: {found['why']}.",
+        "- **Correctness** is relative to serial: every model's results are checked against "
+        "the serial run's"
+        + (f", within a relative {spec.tolerance:g}" if spec.tolerance is not None else "")
+        + (f", by `{spec.matches}`" if spec.matches else "")
+        + ".",
+        *_async_forms(found),
+    ]
     if found.get("crossing_problem"):
         lines.append(
             f"- **Not sent to other processes**: {found['crossing_problem']}; those models' "
             "rows are skipped with the reason."
         )
-    budget = suite.get("budget_s")
-    if budget:
-        trimmed = suite.get("trimmed") or []
-        lines.append(
-            f"- **Budget**: {budget:g} s; the cells were planned at about "
-            f"{suite.get('estimate_s', 0):.0f} s and took {cells_wall_s(records):.0f} s"
-            + (f"; to fit it: {'; '.join(trimmed)}" if trimmed else "")
-            + "."
-        )
-    return [*lines, ""]
+    return [*lines, *_budget(context.suite, cells)]

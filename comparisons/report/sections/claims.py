@@ -1,26 +1,38 @@
-"""The tutorial's claims (and PEP 734's for subinterpreters), checked against this run.
+"""REPORT.md's "The tutorial's claims, checked": the tutorial's claims (and PEP 734's for
+subinterpreters), each checked against this run.
 
 `shared/seed-tutorial.txt`, the tutorial this project grew from, makes testable claims
 about threading, multiprocessing and asyncio; PEP 734 makes two about subinterpreters.
 Each claim below is a rule over the records: it finds the cells that bear on it, and
 says *holds*, *does not hold*, *depends* (holds for some of the cells, not others) or
 *not measured* (this run has no cell that bears on it), with the numbers that decided.
-Nothing here is written by hand beyond the claim's wording and its rule.
+Nothing here is written by hand beyond the claim's wording and its rule. `CLAIMS` is
+the declared list; a claim is added by writing its rule and one entry there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 from comparisons import formatting as fmt
 from comparisons.measure.stats import ratio_of_medians
 from comparisons.records.cells import is_measured, memory_bytes, samples_of
+from comparisons.report.sections.context import Cells, Context
 from workloads.vocabulary import CPU_CATEGORIES, OVERHEAD_CATEGORIES, Category, waits_on_peers
+
+TITLE = "The tutorial's claims, checked"
+INTRO = (
+    "The claims of the tutorial this project grew from (`shared/seed-tutorial.txt`), "
+    "and PEP 734's for subinterpreters, each checked by a rule over this run's cells."
+)
 
 Records = list[dict[str, Any]]
 Finding = tuple[str, str]  # (verdict, evidence)
+Ratio = dict[str, Any]  # one `ratio_of_medians` result
+SUBINTERPRETERS_AND_PROCESSES = ("subinterpreters", "processes")
+PROCESSES_AND_THREADS = ("processes", "threads")
 
 PARALLEL_SHARE = 0.7  # "true parallelism": speedup at least 70% of the worker count
 NO_SPEEDUP = 1.1  # a speedup whose interval reaches below this is no speedup
@@ -114,47 +126,79 @@ def _not_measured(records: Records, backend: str, what: str) -> Finding:
     return "not measured", f"no {backend} and processes cells on {what}{why}"
 
 
+def _pairwise(
+    records: Records,
+    pair: tuple[str, str],
+    categories: Collection[str],
+    holds: Callable[[Ratio], bool],
+    note: Callable[[dict[str, Any], dict[str, Any], Ratio], str],
+    missing: Finding,
+) -> Finding:
+    """A claim about two backends, judged per pair of their rows doing the same work at
+    the same in-flight count in one of `categories`: `holds` reads the ratio of the
+    first's median to the second's, `note` says the numbers; `missing` when no pair."""
+    checks, notes = [], []
+    for a, b in _pairs(records, *pair):
+        if a.get("category") not in categories:
+            continue
+        result = ratio_of_medians(samples_of(a), samples_of(b))
+        checks.append(holds(result))
+        notes.append(note(a, b, result))
+    return (_verdict(checks), "; ".join(notes)) if checks else missing
+
+
+def _per_task(
+    what: str, pair: tuple[str, str], a: dict[str, Any], b: dict[str, Any], aside: str = ""
+) -> str:
+    """Evidence in time per task, for work whose tasks are (nearly) empty."""
+    per = [r["stats"]["median"] / r["tasks"] for r in (a, b)]
+    return (
+        f"{what} at {_level(a)} in flight: {pair[0]} {fmt.seconds(per[0])} per "
+        f"task, {pair[1]} {fmt.seconds(per[1])}{aside}"
+    )
+
+
+def _sized(r: dict[str, Any], noun: str, otherwise: str) -> str:
+    """`noun` after the bytes a transfer row sends with each task; `otherwise` for a row
+    that sends none."""
+    if r.get("measures_transfer") and r.get("bytes_per_task"):
+        return f"{_size(r['bytes_per_task'])} {noun}"
+    return otherwise
+
+
 def subinterpreters_match_processes_on_gil_bound_cpu(records: Records) -> Finding:
     """Per GIL-bound CPU cell both ran at the same in-flight count: subinterpreters are
     not meaningfully slower than processes (a tie or better)."""
-    checks, notes = [], []
-    for sub, procs in _pairs(records, "subinterpreters", "processes"):
-        if sub.get("category") != Category.GIL_BOUND_CPU:
-            continue
-        slower = ratio_of_medians(samples_of(sub), samples_of(procs))
-        checks.append(not (slower["meaningful"] and slower["ratio"] > 1))
-        notes.append(
+    return _pairwise(
+        records,
+        SUBINTERPRETERS_AND_PROCESSES,
+        (Category.GIL_BOUND_CPU,),
+        holds=lambda slower: not (slower["meaningful"] and slower["ratio"] > 1),
+        note=lambda sub, procs, slower: (
             f"{sub['workload']} at {_level(sub)} in flight: subinterpreters "
             f"{fmt.seconds(sub['stats']['median'])}, processes "
             f"{fmt.seconds(procs['stats']['median'])} ({fmt.ratio(slower['ratio'])})"
-        )
-    if not checks:
-        return _not_measured(records, "subinterpreters", "GIL-bound CPU work")
-    return _verdict(checks), "; ".join(notes)
+        ),
+        missing=_not_measured(records, "subinterpreters", "GIL-bound CPU work"),
+    )
 
 
 def subinterpreters_move_data_cheaper_than_processes(records: Records) -> Finding:
     """Per overhead cell (empty tasks, data sent to the worker) both ran at the same
     in-flight count: subinterpreters meaningfully faster than processes."""
-    checks, notes = [], []
-    for sub, procs in _pairs(records, "subinterpreters", "processes"):
-        if sub.get("category") not in OVERHEAD_CATEGORIES:
-            continue
-        faster = ratio_of_medians(samples_of(sub), samples_of(procs))
-        checks.append(faster["meaningful"] and faster["ratio"] < 1)
-        per = {b: r["stats"]["median"] / r["tasks"] for b, r in (("s", sub), ("p", procs))}
-        what = (
-            f"{_size(sub['bytes_per_task'])} {sub['workload']}"
-            if sub.get("measures_transfer") and sub.get("bytes_per_task")
-            else sub["workload"]
-        )
-        notes.append(
-            f"{what} at {_level(sub)} in flight: subinterpreters {fmt.seconds(per['s'])} per "
-            f"task, processes {fmt.seconds(per['p'])}"
-        )
-    if not checks:
-        return _not_measured(records, "subinterpreters", "overhead workloads")
-    return _verdict(checks), "; ".join(notes)
+    return _pairwise(
+        records,
+        SUBINTERPRETERS_AND_PROCESSES,
+        OVERHEAD_CATEGORIES,
+        holds=lambda faster: faster["meaningful"] and faster["ratio"] < 1,
+        note=lambda sub, procs, _: _per_task(
+            _sized(sub, sub["workload"], otherwise=sub["workload"]),
+            SUBINTERPRETERS_AND_PROCESSES,
+            sub,
+            procs,
+        ),
+        missing=_not_measured(records, "subinterpreters", "overhead workloads"),
+    )
 
 
 def _size(nbytes: int) -> str:
@@ -168,23 +212,20 @@ def _cores(r: dict[str, Any]) -> int:
 def processes_cost_more_per_task(records: Records) -> Finding:
     """Per message (empty tasks) and per byte (arrays sent to the worker), processes
     against a thread pool at the same in-flight count: IPC shows as a meaningful cost."""
-    checks, notes = [], []
-    for procs, threads in _pairs(records, "processes", "threads"):
-        if procs.get("category") not in OVERHEAD_CATEGORIES:
-            continue
-        slower = ratio_of_medians(samples_of(procs), samples_of(threads))
-        checks.append(slower["meaningful"] and slower["ratio"] > 1)
-        per = {b: r["stats"]["median"] / r["tasks"] for b, r in (("p", procs), ("t", threads))}
-        what = (
-            f"{_size(procs['bytes_per_task'])} arrays"
-            if procs.get("measures_transfer") and procs.get("bytes_per_task")
-            else "empty tasks"
-        )
-        notes.append(
-            f"{what} at {_level(procs)} in flight: processes {fmt.seconds(per['p'])} per "
-            f"task, threads {fmt.seconds(per['t'])} (in-process, nothing moves)"
-        )
-    return _verdict(checks), "; ".join(notes) or "needs overhead.noop or overhead.transfer"
+    return _pairwise(
+        records,
+        PROCESSES_AND_THREADS,
+        OVERHEAD_CATEGORIES,
+        holds=lambda slower: slower["meaningful"] and slower["ratio"] > 1,
+        note=lambda procs, threads, _: _per_task(
+            _sized(procs, "arrays", otherwise="empty tasks"),
+            PROCESSES_AND_THREADS,
+            procs,
+            threads,
+            aside=" (in-process, nothing moves)",
+        ),
+        missing=("not measured", "needs overhead.noop or overhead.transfer"),
+    )
 
 
 def threads_help_io(records: Records) -> Finding:
@@ -362,7 +403,18 @@ CLAIMS = (
 )
 
 
-def render_claims(records: Records) -> list[str]:
+def render(cells: Cells, context: Context) -> list[str]:
+    """Every claim against the run's cells (reference rows, run for comparison only, left
+    out); on a user's function, only the claims its cells tested."""
+    lines = claims_table([r for r in cells if not r.get("reference")])
+    if not context.target:
+        return lines
+    kept = [line for line in lines if "| **not measured** |" not in line]
+    return kept if len(kept) > 2 else ["None of the claims is about this kind of work."]
+
+
+def claims_table(records: Records) -> list[str]:
+    """One row per claim of `CLAIMS`: the claim, its verdict here and the evidence."""
     lines = ["| claim | here | evidence |", "|---|---|---|"]
     for claim in CLAIMS:
         verdict, evidence = claim.check(records)

@@ -1,0 +1,54 @@
+"""REPORT.md's "How small a task can each model afford?": read from a granularity sweep,
+left out of a run without one.
+
+A sweep splits a fixed amount of CPU work into tasks of several sizes (`cpu` workloads
+at three or more task sizes, two or more workers); per model, the section names the
+smallest task at which it still reaches 80% of its own best efficiency.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from comparisons import formatting as fmt
+from comparisons.cell.outcome import Status
+from comparisons.report.sections.context import Cells, Context
+
+TITLE = "How small a task can each model afford?"
+INTRO = (
+    "From the granularity sweep (a fixed amount of work split into tasks of each "
+    "size): the smallest task, in serial seconds, at which each model reaches 80% "
+    "of its own best efficiency. Below it, per-task overhead eats the gain."
+)
+
+
+def render(cells: Cells, context: Context) -> list[str]:
+    """Per model, the smallest task at which it reaches 80% of its own best efficiency."""
+    sweeps: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for r in cells:
+        if r["status"] == Status.OK and r.get("baseline") and r["kind"] == "cpu":
+            sweeps[(r["workload"], r["workers"])].append(r)
+    lines: list[str] = []
+    for (workload, workers), rows in sorted(sweeps.items()):
+        sizes = sorted({r["baseline"]["median_s"] / r["tasks"] for r in rows})
+        if len(sizes) < 3 or workers < 2:
+            continue
+        if not lines:
+            lines = [
+                "| work | model | best efficiency | smallest task reaching 80% of it |",
+                "|---|---|---|---|",
+            ]
+        for backend in sorted({r["backend"] for r in rows} - {"serial"}):
+            mine = sorted(
+                (r for r in rows if r["backend"] == backend),
+                key=lambda r: r["baseline"]["median_s"] / r["tasks"],
+            )
+            best = max(r["baseline"]["efficiency"] for r in mine)
+            good = [r for r in mine if r["baseline"]["efficiency"] >= 0.8 * best]
+            smallest = good[0]["baseline"]["median_s"] / good[0]["tasks"]
+            lines.append(
+                f"| {workload}, {workers} workers | {backend} | {fmt.percent(best)} | "
+                f"{fmt.seconds(smallest)} of serial work per task |"
+            )
+    return lines

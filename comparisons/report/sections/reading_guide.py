@@ -1,0 +1,58 @@
+"""REPORT.md's "How to read this report": what each column and mark of the tables means.
+
+The same text for every run, but for the thresholds it quotes, which come from where
+they are applied (`comparisons.measure.stats`, `sections.rows`), so the guide cannot
+state another number than the tables used.
+"""
+
+from __future__ import annotations
+
+from comparisons.measure.stats import PRACTICAL_THRESHOLD, UNSTABLE_CV
+from comparisons.report.sections.context import Cells, Context
+from comparisons.report.sections.rows import LOOP_NOTE
+
+TITLE = "How to read this report"
+INTRO = ""
+HOW_TO_READ = [
+    "- **in flight** is how many tasks can run at once: the pool size or concurrency "
+    "limit, or the tasks for a thread or process per task. Rows are ranked, and the "
+    "verdict compares models, only at the same in-flight count.",
+    "- **median** is the work time of one repeat (all tasks). Each cell runs as several "
+    "fresh processes in a seeded, interleaved order; in each, set-up (pool, loop, "
+    "cluster start), a first (warm-up) run and teardown are timed apart from the measured "
+    "repeats.",
+    "- **95% CI** is a two-level bootstrap interval for the median: it resamples the "
+    "processes, then the repeats within each, so it covers run-to-run variance, not only "
+    "the repeats inside one process.",
+    f"- A **tie**: two rows whose ratio's interval includes 1, or which differ by less "
+    f"than {PRACTICAL_THRESHOLD * 100:.0f}%, are not ranked apart; the verdict names "
+    "every co-winner.",
+    "- **run once** is set-up + first run + teardown: what a job run once waits for. "
+    "The break-even says from how much work the steady-state winner pays for its "
+    "start-up.",
+    "- **% of the machine's ceiling**: the *ceiling* row runs the same tasks on "
+    "pre-forked, warmed processes that share one task counter, the least any model must "
+    "pay here; a model's share of it (with its interval) is what it leaves on the table. "
+    "A model that beats the ceiling beyond the interval is named and stands for it.",
+    f"- **CV** is stdev / mean of the repeats. ⚠ marks a row whose CV exceeds "
+    f"{UNSTABLE_CV * 100:.0f}%, whose min or max lies 50% or more from the mean, whose "
+    "processes' medians differ by more than that, or whose repeats last under 1 ms "
+    "(pyperf's warnings): close other programs or raise REPEATS before trusting it.",
+    "- **speedup** is the serial baseline's median divided by this row's, with its own "
+    "interval; **efficiency** is speedup / workers (1.0 = perfect use of every worker).",
+    "- **CPU use** is CPU seconds of the cell's whole process tree per second over the "
+    "same window (exited children included). **peak PSS** is the tree's proportional set "
+    "size at its peak: pages shared between processes (a forked parent's, Ray's object "
+    "store) are split among them, so each is counted once; **RSS sum** counts them once "
+    "per process and is kept for comparison.",
+    "- *yardsticks* (the serial loop, the ceiling, in-process rows of a transfer "
+    "workload, which move no bytes) are shown but never ranked.",
+    f"- *{LOOP_NOTE}*: asyncio and Trio run CPU work on their one thread, as plain code "
+    "does; the row shows what that costs, and asyncio rows show the loop's worst lag "
+    "(how long a heartbeat coroutine waited beyond its time).",
+]
+
+
+def render(cells: Cells, context: Context) -> list[str]:
+    """The guide's bullets, the same for every run."""
+    return list(HOW_TO_READ)
