@@ -3,6 +3,7 @@ figures, units chosen for the size."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -56,7 +57,7 @@ def rate(value: float | None) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def group_title(record: dict[str, Any]) -> str:
+def group_title(record: Mapping[str, Any]) -> str:
     """The work a group of cells shares: 'cpu.primes: 32 tasks, span=30000'."""
     params = ", ".join(f"{k}={v}" for k, v in sorted(record["params"].items()))
     return f"{record['workload']}: {record['tasks']} tasks" + (f", {params}" if params else "")

@@ -74,5 +74,5 @@ def run_verified(workload: str, backend: str, address: str | None = None) -> dic
     assert record["leftover_processes"] == []
     assert bool(record["cluster"]) == (address is not None)
     assert record["env"]["python"]["version"]
-    assert min(record["samples_s"]) <= record["stats"]["median"] <= max(record["samples_s"])
+    assert min(record["samples_s"]) <= record["stats"].median <= max(record["samples_s"])
     return record

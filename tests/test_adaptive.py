@@ -7,56 +7,40 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import made_up
 from rich.console import Console
 
 from comparisons.cell.contract import CellSpec
-from comparisons.records.schema import REQUIRED_FIELDS
+from comparisons.measure.stats import Ratio
+from comparisons.records.schema import Record
 from comparisons.records.store import append_record, load_records
 from comparisons.run.adaptive import MAX_EXTRA_ROUNDS, contested_keys, contested_rows, in_doubt
 from comparisons.run.runner import run_extra_rounds
 
 
-def invocation(backend: str, number: int, median: float, spread: float) -> dict[str, Any]:
+def invocation(backend: str, number: int, median: float, spread: float) -> Record:
     """One process's record of cpu.primes at 2 in flight: three samples around `median`."""
-    return dict.fromkeys(REQUIRED_FIELDS) | {
-        "schema_version": 2,
-        "run_id": "test",
-        "suite": "test",
-        "variant": "default",
-        "repeats": 3,
-        "key": f"cpu.primes|{backend}|w=2|t=32|",
-        "workload": "cpu.primes",
-        "kind": "cpu",
-        "category": "GIL-bound CPU",
-        "backend": backend,
-        "model": backend.partition(":")[0],
-        "workers": 2,
-        "tasks": 32,
-        "in_flight": 2,
-        "params": {},
-        "status": "ok",
-        "error": None,
-        "invocation": number,
-        "invocations": 3,
-        "samples_s": [median * (1 + spread * k) for k in (-1, 0, 1)],
-        "warmup_s": [median],
-        "setup_s": 0.0,
-        "teardown_s": 0.0,
-        "yardstick": False,
-        "leftover_processes": [],
-        "cpu_s_per_repeat": [],
-        "cpu_window_s": [],
-    }
+    return made_up.record(
+        backend=backend,
+        invocation=number,
+        invocations=3,
+        samples_s=[median * (1 + spread * k) for k in (-1, 0, 1)],
+        warmup_s=[median],
+    )
 
 
-def cell(backend: str, medians: list[float], spread: float = 0.002) -> list[dict[str, Any]]:
+def cell(backend: str, medians: list[float], spread: float = 0.002) -> list[Record]:
     return [invocation(backend, i, m, spread) for i, m in enumerate(medians)]
 
 
 def test_an_interval_across_the_band_edge_is_in_doubt_one_on_either_side_is_not():
-    assert in_doubt({"ci95_low": 1.02, "ci95_high": 1.2})
-    assert not in_doubt({"ci95_low": 1.01, "ci95_high": 1.08})  # a tie, settled
-    assert not in_doubt({"ci95_low": 1.15, "ci95_high": 1.3})  # slower, settled
+    assert in_doubt(interval(1.02, 1.2))
+    assert not in_doubt(interval(1.01, 1.08))  # a tie, settled
+    assert not in_doubt(interval(1.15, 1.3))  # slower, settled
+
+
+def interval(low: float, high: float) -> Ratio:
+    return Ratio((low + high) / 2, low, high, significant=low > 1, meaningful=False)
 
 
 def test_a_settled_row_gets_nothing():

@@ -3,9 +3,12 @@ like a model, and a share-of-ceiling rule that cannot print more than 100% unexp
 
 from __future__ import annotations
 
+import made_up
+
 from comparisons.backends import model_names
 from comparisons.cell.contract import CellSpec
-from comparisons.records.cells import attach_baselines, attach_ceiling
+from comparisons.records.cells import Cell, attach_ceiling, cells_from
+from comparisons.records.schema import Baseline
 from comparisons.run.harness import run_cell
 
 
@@ -35,28 +38,25 @@ def test_ceiling_runs_verified_and_no_model_beats_it_beyond_its_interval():
     assert all(r["status"] == "ok" and r["verification"]["ok"] for r in records), [
         r["error"] for r in records
     ]
-    _, ceiling, processes = attach_baselines(records)
+    _, ceiling, processes = cells_from(records)
     assert ceiling["yardstick"] is True and processes["yardstick"] is False
     assert ceiling["leftover_processes"] == []
     base = processes["baseline"]
-    low, high = base["ceiling_efficiency_ci95"]
-    assert low <= base["ceiling_efficiency"] <= high
+    low, high = base.ceiling_efficiency_ci95
+    assert low <= base.ceiling_efficiency <= high
     # Which is faster is the benchmark's finding, not the test's: on a loaded machine a
     # pool can beat the ceiling by luck. The rule must read right either way.
-    if base["ceiling_beaten_by"] is None:
+    if base.ceiling_beaten_by is None:
         assert ceiling["ceiling_beaten_by"] is None and low <= 1.0
     else:
-        assert base["ceiling_beaten_by"] == ceiling["ceiling_beaten_by"] == "processes"
-        assert base["ceiling_efficiency"] == 1.0 and low <= 1.0 <= high
+        assert base.ceiling_beaten_by == ceiling["ceiling_beaten_by"] == "processes"
+        assert base.ceiling_efficiency == 1.0 and low <= 1.0 <= high
 
 
-def _row(backend: str, samples: list[float]) -> dict:
-    return {
-        "backend": backend,
-        "samples_s": samples,
-        "stats": {"median": sorted(samples)[len(samples) // 2]},
-        "baseline": {"median_s": 2.0},
-    }
+def _row(backend: str, samples: list[float]) -> Cell:
+    made = made_up.cell([samples], backend=backend)
+    made["baseline"] = Baseline("serial", "serial-key", 2.0, 1.0, (1.0, 1.0), 0.5)
+    return made
 
 
 def test_a_model_that_beats_the_ceiling_replaces_it_and_is_named():
@@ -65,9 +65,9 @@ def test_a_model_that_beats_the_ceiling_replaces_it_and_is_named():
     slow = _row("threads", [1.6, 1.61, 1.59, 1.6, 1.62])
     attach_ceiling(ceiling, [fast, slow])
     assert ceiling["ceiling_beaten_by"] == "processes"
-    assert fast["baseline"]["ceiling_efficiency"] == 1.0
-    assert slow["baseline"]["ceiling_efficiency"] == 0.5
-    assert slow["baseline"]["ceiling_beaten_by"] == "processes"
+    assert fast["baseline"].ceiling_efficiency == 1.0
+    assert slow["baseline"].ceiling_efficiency == 0.5
+    assert slow["baseline"].ceiling_beaten_by == "processes"
 
 
 def test_a_model_within_the_interval_leaves_the_ceiling_alone():
@@ -75,5 +75,5 @@ def test_a_model_within_the_interval_leaves_the_ceiling_alone():
     close = _row("processes", [0.99, 1.04, 0.97, 1.01, 1.0])
     attach_ceiling(ceiling, [close])
     assert ceiling["ceiling_beaten_by"] is None
-    low, high = close["baseline"]["ceiling_efficiency_ci95"]
+    low, high = close["baseline"].ceiling_efficiency_ci95
     assert low < 1 < high

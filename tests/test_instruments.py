@@ -93,7 +93,7 @@ def test_the_event_loops_lag_shows_blocking_work_and_not_to_thread():
     }
     blocked = cells["asyncio"]["backend_info"]["loop_lag_max_s"]
     free = cells["asyncio:to-thread"]["backend_info"]["loop_lag_max_s"]
-    one_task = cells["asyncio"]["stats"]["median"] / 8
+    one_task = cells["asyncio"]["stats"].median / 8
     assert blocked >= 0.8 * one_task and blocked > 2 * free
 
 

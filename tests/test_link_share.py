@@ -4,26 +4,33 @@ and nothing where no hosts were emulated."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import made_up
+
+from comparisons.measure.stats import summarize
+from comparisons.records.cells import Cell
 from comparisons.report.sections.clusters import link_share_table as render_link_share
 
 MIB = 2**20
 HOSTS = {"link_bytes_per_s": 125_000_000}  # 1 Gbit/s
 
 
-def row(workload: str, backend: str, median_s: float, kilobytes: int = 4096, **params) -> dict:
+def row(workload: str, backend: str, median_s: float, kilobytes: int = 4096, **params) -> Cell:
     same = params.get("same_worker", 0)
-    return {
-        "workload": workload,
-        "backend": backend,
-        "tasks": 8,
-        "workers": 2,
-        "params": {"kilobytes": kilobytes, **params},
-        "bytes_per_task": 0 if same else kilobytes * 1024,
-        "measures_transfer": True,
-        "cluster": {"engine": backend},
-        "status": "ok",
-        "stats": {"median": median_s, "ci95_low": 0.95 * median_s, "ci95_high": 1.05 * median_s},
-    }
+    stats = replace(summarize([median_s]), ci95_low=0.95 * median_s, ci95_high=1.05 * median_s)
+    return made_up.cell(
+        [[median_s]],
+        workload=workload,
+        backend=backend,
+        tasks=8,
+        workers=2,
+        params={"kilobytes": kilobytes, **params},
+        bytes_per_task=0 if same else kilobytes * 1024,
+        measures_transfer=True,
+        cluster={"engine": backend},
+        stats=stats,
+    )
 
 
 def test_a_transfer_crosses_the_drivers_link_with_every_byte():

@@ -84,11 +84,11 @@ def test_diff_flags_a_change_the_machine_moved_with_but_still_counts_it() -> Non
     b = row("threads", 1.3, machine={"slowdown": 1.3})
     assert machine_ratio(a, b) == 1.3
     result = classify(a, b, 0.10, 1.0, machine_ratio(a, b))
-    assert result["verdict"] == "slower" and result["machine_too"]
+    assert result.verdict == "slower" and result.machine_too
     # The machine ran at its usual speed both times: a change, and no hint.
     steady = row("threads", 1.3, machine={"slowdown": 1.0})
     result = classify(a, steady, 0.10, 1.0, machine_ratio(a, steady))
-    assert result["verdict"] == "slower" and not result["machine_too"]
+    assert result.verdict == "slower" and not result.machine_too
 
 
 def test_diff_never_makes_a_change_out_of_the_machine() -> None:
@@ -96,6 +96,6 @@ def test_diff_never_makes_a_change_out_of_the_machine() -> None:
     a = row("asyncio", 2.0, kind="io", machine={"slowdown": 1.0})
     b = row("asyncio", 2.0, kind="io", machine={"slowdown": 1.4})
     result = classify(a, b, 0.10, 1.0, machine_ratio(a, b))
-    assert result["verdict"] == "same" and not result["machine_too"]
+    assert result.verdict == "same" and not result.machine_too
     # Runs from before the probe: nothing to explain with.
     assert machine_ratio(row("asyncio", 2.0), row("asyncio", 2.0)) == 1.0

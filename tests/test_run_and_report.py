@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cli_helper import run_cli
 
-from comparisons.records.cells import attach_baselines, merge_invocations
+from comparisons.records.cells import load_cells, merge_invocations
 from comparisons.records.store import load_records
 
 SUITE = """
@@ -60,7 +60,7 @@ def test_a_run_writes_records_csv_env_and_report(finished_run):
     assert all(r["machine"]["probes"] >= 1 and r["machine"]["slowdown"] > 0 for r in records)
     assert all(r["status"] == "ok" and r["verification"]["ok"] for r in records)
     cells = merge_invocations(records)
-    assert len(cells) == 7 and all(len(c["runs_s"]) == 2 and c["stats"]["runs"] == 2 for c in cells)
+    assert len(cells) == 7 and all(len(c["runs_s"]) == 2 and c["stats"].runs == 2 for c in cells)
     assert {r["run_id"] for r in records} == {finished_run.name}
     with open(finished_run / "summary.csv") as handle:
         rows = list(csv.DictReader(handle))
@@ -93,16 +93,16 @@ def test_a_run_writes_records_csv_env_and_report(finished_run):
 
 
 def test_speedup_is_attached_against_the_serial_baseline(finished_run):
-    records = attach_baselines(merge_invocations(load_records(finished_run / "records.jsonl")))
+    records = load_cells(finished_run)
     for record in records:
         baseline = record["baseline"]
-        assert baseline is not None and baseline["backend"] == "serial"
+        assert baseline is not None and baseline.backend == "serial"
         serial = next(
             r for r in records if r["backend"] == "serial" and r["workload"] == record["workload"]
         )
-        expected = serial["stats"]["median"] / record["stats"]["median"]
-        assert baseline["speedup"] == pytest.approx(expected)
-        assert baseline["efficiency"] == pytest.approx(expected / record["workers"])
+        expected = serial["stats"].median / record["stats"].median
+        assert baseline.speedup == pytest.approx(expected)
+        assert baseline.efficiency == pytest.approx(expected / record["workers"])
 
 
 def test_report_is_rebuilt_byte_identical_from_records_alone(finished_run, tmp_path):

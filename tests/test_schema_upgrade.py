@@ -20,7 +20,7 @@ def test_schema_1_records_from_a_committed_run_load_upgraded_and_report(tmp_path
     serial = next(r for r in records if r["backend"] == "serial")
     assert serial["yardstick"] is True
     cells = merge_invocations(records)
-    assert len(cells) == 3 and all(c["stats"]["runs"] == 1 for c in cells)
+    assert len(cells) == 3 and all(c["stats"].runs == 1 for c in cells)
     shutil.copy(SCHEMA_1, tmp_path / "records.jsonl")
     report = build_report(tmp_path).read_text()
     assert "## Verdict" in report and "RSS" in report

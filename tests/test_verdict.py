@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from comparisons.measure.stats import summarize
-from comparisons.records.cells import attach_baselines, merge_invocations
-from comparisons.records.ranking import break_even_s, one_shot_s, verdict_rows
+import made_up
+
+from comparisons.records.cells import Cell, attach_baselines, merge_invocations
+from comparisons.records.ranking import VerdictRow, break_even_s, one_shot_s, verdict_rows
 from comparisons.records.store import upgrade
 from comparisons.report.diff import classify, drift_cells, run_drift
 from comparisons.report.sections import claims
@@ -30,41 +31,26 @@ def row(
     spread: float = 0.005,
     params: dict[str, Any] | None = None,
     **extra: Any,
-) -> dict[str, Any]:
+) -> Cell:
     """A merged, successful cell: three processes of three repeats around `median`."""
     runs = [
         [median * (1 + spread * (i - 1) + spread * (j - 1) / 2) for j in range(3)] for i in range(3)
     ]
-    record = {
-        "key": f"{workload}|{backend}|w={workers}|t={tasks}|",
-        "workload": workload,
-        "kind": kind,
-        "category": category,
-        "backend": backend,
-        "model": backend.partition(":")[0],
-        "variant": backend.partition(":")[2] or "default",
-        "workers": workers,
-        "tasks": tasks,
-        "in_flight": min(workers, tasks),
-        "params": params or {},
-        "status": "ok",
-        "error": None,
-        "runs_s": runs,
-        "samples_s": [v for run in runs for v in run],
-        "stats": summarize(runs),
-        "setup_s": 0.0,
-        "teardown_s": 0.0,
-        "warmup_s": [median],
-        "yardstick": backend in ("serial", "ceiling"),
-        "reference": backend == "ceiling",
-        "env": {"usable_cores": 2},
-    }
-    record.update(extra)
-    return record
+    return made_up.cell(
+        runs,
+        backend=backend,
+        workload=workload,
+        workers=workers,
+        tasks=tasks,
+        category=category,
+        kind=kind,
+        params=params or {},
+        **{"warmup_s": [median], "env": {"usable_cores": 2}, **extra},
+    )
 
 
-def the(verdicts: list[dict[str, Any]], level: int) -> dict[str, Any]:
-    return next(v for v in verdicts if v["in_flight"] == level)
+def the(verdicts: list[VerdictRow], level: int) -> VerdictRow:
+    return next(v for v in verdicts if v.in_flight == level)
 
 
 # --- verdict -------------------------------------------------------------------------
@@ -88,8 +74,8 @@ def test_rows_at_different_concurrency_are_never_ranked_together():
     # The per-task row has other tasks, so it is other work; at 16 in flight: a tie.
     verdicts = verdict_rows(records)
     at_16 = the(verdicts, 16)
-    assert {r["backend"] for r in at_16["winners"]} == {"asyncio", "threads"}
-    assert all(v["in_flight"] != 1 for v in verdicts)  # serial is a yardstick
+    assert {r["backend"] for r in at_16.winners} == {"asyncio", "threads"}
+    assert all(v.in_flight != 1 for v in verdicts)  # serial is a yardstick
 
 
 def test_a_same_work_row_at_more_in_flight_is_its_own_verdict_row():
@@ -100,18 +86,18 @@ def test_a_same_work_row_at_more_in_flight_is_its_own_verdict_row():
         row("asyncio:uvloop", 0.08, workers=160, tasks=160),
     ]
     verdicts = verdict_rows(records)
-    assert [v["in_flight"] for v in verdicts] == [16, 160]
-    assert [r["backend"] for r in the(verdicts, 16)["winners"]] == ["asyncio"]
-    assert the(verdicts, 16)["runner"]["backend"] == "threads"
+    assert [v.in_flight for v in verdicts] == [16, 160]
+    assert [r["backend"] for r in the(verdicts, 16).winners] == ["asyncio"]
+    assert the(verdicts, 16).runner["backend"] == "threads"
 
 
 def test_a_small_difference_is_a_tie_a_large_one_is_not():
     tie = verdict_rows([row("processes", 1.00), row("ray", 1.07), row("dask", 1.30)])[0]
-    assert [r["backend"] for r in tie["winners"]] == ["processes", "ray"]
-    assert tie["runner"]["backend"] == "dask"
-    assert tie["margin"]["ratio"] > 1.25
+    assert [r["backend"] for r in tie.winners] == ["processes", "ray"]
+    assert tie.runner["backend"] == "dask"
+    assert tie.margin.ratio > 1.25
     clear = verdict_rows([row("processes", 1.00), row("ray", 1.15)])[0]
-    assert [r["backend"] for r in clear["winners"]] == ["processes"]
+    assert [r["backend"] for r in clear.winners] == ["processes"]
 
 
 def test_a_noisy_slower_model_does_not_tie_past_a_steady_faster_one():
@@ -121,13 +107,13 @@ def test_a_noisy_slower_model_does_not_tie_past_a_steady_faster_one():
         row("ray", 1.8, spread=0.5),  # noisy: its own interval reaches dask's time
     ]
     (verdict,) = verdict_rows(rows)
-    assert [r["backend"] for r in verdict["winners"]] == ["dask"]
-    assert verdict["runner"]["backend"] == "processes"
+    assert [r["backend"] for r in verdict.winners] == ["dask"]
+    assert verdict.runner["backend"] == "processes"
 
 
 def test_a_noisy_difference_is_a_tie_even_when_large():
     noisy = verdict_rows([row("processes", 1.0, spread=0.3), row("ray", 1.15, spread=0.3)])[0]
-    assert len(noisy["winners"]) == 2 and noisy["runner"] is None
+    assert len(noisy.winners) == 2 and noisy.runner is None
 
 
 def test_a_model_is_represented_by_its_best_idiom_and_yardsticks_never_win():
@@ -141,21 +127,21 @@ def test_a_model_is_represented_by_its_best_idiom_and_yardsticks_never_win():
         ]
     )
     (v,) = verdicts
-    assert [r["backend"] for r in v["winners"]] == ["processes:spawn"]
-    assert v["runner"]["backend"] == "threads"
+    assert [r["backend"] for r in v.winners] == ["processes:spawn"]
+    assert v.runner["backend"] == "threads"
 
 
 def test_run_once_and_run_many_times_can_have_different_winners():
     ray = row("ray", 0.85, setup_s=2.3, teardown_s=1.3, warmup_s=[1.5])
     processes = row("processes", 0.95, setup_s=0.01, teardown_s=0.0, warmup_s=[0.96])
     v = verdict_rows([ray, processes])[0]
-    assert [r["backend"] for r in v["winners"]] == ["ray"]
-    assert [r["backend"] for r in v["once"]] == ["processes"]
+    assert [r["backend"] for r in v.winners] == ["ray"]
+    assert [r["backend"] for r in v.once] == ["processes"]
     assert one_shot_s(ray) == 2.3 + 1.5 + 1.3
     # Ray pays off after (5.1 - 0.97) / 0.1 + 1 runs of 0.85 s.
-    assert abs(v["break_even_s"] - ((5.1 - 0.97) / 0.1 + 1) * 0.85) < 1e-6
+    assert abs(v.break_even_s - ((5.1 - 0.97) / 0.1 + 1) * 0.85) < 1e-6
     same = verdict_rows([row("ray", 0.85), row("processes", 0.95)])[0]
-    assert same["break_even_s"] is None and same["once"][0]["backend"] == "ray"
+    assert same.break_even_s is None and same.once[0]["backend"] == "ray"
     assert break_even_s(processes, ray) is None  # ray is not slower per run
 
 
@@ -168,8 +154,8 @@ def test_transfer_ranks_only_models_that_move_data():
         row("ray", 0.20, bytes_per_task=2**26, measures_transfer=True, **kwargs),
     ]
     (v,) = verdict_rows(records)
-    assert [r["backend"] for r in v["winners"]] == ["ray"]
-    assert v["runner"]["backend"] == "processes"
+    assert [r["backend"] for r in v.winners] == ["ray"]
+    assert v.runner["backend"] == "processes"
 
 
 # --- claims --------------------------------------------------------------------------
@@ -307,7 +293,7 @@ def test_invocations_merge_into_one_cell_and_one_failure_fails_it():
         r.update(setup_s=0.1, teardown_s=0.2, cpu_s_per_repeat=[1, 1], leftover_processes=[])
         r.update(service_cpu_s=1.0, service_requests=100)
     (cell,) = merge_invocations([first, second])
-    assert cell["runs_s"] == [[1.0, 1.1], [1.2, 1.3]] and cell["stats"]["runs"] == 2
+    assert cell["runs_s"] == [[1.0, 1.1], [1.2, 1.3]] and cell["stats"].runs == 2
     # The server's CPU per request is over all processes' requests, not the first's.
     assert server_cpu_per_request(cell) == 0.01
     broken = dict(second, status="error", error="boom", samples_s=[])
@@ -340,12 +326,12 @@ def test_diff_divides_out_the_machines_drift():
     b = [row(f"b{i}", 1.18) for i in range(9)] + [row("b9", 1.8)]
     drift = run_drift(list(zip(a, b, strict=True)))
     assert abs(drift - 1.18) < 1e-9
-    assert [classify(x, y, 0.05, drift)["verdict"] for x, y in zip(a, b, strict=True)].count(
+    assert [classify(x, y, 0.05, drift).verdict for x, y in zip(a, b, strict=True)].count(
         "same"
     ) == 9
-    assert classify(a[9], b[9], 0.05, drift)["verdict"] == "slower"
+    assert classify(a[9], b[9], 0.05, drift).verdict == "slower"
     # Without the correction every cell would be called slower.
-    assert all(classify(x, y, 0.05)["verdict"] == "slower" for x, y in zip(a, b, strict=True))
+    assert all(classify(x, y, 0.05).verdict == "slower" for x, y in zip(a, b, strict=True))
 
 
 def test_two_runs_agree_when_the_winning_model_is_the_same_whatever_its_idiom():

@@ -19,6 +19,7 @@ its p-value; the verdict, the tables and `make diff` all use it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,54 @@ SHORTEST_TRUSTED_S = 1e-3
 PRACTICAL_THRESHOLD = 0.10
 
 Samples = Sequence[float] | Sequence[Sequence[float]]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What `summarize` says of a cell's samples: stored in its record as a plain mapping
+    (`to_json`), restated from the raw samples whenever a run is read."""
+
+    n: int
+    median: float
+    mean: float
+    stdev: float
+    min: float
+    max: float
+    q1: float
+    q3: float
+    iqr: float
+    ci95_low: float  # the 95% interval of the median, over runs and repeats
+    ci95_high: float
+    cv: float
+    runs: int  # fresh processes the samples came from
+    run_medians: list[float]
+    between_runs_cv: float | None  # None for one run
+    outliers: int  # Tukey fences: counted, never removed
+    unstable: bool
+    warnings: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Summary:
+        """A stored summary; one written before runs were counted is one run's."""
+        return cls(**{"runs": 1, "run_medians": [data["median"]], "between_runs_cv": None, **data})
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """median(numerator) / median(denominator) with its 95% bootstrap interval.
+
+    `significant`: the interval excludes 1. `meaningful`: significant and at least
+    `PRACTICAL_THRESHOLD` away from 1, the one rule for "these two differ".
+    """
+
+    ratio: float
+    ci95_low: float
+    ci95_high: float
+    significant: bool
+    meaningful: bool
 
 
 def as_runs(samples: Samples) -> list[list[float]]:
@@ -67,7 +116,7 @@ def _bootstrap_medians(runs: list[list[float]], rng: np.random.Generator) -> np.
     return np.median(values.reshape(BOOTSTRAP_RESAMPLES, -1), axis=1)
 
 
-def summarize(samples: Samples) -> dict[str, Any]:
+def summarize(samples: Samples) -> Summary:
     """Median, spread, 95% interval of the median, CV and outlier count of `samples`
     (a flat list, or a list of runs: then the interval covers run-to-run variance)."""
     runs = as_runs(samples)
@@ -101,30 +150,30 @@ def summarize(samples: Samples) -> dict[str, Any]:
             f"runs differ: their medians vary by {between * 100:.0f}% (another process, "
             "another moment of the machine)"
         )
-    return {
-        "n": int(values.size),
-        "median": median,
-        "mean": mean,
-        "stdev": stdev,
-        "min": float(values.min()),
-        "max": float(values.max()),
-        "q1": q1,
-        "q3": q3,
-        "iqr": iqr,
-        "ci95_low": low,
-        "ci95_high": high,
-        "cv": cv,
-        "runs": len(runs),
-        "run_medians": run_medians,
-        "between_runs_cv": between,
-        "outliers": outliers,
-        "unstable": bool(warnings),
-        "warnings": warnings,
-    }
+    return Summary(
+        n=int(values.size),
+        median=median,
+        mean=mean,
+        stdev=stdev,
+        min=float(values.min()),
+        max=float(values.max()),
+        q1=q1,
+        q3=q3,
+        iqr=iqr,
+        ci95_low=low,
+        ci95_high=high,
+        cv=cv,
+        runs=len(runs),
+        run_medians=run_medians,
+        between_runs_cv=between,
+        outliers=outliers,
+        unstable=bool(warnings),
+        warnings=warnings,
+    )
 
 
-def ratio_of_medians(numerator: Samples, denominator: Samples) -> dict[str, Any]:
-    """median(numerator) / median(denominator) with a 95% bootstrap interval.
+def ratio_of_medians(numerator: Samples, denominator: Samples) -> Ratio:
+    """median(numerator) / median(denominator) with a 95% bootstrap interval (`Ratio`).
 
     `significant` is True when the interval excludes 1: the two sample sets differ by
     more than their own spread explains. `meaningful` adds that the difference is at
@@ -141,20 +190,10 @@ def ratio_of_medians(numerator: Samples, denominator: Samples) -> dict[str, Any]
     else:
         low = high = point
     significant = bool(low > 1 or high < 1)
-    return {
-        "ratio": point,
-        "ci95_low": low,
-        "ci95_high": high,
-        "significant": significant,
-        "meaningful": significant and abs(point - 1) >= PRACTICAL_THRESHOLD,
-    }
-
-
-def speedup(baseline: Samples, samples: Samples) -> dict[str, float]:
-    """Baseline median / cell median, with a 95% bootstrap interval of that ratio."""
-    result = ratio_of_medians(baseline, samples)
-    return {
-        "speedup": result["ratio"],
-        "ci95_low": result["ci95_low"],
-        "ci95_high": result["ci95_high"],
-    }
+    return Ratio(
+        ratio=point,
+        ci95_low=low,
+        ci95_high=high,
+        significant=significant,
+        meaningful=significant and abs(point - 1) >= PRACTICAL_THRESHOLD,
+    )

@@ -1,34 +1,47 @@
 """The read side: a run's records as cells, merged, restated and compared with baselines.
 
-`load_cells(path)` is the one pipeline every reader uses: load the records, join each
-cell's invocations (`merge_invocations`), recompute their statistics from the raw
+`load_cells(run_dir)` is the one pipeline every reader uses (the report, `make diff`;
+the adaptive rounds call `cells_from` on the records they hold): load the records, join
+each cell's invocations by the merge rule each field of the schema declares
+(`merge_invocations`, refusing invocations that ran on different machines or
+interpreters, as pyperf refuses such runs), recompute the statistics from the raw
 samples with today's code (`restate`), and attach the serial baseline and the machine's
-ceiling (`attach_baselines`).
+ceiling (`attach_baselines`). What comes out is a `Cell`.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from comparisons.backends import BASELINE, backend_class
 from comparisons.backends import REGISTRY as BACKENDS
 from comparisons.cell.outcome import Status
 from comparisons.errors import UserError
 from comparisons.layout import RECORDS_FILE
-from comparisons.measure.stats import ratio_of_medians, speedup, summarize
-from comparisons.records.schema import CEILING
-from comparisons.records.store import load_records, unique_records
+from comparisons.measure.stats import Summary, ratio_of_medians, summarize
+from comparisons.records.schema import CEILING, Baseline, Merge, Record, merge_rules
+from comparisons.records.store import CorruptRecords, load_records, unique_records
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
 
 
-def load_cells(run_dir: Path) -> list[dict[str, Any]]:
-    """The cells of the run in `run_dir`, ready to read: the one loading path of every
-    reader (the report, `make diff`). A folder that is not a run, or holds no records
-    yet, is the user's error."""
+class Cell(Record):
+    """A cell as every reader sees it: a `Record` whose fields hold the merged values of
+    its invocations, plus what only the read side knows."""
+
+    runs_s: list[list[float]]  # the measured samples, grouped by invocation
+    invocations_done: int  # fresh processes run, planned and extra
+    caveat: str | None  # today's note of the backend for this kind of work
+    ceiling_beaten_by: str | None  # on a ceiling cell: the row that beat it, if any
+
+
+def load_cells(run_dir: Path) -> list[Cell]:
+    """The cells of the run in `run_dir`, ready to read. A folder that is not a run, or
+    holds no records yet, is the user's error."""
     path = run_dir / RECORDS_FILE
     if not path.is_file():
         raise UserError(f"{run_dir} is not a run directory (it has no {RECORDS_FILE})")
@@ -38,97 +51,213 @@ def load_cells(run_dir: Path) -> list[dict[str, Any]]:
     return cells_from(records)
 
 
-def cells_from(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Records (as stored) to cells: invocations merged, statistics restated from the raw
-    samples, serial baselines and the machine's ceiling attached."""
-    return attach_baselines([restate(dict(cell)) for cell in merge_invocations(records)])
+def cells_from(records: Iterable[Record]) -> list[Cell]:
+    """Records (as loaded) to cells: invocations merged, statistics restated from the
+    raw samples, serial baselines and the machine's ceiling attached."""
+    return attach_baselines([restate(cell) for cell in merge_invocations(records)])
 
 
-def is_measured(record: dict[str, Any]) -> bool:
+def is_measured(row: Record) -> bool:
     """A row with timings to compare: it ran, passed verification and has samples."""
-    return record["status"] == Status.OK and bool(record.get("stats"))
+    return row["status"] == Status.OK and row["stats"] is not None
 
 
-def samples_of(record: dict[str, Any]) -> list[list[float]]:
-    """A record's measured samples grouped by invocation (one group for one process)."""
-    return record.get("runs_s") or [record["samples_s"]]
+def samples_of(row: Record) -> list[list[float]]:
+    """A row's measured samples grouped by invocation (one group for one process); a
+    record not yet merged is one process."""
+    runs = cast(dict[str, Any], row).get("runs_s")  # a Cell's; a Record has none
+    return runs or [row["samples_s"]]
 
 
-def memory_bytes(record: dict[str, Any]) -> int | None:
+def stats_of(row: Record) -> Summary:
+    """The statistics of a measured row (`is_measured`): asking for an unmeasured row's
+    is a bug in the caller, not a user's mistake."""
+    stats = row["stats"]
+    if stats is None:
+        raise ValueError(f"{row['key']} has no measured samples")
+    return stats
+
+
+def baseline_of(row: Record) -> Baseline:
+    """The serial baseline of a row that has one (`row["baseline"]` set): asking for
+    another's is a bug in the caller."""
+    baseline = row["baseline"]
+    if baseline is None:
+        raise ValueError(f"{row['key']} has no serial baseline")
+    return baseline
+
+
+def median_s(row: Record) -> float:
+    """A measured row's median time of one run of its tasks."""
+    return stats_of(row).median
+
+
+def memory_bytes(row: Record) -> int | None:
     """The headline memory of a row: peak PSS of the tree, else summed RSS (marked by
     `memory_measure`)."""
-    return record.get("peak_pss_bytes") or record.get("peak_rss_bytes")
+    return row["peak_pss_bytes"] or row["peak_rss_bytes"]
 
 
-def memory_measure(record: dict[str, Any]) -> str:
-    if record.get("peak_pss_bytes"):
+def memory_measure(row: Record) -> str:
+    if row["peak_pss_bytes"]:
         return "PSS"
-    return "RSS (PSS not readable)" if record.get("memory") else "RSS (schema 1)"
+    return "RSS (PSS not readable)" if row["memory"] else "RSS (schema 1)"
 
 
-def baseline_key(record: dict[str, Any]) -> tuple:
+def baseline_key(row: Record) -> tuple[Any, ...]:
     """Cells that share this key share a serial baseline: same work, same size."""
-    params = tuple(sorted((record.get("params") or {}).items()))
-    return (record["workload"], record["tasks"], params)
+    params = tuple(sorted((row["params"] or {}).items()))
+    return (row["workload"], row["tasks"], params)
 
 
-def attach_baseline(record: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any]:
-    """Fill `record["baseline"]` with speedup and efficiency against `baseline`."""
-    measured = [r for r in (baseline, record) if r and is_measured(r)]
-    if baseline is None or len(measured) < 2:  # a fault probe has no timings to compare
-        record["baseline"] = None
-        return record
-    ratio = speedup(samples_of(baseline), samples_of(record))
-    workers = record["workers"]
-    record["baseline"] = {
-        "backend": baseline["backend"],
-        "key": baseline["key"],
-        "median_s": baseline["stats"]["median"],
-        "speedup": ratio["speedup"],
-        "speedup_ci95": [ratio["ci95_low"], ratio["ci95_high"]],
-        "efficiency": ratio["speedup"] / workers,
-    }
-    return record
+def attach_baseline(row: Record, baseline: Record | None) -> None:
+    """Set `row["baseline"]` to its speedup and efficiency against `baseline` (None when
+    either has no timings, as a fault probe has not)."""
+    if baseline is None or not is_measured(baseline) or not is_measured(row):
+        row["baseline"] = None
+        return
+    ratio = ratio_of_medians(samples_of(baseline), samples_of(row))
+    row["baseline"] = Baseline(
+        backend=baseline["backend"],
+        key=baseline["key"],
+        median_s=median_s(baseline),
+        speedup=ratio.ratio,
+        speedup_ci95=(ratio.ci95_low, ratio.ci95_high),
+        efficiency=ratio.ratio / row["workers"],
+    )
 
 
-def attach_baselines(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Attach the serial baseline, and the machine's ceiling where measured, to each record."""
-    baselines = {baseline_key(r): r for r in records if r["backend"] == BASELINE and is_measured(r)}
-    attached = [attach_baseline(r, baselines.get(baseline_key(r))) for r in records]
+def attach_baselines(cells: list[Cell]) -> list[Cell]:
+    """Attach the serial baseline, and the machine's ceiling where measured, to each cell."""
+    baselines = {baseline_key(c): c for c in cells if c["backend"] == BASELINE and is_measured(c)}
+    for cell in cells:
+        attach_baseline(cell, baselines.get(baseline_key(cell)))
     ceilings = {
-        (baseline_key(r), r["workers"]): r
-        for r in attached
-        if r["backend"] == CEILING and is_measured(r)
+        (baseline_key(c), c["workers"]): c
+        for c in cells
+        if c["backend"] == CEILING and is_measured(c)
     }
     for (key, workers), ceiling in ceilings.items():
         rows = [
-            r
-            for r in attached
-            if baseline_key(r) == key
-            and r["workers"] == workers
-            and is_measured(r)
-            and not r.get("yardstick")
-            and r.get("baseline")
+            c
+            for c in cells
+            if baseline_key(c) == key
+            and c["workers"] == workers
+            and is_measured(c)
+            and not c["yardstick"]
+            and c["baseline"]
         ]
         attach_ceiling(ceiling, rows)
-    return attached
+    return cells
 
 
-def attach_ceiling(ceiling: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+def attach_ceiling(ceiling: Cell, rows: list[Cell]) -> None:
     """Each row's share of the machine's ceiling (ceiling time / row time) with its
     interval. A row faster than the ceiling beyond the interval makes the ceiling wrong:
     the fastest such row becomes the ceiling instead, and every row says so."""
     limit, beaten_by = ceiling, None
-    for r in sorted(rows, key=lambda r: r["stats"]["median"]):
-        if ratio_of_medians(samples_of(limit), samples_of(r))["ci95_low"] > 1:
+    for r in sorted(rows, key=median_s):
+        if ratio_of_medians(samples_of(limit), samples_of(r)).ci95_low > 1:
             limit, beaten_by = r, r["backend"]
     for r in rows:
         share = ratio_of_medians(samples_of(limit), samples_of(r))
-        r["baseline"]["ceiling_speedup"] = r["baseline"]["median_s"] / limit["stats"]["median"]
-        r["baseline"]["ceiling_efficiency"] = share["ratio"]
-        r["baseline"]["ceiling_efficiency_ci95"] = [share["ci95_low"], share["ci95_high"]]
-        r["baseline"]["ceiling_beaten_by"] = beaten_by
+        base = r["baseline"]
+        assert base is not None  # the caller passes rows with a baseline
+        r["baseline"] = replace(
+            base,
+            ceiling_speedup=base.median_s / median_s(limit),
+            ceiling_efficiency=share.ratio,
+            ceiling_efficiency_ci95=(share.ci95_low, share.ci95_high),
+            ceiling_beaten_by=beaten_by,
+        )
     ceiling["ceiling_beaten_by"] = beaten_by
+
+
+def merge_invocations(records: Iterable[Record]) -> list[Cell]:
+    """One cell per key: its invocations joined, samples grouped by invocation.
+
+    With several invocations each field takes its declared `Merge` rule: status is ok
+    only when every invocation is (a cell that failed once is not quietly averaged),
+    one-off costs and memory are medians, CPU and requests totals, samples concatenated.
+    Invocations that ran under different interpreters or on different machines are
+    refused: their samples do not measure one thing.
+    """
+    by_key: dict[str, list[Record]] = {}
+    for record in unique_records(records):
+        by_key.setdefault(record["key"], []).append(record)
+    rules = merge_rules()
+    merged = []
+    for runs in by_key.values():
+        runs.sort(key=lambda r: r["invocation"])
+        _check_same_environment(runs)
+        cell = _merge(runs, rules) if len(runs) > 1 else cast(dict[str, Any], dict(runs[0]))
+        measured = _measured(runs)
+        cell.update(_first_failure(runs))
+        cell["runs_s"] = [list(r["samples_s"]) for r in measured]
+        cell["samples_s"] = [v for r in measured for v in r["samples_s"]]
+        cell["stats"] = summarize(cell["runs_s"]) if cell["samples_s"] else None
+        cell["invocations_done"] = len(runs)
+        cell["caveat"] = None
+        cell["ceiling_beaten_by"] = None
+        if len(runs) > 1:
+            cell["throughput_tasks_per_s"] = (
+                cell["tasks"] / cell["stats"].median if cell["stats"] else None
+            )
+        machine = _merge_machine(runs)
+        if machine:
+            cell["machine"] = machine
+        merged.append(cast(Cell, cell))
+    return merged
+
+
+def _measured(runs: list[Record]) -> list[Record]:
+    return [r for r in runs if r["status"] == Status.OK and r["samples_s"]]
+
+
+def _merge(runs: list[Record], rules: dict[str, Merge]) -> dict[str, Any]:
+    """Every field of several invocations by its rule."""
+    measured = _measured(runs)
+    cell: dict[str, Any] = {}
+    for name, rule in rules.items():
+        source = measured if rule in (Merge.CONCAT_MEASURED, Merge.MEDIAN_MEASURED) else runs
+        values = [r.get(name) for r in source]
+        cell[name] = MERGERS[rule](values)
+    return cell
+
+
+def _first_failure(runs: list[Record]) -> dict[str, Any]:
+    """Status and error of the cell: the first failed invocation's, named, if any."""
+    failed = [r for r in runs if r["status"] != Status.OK]
+    if not failed:
+        return {"status": runs[0]["status"], "error": runs[0]["error"]}
+    error = failed[0]["error"]
+    if failed[0] is not runs[0]:
+        error = f"invocation {failed[0]['invocation']}: {error}"
+    return {"status": failed[0]["status"], "error": error}
+
+
+def _check_same_environment(runs: list[Record]) -> None:
+    """Refuse a cell whose invocations ran on different machines or interpreters (a run
+    resumed elsewhere): one median over them would measure neither."""
+    seen = {_identity(r["env"]) for r in runs if r["env"]}
+    if len(seen) > 1:
+        first, other = sorted(seen)[:2]
+        raise CorruptRecords(
+            f"cell {runs[0]['key']} mixes invocations from different machines or "
+            f"interpreters ({' / '.join(first)} against {' / '.join(other)}); "
+            "run it again in a fresh run on one machine"
+        )
+
+
+def _identity(env: dict[str, Any]) -> tuple[str, ...]:
+    python = env.get("python") or {}
+    return (
+        str(env.get("hostname")),
+        str(env.get("cpu_model")),
+        f"{env.get('logical_cores')} cores",
+        f"{python.get('implementation')} {python.get('version')}",
+        "free-threaded" if python.get("gil_disabled_build") else "with GIL",
+    )
 
 
 def _median(values: list[Any]) -> Any:
@@ -136,65 +265,59 @@ def _median(values: list[Any]) -> Any:
     return statistics.median(present) if present else None
 
 
-def merge_invocations(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One record per cell: its invocations joined, samples grouped by invocation.
+def _sum(values: list[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
 
-    Status is ok only when every invocation is; otherwise the first failure's status and
-    error stand for the cell (a cell that failed once is not quietly averaged). One-off
-    costs (set-up, teardown, first run) and memory are medians over invocations.
-    """
-    by_key: dict[str, list[dict[str, Any]]] = {}
-    for record in unique_records(records):
-        by_key.setdefault(record["key"], []).append(record)
-    merged = []
-    for runs in by_key.values():
-        runs.sort(key=lambda r: r.get("invocation", 0))
-        first = runs[0]
-        cell = dict(first)
-        failed = [r for r in runs if r["status"] != Status.OK]
-        if failed:
-            cell.update(status=failed[0]["status"], error=failed[0]["error"])
-            if failed[0] is not first:
-                cell["error"] = f"invocation {failed[0].get('invocation', 0)}: {failed[0]['error']}"
-        measured = [r for r in runs if r["status"] == Status.OK and r["samples_s"]]
-        cell["runs_s"] = [list(r["samples_s"]) for r in measured]
-        cell["samples_s"] = [v for r in measured for v in r["samples_s"]]
-        cell["stats"] = summarize(cell["runs_s"]) if cell["samples_s"] else None
-        cell["invocations_done"] = len(runs)
-        machine = _merge_machine(runs)
-        if machine:
-            cell["machine"] = machine
-        if len(runs) > 1:
-            cell["throughput_tasks_per_s"] = (
-                cell["tasks"] / cell["stats"]["median"] if cell["stats"] else None
-            )
-            for name in ("setup_s", "share_s", "teardown_s", "peak_rss_bytes", "peak_pss_bytes"):
-                cell[name] = _median([r.get(name) for r in runs])
-            cell["setup_runs_s"] = [r.get("setup_s") for r in runs]
-            cell["warmup_s"] = [v for r in runs for v in (r.get("warmup_s") or [])[:1]]
-            cell["memory"] = _merge_memory([r.get("memory") for r in runs])
-            cell["cpu_s_per_repeat"] = [v for r in measured for v in r["cpu_s_per_repeat"]]
-            cell["cpu_window_s"] = [v for r in measured for v in r.get("cpu_window_s") or []]
-            cell["cpu_utilisation"] = _median([r.get("cpu_utilisation") for r in measured])
-            cell["cpu_s_total"] = _sum([r.get("cpu_s_total") for r in runs])
-            cell["service_cpu_s"] = _sum([r.get("service_cpu_s") for r in runs])
-            cell["service_requests"] = _sum([r.get("service_requests") for r in runs])
-            cell["cell_wall_s"] = sum(r.get("cell_wall_s") or 0 for r in runs)
-            cell["other_cpu_cores"] = max(
-                (r["other_cpu_cores"] for r in runs if r.get("other_cpu_cores") is not None),
-                default=None,
-            )
-            cell["leftover_processes"] = [p for r in runs for p in r["leftover_processes"]]
-            cell["backend_info"] = _merge_info([r.get("backend_info") or {} for r in runs])
-            cell["finished_at"] = runs[-1].get("finished_at")
-        merged.append(cell)
+
+def _worst(values: list[Any]) -> Any:
+    return max((v for v in values if v is not None), default=None)
+
+
+def _median_each(memories: list[Any]) -> dict[str, Any] | None:
+    present = [m for m in memories if m]
+    if not present:
+        return None
+    merged = dict(present[0])
+    for name, value in present[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            merged[name] = _median([m.get(name) for m in present])
     return merged
 
 
-def _merge_machine(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The machine's speed over a cell's invocations (`comparisons.measure.machine_speed`): the
-    median slowdown, each invocation's, and the share of probes in a slow spell."""
-    seen = [r["machine"] for r in runs if r.get("machine")]
+def _first_with_worst_lag(infos: list[Any]) -> dict[str, Any]:
+    """The first invocation's settings; a worst-case figure (the loop's lag) over all."""
+    present = [i or {} for i in infos]
+    merged = dict(present[0]) if present else {}
+    lags = [i["loop_lag_max_s"] for i in present if i.get("loop_lag_max_s") is not None]
+    if lags:
+        merged["loop_lag_max_s"] = max(lags)
+    return merged
+
+
+MERGERS: dict[Merge, Callable[[list[Any]], Any]] = {
+    Merge.FIRST: lambda values: values[0],
+    Merge.LAST: lambda values: values[-1],
+    Merge.MEDIAN: _median,
+    Merge.MEDIAN_MEASURED: _median,
+    Merge.MEDIAN_EACH: _median_each,
+    Merge.SUM: _sum,
+    Merge.WORST: _worst,
+    Merge.CONCAT: lambda lists: [v for values in lists for v in values or []],
+    Merge.CONCAT_MEASURED: lambda lists: [v for values in lists for v in values or []],
+    Merge.FIRST_OF_EACH: lambda lists: [v for values in lists for v in (values or [])[:1]],
+    Merge.FIRST_WORST_LAG: _first_with_worst_lag,
+    # Merged from the whole records by `merge_invocations` (they need more than one field):
+    Merge.MACHINE: lambda values: values[0],
+    Merge.FIRST_FAILURE: lambda values: values[0],
+    Merge.DERIVED: lambda values: values[0],
+}
+
+
+def _merge_machine(runs: list[Record]) -> dict[str, Any] | None:
+    """The machine's speed over a cell's invocations (`comparisons.measure.machine_speed`):
+    the median slowdown, each invocation's, and the share of probes in a slow spell."""
+    seen = [r["machine"] for r in runs if r["machine"]]
     if not seen:
         return None
     return {
@@ -206,45 +329,20 @@ def _merge_machine(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
-def _sum(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None
-
-
-def _merge_memory(memories: list[dict[str, Any] | None]) -> dict[str, Any] | None:
-    present = [m for m in memories if m]
-    if not present:
-        return None
-    merged = dict(present[0])
-    for name, value in present[0].items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            merged[name] = _median([m.get(name) for m in present])
-    return merged
-
-
-def _merge_info(infos: list[dict[str, Any]]) -> dict[str, Any]:
-    """The first invocation's settings; a worst-case figure (the loop's lag) over all."""
-    merged = dict(infos[0]) if infos else {}
-    lags = [i["loop_lag_max_s"] for i in infos if i.get("loop_lag_max_s") is not None]
-    if lags:
-        merged["loop_lag_max_s"] = max(lags)
-    return merged
-
-
-def restate(record: dict[str, Any]) -> dict[str, Any]:
-    """Recompute a record's statistics from its raw samples with the current code.
+def restate(cell: Cell) -> Cell:
+    """Recompute a cell's statistics from its raw samples with the current code.
 
     Raw samples are the source of truth: a report rebuilt after the statistics improve
     shows the improved statistics for old runs too.
     """
-    if not record.get("category") and record["workload"] in WORKLOADS:
+    if not cell["category"] and cell["workload"] in WORKLOADS:
         # Records written before workloads declared a category get today's.
-        record["category"] = load_workload(record["workload"]).category
-    if record["backend"] in BACKENDS:
+        cell["category"] = load_workload(cell["workload"]).category
+    if cell["backend"] in BACKENDS:
         # Printed beside the rows, from today's backend code: notes, not measurements.
-        caveats = backend_class(record["backend"]).caveats
-        record["caveat"] = caveats.get(record.get("category") or "")
-    if record["status"] == Status.OK and record["samples_s"]:
-        record["stats"] = summarize(samples_of(record))
-        record["throughput_tasks_per_s"] = record["tasks"] / record["stats"]["median"]
-    return record
+        caveats = backend_class(cell["backend"]).caveats
+        cell["caveat"] = caveats.get(cell["category"] or "")
+    if cell["status"] == Status.OK and cell["samples_s"]:
+        cell["stats"] = summarize(samples_of(cell))
+        cell["throughput_tasks_per_s"] = cell["tasks"] / median_s(cell)
+    return cell

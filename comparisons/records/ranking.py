@@ -13,11 +13,12 @@ it (`comparisons.run.adaptive`).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from comparisons.backends import model_of
-from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
-from comparisons.records.cells import baseline_key, is_measured, samples_of
+from comparisons.measure.stats import PRACTICAL_THRESHOLD, Ratio, ratio_of_medians
+from comparisons.records.cells import Cell, baseline_key, is_measured, median_s, samples_of
 from workloads.vocabulary import Category
 
 # Categories in the order the verdict lists them (faults have a table of their own).
@@ -28,40 +29,51 @@ CATEGORY_ORDER = tuple(c for c in Category if c is not Category.FAULTS)
 NOTICEABLE_START_S = 0.05
 
 
-def group_label(row: dict[str, Any]) -> str:
+def group_label(row: Cell) -> str:
     params = ", ".join(f"{k}={v}" for k, v in sorted(row["params"].items()))
     return f"{row['workload']} ({row['tasks']} tasks{', ' + params if params else ''})"
 
 
-def model(r: dict[str, Any]) -> str:
-    return r.get("model") or model_of(r["backend"])
+def model(r: Cell) -> str:
+    return r["model"] or model_of(r["backend"])
 
 
-def contenders(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def contenders(rows: list[Cell]) -> list[Cell]:
     """Rows that may win: measured, and not a yardstick."""
-    return [r for r in rows if is_measured(r) and not r.get("yardstick")]
+    return [r for r in rows if is_measured(r) and not r["yardstick"]]
 
 
-def levels(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+def levels(rows: list[Cell]) -> dict[int, list[Cell]]:
     """Rows by in-flight concurrency."""
-    by_level: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    by_level: dict[int, list[Cell]] = defaultdict(list)
     for r in rows:
-        by_level[r.get("in_flight") or min(r["workers"], r["tasks"])].append(r)
+        by_level[r["in_flight"] or min(r["workers"], r["tasks"])].append(r)
     return dict(sorted(by_level.items()))
 
 
-def best_per_model(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def best_per_model(rows: list[Cell]) -> list[Cell]:
     """Each model's fastest contender (its best idiom), fastest first."""
-    best: dict[str, dict[str, Any]] = {}
+    best: dict[str, Cell] = {}
     for r in contenders(rows):
-        if model(r) not in best or r["stats"]["median"] < best[model(r)]["stats"]["median"]:
+        if model(r) not in best or median_s(r) < median_s(best[model(r)]):
             best[model(r)] = r
-    return sorted(best.values(), key=lambda r: (r["stats"]["median"], r["backend"]))
+    return sorted(best.values(), key=lambda r: (median_s(r), r["backend"]))
 
 
-def rank(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Winners (the fastest and every row tied with it), the runner-up and its margin,
-    for rows already at one level, fastest first; None with fewer than two rows.
+@dataclass(frozen=True)
+class Ranking:
+    """Rows of one piece of work at one in-flight level, ranked: the winners (the fastest
+    and every row tied with it), the runner-up and its margin over the fastest."""
+
+    winners: list[Cell]
+    runner: Cell | None
+    margin: Ratio | None  # runner-up / fastest
+    rows: list[Cell]  # every model's best idiom, fastest first
+
+
+def rank(rows: list[Cell]) -> Ranking | None:
+    """The `Ranking` of rows already at one level, fastest first; None with fewer than
+    two rows.
 
     Ties are taken in order of median: the first row meaningfully slower than the best
     is the runner-up, and no slower row is a winner, however wide its interval (a noisy
@@ -70,32 +82,44 @@ def rank(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     if len(rows) < 2:
         return None
     best = rows[0]
-    winners: list[dict[str, Any]] = [best]
-    runner: dict[str, Any] | None = None
+    winners: list[Cell] = [best]
+    runner: Cell | None = None
     for r in rows[1:]:
-        if ratio_of_medians(samples_of(r), samples_of(best))["meaningful"]:
+        if ratio_of_medians(samples_of(r), samples_of(best)).meaningful:
             runner = r
             break
         winners.append(r)
     margin = ratio_of_medians(samples_of(runner), samples_of(best)) if runner else None
-    return {"winners": winners, "runner": runner, "margin": margin, "rows": rows}
+    return Ranking(winners, runner, margin, rows)
 
 
-def first_run_s(r: dict[str, Any]) -> float | None:
+@dataclass(frozen=True)
+class VerdictRow(Ranking):
+    """One row of the verdict: a piece of work at one in-flight level, ranked for a job
+    run many times (`Ranking`) and once (`once`: set-up and first run included)."""
+
+    category: str
+    work: str
+    in_flight: int
+    once: list[Cell]  # the cheapest to run once, and every row tied with it
+    break_even_s: float | None  # work from which the steady winner pays for its start-up
+
+
+def first_run_s(r: Cell) -> float | None:
     """The first (warm-up) run's time, the median over the cell's processes."""
-    warm = sorted(r.get("warmup_s") or [])
+    warm = sorted(r["warmup_s"] or [])
     return warm[len(warm) // 2] if warm else None
 
 
-def one_shot_s(r: dict[str, Any]) -> float:
+def one_shot_s(r: Cell) -> float:
     """What running the work once costs: set-up + delivering a shared input (if the
     workload has one) + first run + teardown."""
     first = first_run_s(r)
-    first = r["stats"]["median"] if first is None else first
-    return (r.get("setup_s") or 0) + (r.get("share_s") or 0) + first + (r.get("teardown_s") or 0)
+    first = median_s(r) if first is None else first
+    return (r["setup_s"] or 0) + (r["share_s"] or 0) + first + (r["teardown_s"] or 0)
 
 
-def one_shot_winners(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def one_shot_winners(rows: list[Cell]) -> list[Cell]:
     """The cheapest row to run once, and every row within the practical threshold."""
     ordered = sorted(rows, key=one_shot_s)
     cheapest = one_shot_s(ordered[0])
@@ -103,50 +127,43 @@ def one_shot_winners(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in ordered if one_shot_s(r) - cheapest <= margin]
 
 
-def break_even_s(steady: dict[str, Any], once: dict[str, Any]) -> float | None:
+def break_even_s(steady: Cell, once: Cell) -> float | None:
     """Job length, in `steady`'s work seconds, from which `steady` beats `once` with
     start-up counted; None when `once` is also as fast per run."""
-    gain = once["stats"]["median"] - steady["stats"]["median"]
+    gain = median_s(once) - median_s(steady)
     if gain <= 0:
         return None
     runs = 1 + (one_shot_s(steady) - one_shot_s(once)) / gain
-    return max(runs, 1.0) * steady["stats"]["median"]
+    return max(runs, 1.0) * median_s(steady)
 
 
-def verdict_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One verdict per (category, work, in-flight level) that two or more models ran."""
-    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-    for r in records:
-        if not r.get("fault"):
+def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
+    """One verdict per (category, work, in-flight level) that two or more models ran,
+    in the order the report lists them."""
+    groups: dict[tuple[Any, ...], list[Cell]] = defaultdict(list)
+    for r in cells:
+        if not r["fault"]:
             groups[baseline_key(r)].append(r)
-    order = {name: i for i, name in enumerate(CATEGORY_ORDER)}
+    order: dict[str, int] = {name: i for i, name in enumerate(CATEGORY_ORDER)}
     found = []
     for rows in groups.values():
-        category = rows[0].get("category") or rows[0]["kind"]
+        category = rows[0]["category"] or rows[0]["kind"]
         for level, at_level in levels(rows).items():
             ranked = rank(best_per_model(at_level))
             if ranked is None:
                 continue
-            winners = ranked["winners"]
-            once = one_shot_winners(ranked["rows"])
-            steady_models = {model(r) for r in winners}
+            once = one_shot_winners(ranked.rows)
+            steady_models = {model(r) for r in ranked.winners}
             switch = None
             if not steady_models & {model(r) for r in once}:
-                switch = break_even_s(winners[0], once[0])
-            found.append(
-                {
-                    "category": category,
-                    "work": group_label(rows[0]),
-                    "in_flight": level,
-                    **ranked,
-                    "once": once,
-                    "break_even_s": switch,
-                    "sort": (
-                        order.get(category, len(order)),
-                        category,
-                        group_label(rows[0]),
-                        level,
-                    ),
-                }
+                switch = break_even_s(ranked.winners[0], once[0])
+            row = VerdictRow(
+                **vars(ranked),
+                category=category,
+                work=group_label(rows[0]),
+                in_flight=level,
+                once=once,
+                break_even_s=switch,
             )
-    return sorted(found, key=lambda v: v["sort"])
+            found.append(((order.get(category, len(order)), category, row.work, level), row))
+    return [row for _, row in sorted(found, key=lambda item: item[0])]

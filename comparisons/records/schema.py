@@ -16,17 +16,76 @@ reader takes as "not measured".
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Annotated, Any, TypedDict, get_type_hints
 
 from comparisons.backends import model_of, variant_of
 from comparisons.backends.base import Backend
 from comparisons.cell.contract import ResolvedCell
 from comparisons.cell.outcome import CellOutcome, Checked, Monitor, Status, classify
-from comparisons.measure.stats import summarize
+from comparisons.measure.stats import Summary, summarize
 from workloads.spec import Workload
 from workloads.vocabulary import Kind
 
 CEILING = "ceiling"
+
+
+class Merge(StrEnum):
+    """How a field of a cell's several invocations (fresh processes) becomes the cell's.
+
+    Declared on each field of `Record` (`Annotated[type, Merge.X]`; a field without one is
+    `FIRST`) and carried out by `comparisons.records.cells.merge_invocations`.
+    """
+
+    FIRST = "the first invocation's"  # settings and identity: the same in every one
+    LAST = "the last invocation's"
+    MEDIAN = "median over invocations"  # one-off costs and memory
+    MEDIAN_MEASURED = "median over measured invocations"
+    MEDIAN_EACH = "median of each number over invocations"
+    SUM = "total over invocations"
+    WORST = "worst over invocations"
+    CONCAT = "every invocation's, concatenated"
+    CONCAT_MEASURED = "measured invocations', concatenated"
+    FIRST_OF_EACH = "the first of each invocation's"  # the first run of each process
+    FIRST_WORST_LAG = "the first invocation's, with the worst loop lag of all"
+    MACHINE = "median slowdown, each invocation's, mean slow share, total probes"
+    FIRST_FAILURE = "ok only if every invocation is; else the first failure's"
+    DERIVED = "recomputed from the merged samples"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A cell against the serial cell of the same work and size (and, where the run
+    measured it, against the machine's ceiling: `ceiling_*`, None otherwise)."""
+
+    backend: str
+    key: str
+    median_s: float
+    speedup: float
+    speedup_ci95: tuple[float, float]
+    efficiency: float  # speedup per worker
+    ceiling_speedup: float | None = None
+    ceiling_efficiency: float | None = None  # the ceiling's time / this cell's
+    ceiling_efficiency_ci95: tuple[float, float] | None = None
+    ceiling_beaten_by: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form: the ceiling's fields only where they were measured."""
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in asdict(self).items()
+            if value is not None or not name.startswith("ceiling_")
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Baseline:
+        fields = dict(data)
+        fields["speedup_ci95"] = tuple(fields["speedup_ci95"])
+        if fields.get("ceiling_efficiency_ci95") is not None:
+            fields["ceiling_efficiency_ci95"] = tuple(fields["ceiling_efficiency_ci95"])
+        return cls(**fields)
+
 
 SCHEMA_VERSION = 2
 STATUSES = tuple(Status)
@@ -67,13 +126,26 @@ REQUIRED_FIELDS = (
 )
 
 
+class SharedInput(TypedDict):
+    """How a workload's shared input reached the tasks (`shared_input`): the idiom, its
+    crossing kind, and the bytes that implies (by construction of the idiom)."""
+
+    idiom: str | None
+    crossing: str
+    per_task_form: bool
+    bytes: int
+    bytes_copied_once: int
+    bytes_copied_per_run: int
+
+
 class Record(TypedDict):
     """One invocation's record as `build_record` writes it (schema `SCHEMA_VERSION`).
 
     The declared schema: mypy checks `build_record` against it, so a field cannot be
-    added, renamed or retyped in one place only. Merging (`merge_invocations`) and the
-    report add derived fields to the dicts they read (`runs_s`, `caveat`, ...); those
-    are not part of what is stored.
+    added, renamed or retyped in one place only. Each field says how a cell's
+    invocations merge into one (`Merge`, read by `merge_rules`). `stats` and `baseline`
+    are typed values in memory and plain mappings on disk (`store`). The read side's
+    own fields are `comparisons.records.cells.Cell`'s.
     """
 
     schema_version: int
@@ -96,35 +168,35 @@ class Record(TypedDict):
     loops: int
     min_repeat_s: float
     timeout_s: float
-    status: Status
-    error: str | None
-    samples_s: list[float]
-    stats: dict[str, Any] | None
-    throughput_tasks_per_s: float | None
+    status: Annotated[Status, Merge.FIRST_FAILURE]
+    error: Annotated[str | None, Merge.FIRST_FAILURE]
+    samples_s: Annotated[list[float], Merge.CONCAT_MEASURED]
+    stats: Annotated[Summary | None, Merge.DERIVED]
+    throughput_tasks_per_s: Annotated[float | None, Merge.DERIVED]
     bytes_per_task: int | None
     services: list[str]
-    baseline: dict[str, Any] | None
+    baseline: Baseline | None
     fault: dict[str, Any] | None
-    setup_s: float | None
-    teardown_s: float | None
-    warmup_s: list[float]
-    cell_wall_s: float
-    peak_rss_bytes: int | None
-    peak_pss_bytes: int | None
-    memory: dict[str, Any] | None
+    setup_s: Annotated[float | None, Merge.MEDIAN]
+    teardown_s: Annotated[float | None, Merge.MEDIAN]
+    warmup_s: Annotated[list[float], Merge.FIRST_OF_EACH]
+    cell_wall_s: Annotated[float, Merge.SUM]
+    peak_rss_bytes: Annotated[int | None, Merge.MEDIAN]
+    peak_pss_bytes: Annotated[int | None, Merge.MEDIAN]
+    memory: Annotated[dict[str, Any] | None, Merge.MEDIAN_EACH]
     peak_processes: int | None
-    cpu_s_per_repeat: list[float]
-    cpu_window_s: list[float]
-    cpu_utilisation: float | None
-    cpu_s_total: float | None
+    cpu_s_per_repeat: Annotated[list[float], Merge.CONCAT_MEASURED]
+    cpu_window_s: Annotated[list[float], Merge.CONCAT_MEASURED]
+    cpu_utilisation: Annotated[float | None, Merge.MEDIAN_MEASURED]
+    cpu_s_total: Annotated[float | None, Merge.SUM]
     cpu_accounting: str | None
-    service_cpu_s: float | None
+    service_cpu_s: Annotated[float | None, Merge.SUM]
     kernel_cpu_s: float | None
     load_before: list[float] | None
     limits: dict[str, list[int]] | None
-    other_cpu_cores: float | None
+    other_cpu_cores: Annotated[float | None, Merge.WORST]
     verification: dict[str, Any]
-    backend_info: dict[str, Any]
+    backend_info: Annotated[dict[str, Any], Merge.FIRST_WORST_LAG]
     blocks_event_loop: bool
     category: str | None
     reference: bool
@@ -133,21 +205,32 @@ class Record(TypedDict):
     measures_transfer: bool
     in_process: bool
     ideal_s: float | None
-    service_requests: int | None
+    service_requests: Annotated[int | None, Merge.SUM]
     parallel: bool
-    leftover_processes: list[str]
+    leftover_processes: Annotated[list[str], Merge.CONCAT]
     exit_code: int | None
     python: str
     env: dict[str, Any] | None
     cluster: dict[str, Any] | None
     started_at: str
-    finished_at: str
+    finished_at: Annotated[str, Merge.LAST]
     command: str | None
     # The machine's own speed during the invocation (`comparisons.measure.machine_speed`).
-    machine: dict[str, float | int] | None
+    machine: Annotated[dict[str, Any] | None, Merge.MACHINE]
     # Workloads with one shared read-only input (cpu.shared): its delivery (`shared`).
-    share_s: float | None
-    shared_input: dict[str, Any] | None
+    share_s: Annotated[float | None, Merge.MEDIAN]
+    shared_input: SharedInput | None
+
+
+def merge_rules() -> dict[str, Merge]:
+    """Every field of `Record` with its merge rule (`FIRST` where none is declared)."""
+    hints = get_type_hints(Record, include_extras=True)
+    return {
+        name: next(
+            (m for m in getattr(hint, "__metadata__", ()) if isinstance(m, Merge)), Merge.FIRST
+        )
+        for name, hint in hints.items()
+    }
 
 
 def build_record(
@@ -200,7 +283,7 @@ def build_record(
         "error": verdict.error,
         "samples_s": samples,
         "stats": stats,
-        "throughput_tasks_per_s": spec.tasks / stats["median"] if stats else None,
+        "throughput_tasks_per_s": spec.tasks / stats.median if stats else None,
         "bytes_per_task": workload.bytes_per_task(params) if workload.bytes_per_task else None,
         "services": monitor.services,
         "baseline": None,
@@ -215,7 +298,7 @@ def build_record(
         "peak_processes": monitor.peak_processes,
         "cpu_s_per_repeat": cpu,
         "cpu_window_s": measured.cpu_window_s,
-        "cpu_utilisation": summarize(utilisation)["median"] if utilisation else None,
+        "cpu_utilisation": summarize(utilisation).median if utilisation else None,
         "cpu_s_total": monitor.cpu_s_total,
         "cpu_accounting": monitor.cpu_accounting,
         "service_cpu_s": monitor.service_cpu_s,
@@ -267,7 +350,7 @@ CROSSINGS = {
 
 def shared_input(
     cell: ResolvedCell, measured: CellOutcome, params: dict[str, Any]
-) -> dict[str, Any] | None:
+) -> SharedInput | None:
     """How a workload's shared input reached the tasks: the idiom, its crossing kind,
     and the bytes that implies (by construction of the idiom, not measured)."""
     workload = cell.workload

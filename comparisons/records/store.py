@@ -13,22 +13,39 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from comparisons.backends import BASELINE
 from comparisons.cell.contract import in_flight
 from comparisons.errors import UserError
-from comparisons.records.schema import CEILING, REQUIRED_FIELDS, SCHEMA_VERSION, STATUSES
+from comparisons.measure.stats import Summary
+from comparisons.records.schema import (
+    CEILING,
+    REQUIRED_FIELDS,
+    SCHEMA_VERSION,
+    STATUSES,
+    Baseline,
+    Record,
+)
 from workloads.vocabulary import Category
+
+# Fields of `Record` that records of schema 1 (or early schema 2) may lack: None there.
+OPTIONAL_SINCE_SCHEMA_1 = (
+    "ideal_s",
+    "kernel_cpu_s",
+    "cpu_accounting",
+    "machine",
+    "service_requests",
+)
 
 
 class CorruptRecords(UserError, ValueError):
     """A records file that cannot be read back (a user-facing problem)."""
 
 
-def append_record(path: Path, record: dict[str, Any]) -> None:
+def append_record(path: Path, record: Record) -> None:
     """Append one record as one line with a single write, so a crash never leaves half."""
-    line = (json.dumps(record, sort_keys=True, default=repr) + "\n").encode()
+    line = (json.dumps(record, sort_keys=True, default=_stored_form) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)
@@ -37,9 +54,17 @@ def append_record(path: Path, record: dict[str, Any]) -> None:
         os.close(fd)
 
 
-def upgrade(record: dict[str, Any]) -> dict[str, Any]:
-    """A record of any earlier schema version in today's shape (fields it lacks are
-    None or empty, so readers need no version checks)."""
+def _stored_form(value: Any) -> Any:
+    """A typed value (`Summary`, `Baseline`) as its plain mapping; anything else JSON
+    cannot write as its repr, rather than losing the record."""
+    to_json = getattr(value, "to_json", None)
+    return to_json() if callable(to_json) else repr(value)
+
+
+def upgrade(record: dict[str, Any]) -> Record:
+    """A stored record of any schema version in today's shape, typed: fields it lacks
+    are None or empty (so readers need no version checks), `stats` a `Summary` and
+    `baseline` a `Baseline`."""
     version = record.get("schema_version", 1)
     if version < 2:
         record.setdefault("invocation", 0)
@@ -57,10 +82,16 @@ def upgrade(record: dict[str, Any]) -> dict[str, Any]:
         record["schema_version"] = 2
     record.setdefault("share_s", None)
     record.setdefault("shared_input", None)
-    return record
+    for name in OPTIONAL_SINCE_SCHEMA_1:
+        record.setdefault(name, None)
+    if record.get("stats") is not None:
+        record["stats"] = Summary.from_json(record["stats"])
+    if record.get("baseline") is not None:
+        record["baseline"] = Baseline.from_json(record["baseline"])
+    return cast(Record, record)
 
 
-def load_records(path: Path) -> list[dict[str, Any]]:
+def load_records(path: Path) -> list[Record]:
     """Read `records.jsonl`, upgraded to the current schema; a line that is not a valid
     record raises `CorruptRecords`."""
     records = []
@@ -92,14 +123,14 @@ def load_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def invocation_id(record: dict[str, Any]) -> str:
-    return f"{record['key']}#{record.get('invocation', 0)}"
+def invocation_id(record: Record) -> str:
+    return f"{record['key']}#{record['invocation']}"
 
 
-def unique_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def unique_records(records: Iterable[Record]) -> list[Record]:
     """The last record of each cell invocation (a resumed or re-run one replaces the
     earlier)."""
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, Record] = {}
     for record in records:
         latest.pop(invocation_id(record), None)
         latest[invocation_id(record)] = record

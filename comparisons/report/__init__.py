@@ -18,7 +18,7 @@ from comparisons.report.csv_export import render_csv
 from comparisons.report.markdown import render_markdown
 from comparisons.report.plots import write_plots
 from comparisons.report.pyperf_export import write_pyperf
-from comparisons.report.sections.target import display_name
+from comparisons.report.sections.target import shown
 
 
 def build_report(run_dir: Path) -> Path:
@@ -26,9 +26,7 @@ def build_report(run_dir: Path) -> Path:
     records = load_cells(run_dir)
     _write(run_dir / SUMMARY_FILE, render_csv(records))
     write_pyperf(records, run_dir / PYPERF_FILE)
-    # A user's function is shown by its name and file, not its full target spec.
-    shown = [{**r, "workload": display_name(r["workload"])} for r in records if not r.get("fault")]
-    figures = write_plots(shown, run_dir / PLOTS_DIR)
+    figures = write_plots([shown(r) for r in records if not r["fault"]], run_dir / PLOTS_DIR)
     report_path = run_dir / REPORT_FILE
     _write(report_path, render_markdown(records, figures, suite=_suite(run_dir)))
     return report_path

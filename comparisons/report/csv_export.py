@@ -1,107 +1,90 @@
-"""`summary.csv`: one flat row per cell, for spreadsheets and pandas."""
+"""`summary.csv`: one flat row per cell, for spreadsheets and pandas.
+
+`COLUMNS` declares each column beside what it reads, so a column is added in one place.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
-COLUMNS = (
-    "run_id",
-    "suite",
-    "workload",
-    "kind",
-    "backend",
-    "variant",
-    "workers",
-    "tasks",
-    "params",
-    "status",
-    "verified",
-    "median_s",
-    "ci95_low_s",
-    "ci95_high_s",
-    "iqr_s",
-    "cv",
-    "min_s",
-    "max_s",
-    "n",
-    "outliers",
-    "unstable",
-    "throughput_tasks_per_s",
-    "gb_per_s",
-    "speedup",
-    "speedup_ci95_low",
-    "speedup_ci95_high",
-    "efficiency",
-    "setup_s",
-    "teardown_s",
-    "peak_pss_bytes",
-    "peak_rss_bytes",
-    "in_flight",
-    "invocations",
-    "first_run_s",
-    "cpu_utilisation",
-    "cpu_s_total",
-    "error",
+from comparisons.measure.stats import Summary
+from comparisons.records.cells import Cell
+
+
+def _stat(name: str) -> Callable[[Cell], Any]:
+    return lambda c: getattr(c["stats"], name) if c["stats"] else None
+
+
+def _gb_per_s(c: Cell) -> float | None:
+    stats: Summary | None = c["stats"]
+    if not c["bytes_per_task"] or not stats or not stats.median:
+        return None
+    return c["bytes_per_task"] * c["tasks"] / stats.median / 1e9
+
+
+def _speedup_bound(index: int) -> Callable[[Cell], Any]:
+    return lambda c: c["baseline"].speedup_ci95[index] if c["baseline"] else None
+
+
+def _last_error_line(c: Cell) -> str:
+    error = (c["error"] or "").strip()
+    return error.splitlines()[-1] if error else ""
+
+
+COLUMNS: tuple[tuple[str, Callable[[Cell], Any]], ...] = (
+    ("run_id", lambda c: c["run_id"]),
+    ("suite", lambda c: c["suite"]),
+    ("workload", lambda c: c["workload"]),
+    ("kind", lambda c: c["kind"]),
+    ("backend", lambda c: c["backend"]),
+    ("variant", lambda c: c["variant"]),
+    ("workers", lambda c: c["workers"]),
+    ("tasks", lambda c: c["tasks"]),
+    ("params", lambda c: json.dumps(c["params"], sort_keys=True)),
+    ("status", lambda c: c["status"]),
+    ("verified", lambda c: c["verification"].get("ok")),
+    ("median_s", _stat("median")),
+    ("ci95_low_s", _stat("ci95_low")),
+    ("ci95_high_s", _stat("ci95_high")),
+    ("iqr_s", _stat("iqr")),
+    ("cv", _stat("cv")),
+    ("min_s", _stat("min")),
+    ("max_s", _stat("max")),
+    ("n", _stat("n")),
+    ("outliers", _stat("outliers")),
+    ("unstable", _stat("unstable")),
+    ("throughput_tasks_per_s", lambda c: c["throughput_tasks_per_s"]),
+    ("gb_per_s", _gb_per_s),
+    ("speedup", lambda c: c["baseline"].speedup if c["baseline"] else None),
+    ("speedup_ci95_low", _speedup_bound(0)),
+    ("speedup_ci95_high", _speedup_bound(1)),
+    ("efficiency", lambda c: c["baseline"].efficiency if c["baseline"] else None),
+    ("setup_s", lambda c: c["setup_s"]),
+    ("teardown_s", lambda c: c["teardown_s"]),
+    ("peak_pss_bytes", lambda c: c["peak_pss_bytes"]),
+    ("peak_rss_bytes", lambda c: c["peak_rss_bytes"]),
+    ("in_flight", lambda c: c["in_flight"]),
+    ("invocations", lambda c: len(c["runs_s"]) or None),
+    ("first_run_s", lambda c: c["warmup_s"][0] if c["warmup_s"] else None),
+    ("cpu_utilisation", lambda c: c["cpu_utilisation"]),
+    ("cpu_s_total", lambda c: c["cpu_s_total"]),
+    ("error", _last_error_line),
 )
 
 
-def row(record: dict[str, Any]) -> dict[str, Any]:
-    stats = record.get("stats") or {}
-    baseline = record.get("baseline") or {}
-    low, high = baseline.get("speedup_ci95") or (None, None)
-    error = record.get("error") or ""
-    return {
-        "run_id": record["run_id"],
-        "suite": record["suite"],
-        "workload": record["workload"],
-        "kind": record["kind"],
-        "backend": record["backend"],
-        "variant": record["variant"],
-        "workers": record["workers"],
-        "tasks": record["tasks"],
-        "params": json.dumps(record["params"], sort_keys=True),
-        "status": record["status"],
-        "verified": record["verification"].get("ok"),
-        "median_s": stats.get("median"),
-        "ci95_low_s": stats.get("ci95_low"),
-        "ci95_high_s": stats.get("ci95_high"),
-        "iqr_s": stats.get("iqr"),
-        "cv": stats.get("cv"),
-        "min_s": stats.get("min"),
-        "max_s": stats.get("max"),
-        "n": stats.get("n"),
-        "outliers": stats.get("outliers"),
-        "unstable": stats.get("unstable"),
-        "throughput_tasks_per_s": record.get("throughput_tasks_per_s"),
-        "gb_per_s": (
-            record["bytes_per_task"] * record["tasks"] / stats["median"] / 1e9
-            if record.get("bytes_per_task") and stats.get("median")
-            else None
-        ),
-        "speedup": baseline.get("speedup"),
-        "speedup_ci95_low": low,
-        "speedup_ci95_high": high,
-        "efficiency": baseline.get("efficiency"),
-        "setup_s": record.get("setup_s"),
-        "teardown_s": record.get("teardown_s"),
-        "peak_pss_bytes": record.get("peak_pss_bytes"),
-        "peak_rss_bytes": record.get("peak_rss_bytes"),
-        "in_flight": record.get("in_flight"),
-        "invocations": len(record.get("runs_s") or []) or None,
-        "first_run_s": (record.get("warmup_s") or [None])[0],
-        "cpu_utilisation": record.get("cpu_utilisation"),
-        "cpu_s_total": record.get("cpu_s_total"),
-        "error": error.strip().splitlines()[-1] if error.strip() else "",
-    }
+def row(cell: Cell) -> dict[str, Any]:
+    """The cell's CSV row, column by column."""
+    return {name: value(cell) for name, value in COLUMNS}
 
 
-def render_csv(records: list[dict[str, Any]]) -> str:
+def render_csv(cells: list[Cell]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=[name for name, _ in COLUMNS], lineterminator="\n")
     writer.writeheader()
-    for record in records:
-        writer.writerow(row(record))
+    for cell in cells:
+        writer.writerow(row(cell))
     return buffer.getvalue()

@@ -19,14 +19,17 @@ code.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from comparisons import formatting as fmt
 from comparisons.cell.outcome import Status
-from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
+from comparisons.measure.stats import PRACTICAL_THRESHOLD, Ratio, ratio_of_medians
 from comparisons.records.cells import (
+    Cell,
     load_cells,
+    median_s,
     samples_of,
 )
 from comparisons.report.sections.clusters import LOCAL, placements
@@ -48,13 +51,25 @@ ENV_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class Change:
+    """One cell's B/A (`ratio`, raw) and its verdict once the run-wide drift is divided
+    out (`relative`); `machine` is the probe's own B/A during the cell."""
+
+    ratio: Ratio
+    relative: float
+    machine: float
+    verdict: str  # faster, slower or same
+    machine_too: bool  # the machine's own slowdown may account for it
+
+
 def classify(
-    a: dict[str, Any],
-    b: dict[str, Any],
+    a: Cell,
+    b: Cell,
     threshold: float,
     drift: float = 1.0,
     machine: float = 1.0,
-) -> dict[str, Any]:
+) -> Change:
     """B/A for one cell, and its verdict once the run-wide `drift` is divided out.
 
     `machine` is the probe's slowdown during B's invocations of the cell over A's
@@ -64,66 +79,56 @@ def classify(
     too), and waiting I/O does not slow with the CPU, so it never hides a change.
     """
     result = ratio_of_medians(samples_of(b), samples_of(a))
-    relative = result["ratio"] / drift
     verdict = _judge(result, threshold, drift)
     machine_too = verdict != "same" and _judge(result, threshold, drift * machine) == "same"
-    return {
-        **result,
-        "relative": relative,
-        "machine": machine,
-        "verdict": verdict,
-        "machine_too": machine_too,
-    }
+    return Change(result, result.ratio / drift, machine, verdict, machine_too)
 
 
-def _judge(result: dict[str, Any], threshold: float, divisor: float) -> str:
-    low, high = result["ci95_low"] / divisor, result["ci95_high"] / divisor
-    relative = result["ratio"] / divisor
+def _judge(result: Ratio, threshold: float, divisor: float) -> str:
+    low, high = result.ci95_low / divisor, result.ci95_high / divisor
+    relative = result.ratio / divisor
     if (low > 1 or high < 1) and abs(relative - 1) >= threshold:
         return "faster" if relative < 1 else "slower"
     return "same"
 
 
-def machine_ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
+def machine_ratio(a: Cell, b: Cell) -> float:
     """The machine's slowdown during B's invocations of a cell over A's (1 when either
     run predates the probe): each relative to its own run's usual speed."""
-    if not (a.get("machine") and b.get("machine")):
+    if not (a["machine"] and b["machine"]):
         return 1.0
     return float(b["machine"]["slowdown"] / a["machine"]["slowdown"])
 
 
-def run_drift(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> float:
+def run_drift(pairs: list[tuple[Cell, Cell]]) -> float:
     """The machine's drift from A to B: the median B/A over the cells both measured
     in the same place (`drift_cells`)."""
-    ratios = [b["stats"]["median"] / a["stats"]["median"] for a, b in drift_cells(pairs)]
+    ratios = [median_s(b) / median_s(a) for a, b in drift_cells(pairs)]
     return statistics.median(ratios) if ratios else 1.0
 
 
 def drift_cells(
-    pairs: list[tuple[dict[str, Any], dict[str, Any]]],
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    pairs: list[tuple[Cell, Cell]],
+) -> list[tuple[Cell, Cell]]:
     """The pairs the drift is estimated from: cells that ran in the same place in both
     runs. A cell moved from a local engine to a cluster (or between clusters) changed
     by design, so it says nothing of the machine; when every cell moved, all count."""
 
-    def place(record: dict[str, Any]) -> str | None:
-        return (record.get("cluster") or {}).get("address")
+    def place(record: Cell) -> str | None:
+        return (record["cluster"] or {}).get("address")
 
     stayed = [(a, b) for a, b in pairs if place(a) == place(b)]
     return stayed or pairs
 
 
-def _probe_line(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
+def _probe_line(a: list[Cell], b: list[Cell]) -> list[str]:
     """Each run's usual machine speed (`comparisons.measure.machine_speed`), apart from every
     model: a fixed loop's CPU time."""
-    usual = [[r["machine"]["usual_probe_cpu_s"] for r in run if r.get("machine")] for run in (a, b)]
-    if not all(usual):
+    machines = [[m for r in run if (m := r["machine"])] for run in (a, b)]
+    if not all(machines):
         return []
-    ua, ub = (statistics.median(u) for u in usual)
-    share = [
-        statistics.fmean(r["machine"]["slow_share"] for r in run if r.get("machine"))
-        for run in (a, b)
-    ]
+    ua, ub = (statistics.median(m["usual_probe_cpu_s"] for m in run) for run in machines)
+    share = [statistics.fmean(m["slow_share"] for m in run) for run in machines]
     return [
         f"Machine speed probe (a fixed loop's CPU time, usual in each run): A "
         f"{ua * 1e3:.3f} ms, B {ub * 1e3:.3f} ms (B/A {ub / ua:.3f}); probes in a slow "
@@ -131,9 +136,9 @@ def _probe_line(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def environment_differences(a: list[dict], b: list[dict]) -> list[str]:
-    env_a = next((r["env"] for r in a if r.get("env")), None)
-    env_b = next((r["env"] for r in b if r.get("env")), None)
+def environment_differences(a: list[Cell], b: list[Cell]) -> list[str]:
+    env_a = next((r["env"] for r in a if r["env"]), None)
+    env_b = next((r["env"] for r in b if r["env"]), None)
     if env_a is None or env_b is None:
         return ["one run recorded no environment"]
     lines = []
@@ -152,7 +157,7 @@ def environment_differences(a: list[dict], b: list[dict]) -> list[str]:
     return lines
 
 
-def verdict_winners(records: list[dict[str, Any]]) -> dict[tuple, set[str]]:
+def verdict_winners(records: list[Cell]) -> dict[tuple[str, str, int], set[str]]:
     """Each verdict row's winning models (one, or a declared tie) by (work, in flight).
 
     Models, not idioms: the verdict answers "which model", and a model's best idiom
@@ -161,12 +166,12 @@ def verdict_winners(records: list[dict[str, Any]]) -> dict[tuple, set[str]]:
     from comparisons.records.ranking import model, verdict_rows
 
     return {
-        (v["category"], v["work"], v["in_flight"]): {model(r) for r in v["winners"]}
+        (v.category, v.work, v.in_flight): {model(r) for r in v.winners}
         for v in verdict_rows(records)
     }
 
 
-def compare_verdicts(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> tuple[int, list[str]]:
+def compare_verdicts(a: list[Cell], b: list[Cell]) -> tuple[int, list[str]]:
     """How many verdict rows both runs have, and those whose answer differs: *overlapping*
     when a borderline co-winner joined or left the tie, *different* when no winning
     model is shared (the runs contradict each other)."""
@@ -187,8 +192,6 @@ def compare_verdicts(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> tuple[
 def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) -> str:
     """The whole diff as Markdown text."""
     a, b = load_cells(a_dir), load_cells(b_dir)
-    by_key_a = {r["key"]: r for r in a}
-    by_key_b = {r["key"]: r for r in b}
     lines = [f"# Diff: {a_dir.name} (A) -> {b_dir.name} (B)", ""]
     differences = environment_differences(a, b)
     if differences:
@@ -196,10 +199,39 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         lines += [f"- {d}" for d in differences] + [""]
     else:
         lines += ["Same machine and software in both runs.", ""]
+    paired = _paired(a, b)
+    drift = run_drift(paired.pairs)
+    changes = [
+        (ra, rb, classify(ra, rb, threshold, drift, machine_ratio(ra, rb)))
+        for ra, rb in paired.pairs
+    ]
+    lines += _change_table(changes)
+    lines += ["", "## Summary", "", _drift_line(paired.pairs, changes, drift, threshold)]
+    lines += [*_probe_line(a, b), _verdict_line(a, b, paired)]
+    if paired.failed:
+        lines += ["", "Not measured in both runs:", *(f"- {f}" for f in paired.failed)]
+    if paired.skipped_alike:
+        lines += ["", f"Skipped in both runs for the same reason: {paired.skipped_alike} cells."]
+    if paired.only_a or paired.only_b:
+        lines += ["", f"Only in A: {paired.only_a} cells; only in B: {paired.only_b} cells."]
+    return "\n".join(lines) + "\n"
 
-    pairs = []
-    failed = []
-    skipped_alike = 0
+
+@dataclass(frozen=True)
+class Paired:
+    """The cells of two runs matched by key: timed in both (`pairs`), failed in either,
+    skipped alike, or present in one run only (counts)."""
+
+    pairs: list[tuple[Cell, Cell]]
+    failed: list[str]
+    skipped_alike: int
+    only_a: int
+    only_b: int
+
+
+def _paired(a: list[Cell], b: list[Cell]) -> Paired:
+    by_key_a, by_key_b = {r["key"]: r for r in a}, {r["key"]: r for r in b}
+    pairs, failed, skipped_alike = [], [], 0
     for key in sorted(set(by_key_a) & set(by_key_b)):
         ra, rb = by_key_a[key], by_key_b[key]
         if ra["status"] == rb["status"] == Status.SKIPPED and ra["error"] == rb["error"]:
@@ -208,47 +240,51 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
         if ra["status"] != Status.OK or rb["status"] != Status.OK:
             failed.append(f"{key}: A {ra['status']}, B {rb['status']}")
             continue
-        if ra.get("stats") and rb.get("stats"):  # a fault probe has nothing timed
+        if ra["stats"] and rb["stats"]:  # a fault probe has nothing timed
             pairs.append((ra, rb))
-    drift = run_drift(pairs)
-    stayed = len(drift_cells(pairs))
-    lines += [
+    return Paired(
+        pairs,
+        failed,
+        skipped_alike,
+        len(set(by_key_a) - set(by_key_b)),
+        len(set(by_key_b) - set(by_key_a)),
+    )
+
+
+MARKS = {"faster": "**faster**", "slower": "**slower**", "same": "same"}
+
+
+def _change_table(changes: list[tuple[Cell, Cell, Change]]) -> list[str]:
+    lines = [
         "| cell | A median | B median | B/A (95% CI) | B/A relative to drift "
         "| machine B/A | change |",
         "|---|---|---|---|---|---|---|",
     ]
-    counts = {"faster": 0, "slower": 0, "same": 0}
-    raw = {"faster": 0, "slower": 0, "same": 0}
-    machine_too = 0
-    for ra, rb in pairs:
-        result = classify(ra, rb, threshold, drift, machine_ratio(ra, rb))
-        counts[result["verdict"]] += 1
-        machine_too += result["machine_too"]
-        raw[classify(ra, rb, threshold)["verdict"]] += 1
-        mark = {
-            "faster": "**faster**",
-            "slower": "**slower**",
-            "same": "same",
-        }
+    for ra, rb, change in changes:
+        ratio = change.ratio
         lines.append(
-            f"| `{ra['key']}` | {fmt.seconds(ra['stats']['median'])} | "
-            f"{fmt.seconds(rb['stats']['median'])} | {result['ratio']:.3f} "
-            f"({result['ci95_low']:.3f}–{result['ci95_high']:.3f}) | "
-            f"{result['relative']:.3f} | {result['machine']:.3f} | "
-            f"{mark[result['verdict']]}{' (machine too)' if result['machine_too'] else ''} |"
+            f"| `{ra['key']}` | {fmt.seconds(median_s(ra))} | "
+            f"{fmt.seconds(median_s(rb))} | {ratio.ratio:.3f} "
+            f"({ratio.ci95_low:.3f}–{ratio.ci95_high:.3f}) | "
+            f"{change.relative:.3f} | {change.machine:.3f} | "
+            f"{MARKS[change.verdict]}{' (machine too)' if change.machine_too else ''} |"
         )
-    only_a = sorted(set(by_key_a) - set(by_key_b))
-    only_b = sorted(set(by_key_b) - set(by_key_a))
-    # A model that failed or was skipped in one run cannot win or lose the other.
-    completed = {ra["key"] for ra, _ in pairs}
-    rows, changed = compare_verdicts(
-        [r for r in a if r["key"] in completed], [r for r in b if r["key"] in completed]
-    )
+    return lines
+
+
+def _drift_line(
+    pairs: list[tuple[Cell, Cell]],
+    changes: list[tuple[Cell, Cell, Change]],
+    drift: float,
+    threshold: float,
+) -> str:
+    """The drift, and the changes counted against it and without it."""
+    counts = Counter(change.verdict for *_, change in changes)
+    raw = Counter(classify(ra, rb, threshold).verdict for ra, rb, _ in changes)
+    machine_too = sum(change.machine_too for *_, change in changes)
+    stayed = len(drift_cells(pairs))
     direction = "slower" if drift > 1 else "faster"
-    lines += [
-        "",
-        "## Summary",
-        "",
+    return (
         f"Machine drift: B ran {abs(drift - 1) * 100:.1f}% {direction} than A overall (the "
         + (
             f"median B/A over {stayed} of {len(pairs)} cells, those that ran in the same "
@@ -267,17 +303,20 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
             else ""
         )
         + f". Without the drift correction: {raw['faster']} faster, "
-        f"{raw['slower']} slower, {raw['same']} same.",
-        *_probe_line(a, b),
+        f"{raw['slower']} slower, {raw['same']} same."
+    )
+
+
+def _verdict_line(a: list[Cell], b: list[Cell], paired: Paired) -> str:
+    """Verdict rows that agree, over the models that completed in both runs: a model
+    that failed or was skipped in one run cannot win or lose the other."""
+    completed = {ra["key"] for ra, _ in paired.pairs}
+    rows, changed = compare_verdicts(
+        [r for r in a if r["key"] in completed], [r for r in b if r["key"] in completed]
+    )
+    return (
         f"Verdict rows: {rows - len(changed)} of {rows} give the same answer (the same "
         "winning model or the same declared tie; models that completed in both runs only); "
         f"{sum('(different)' in c for c in changed)} contradict each other"
-        + (": " + "; ".join(changed) if changed else "."),
-    ]
-    if failed:
-        lines += ["", "Not measured in both runs:", *(f"- {f}" for f in failed)]
-    if skipped_alike:
-        lines += ["", f"Skipped in both runs for the same reason: {skipped_alike} cells."]
-    if only_a or only_b:
-        lines += ["", f"Only in A: {len(only_a)} cells; only in B: {len(only_b)} cells."]
-    return "\n".join(lines) + "\n"
+        + (": " + "; ".join(changed) if changed else ".")
+    )

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from comparisons.records.cells import Cell
 from comparisons.report.sections import SECTIONS, Section
 from comparisons.report.sections.context import Context
-from comparisons.report.sections.target import display_name
+from comparisons.report.sections.target import shown
 
 
 def render_markdown(
-    records: list[dict[str, Any]],
+    records: list[Cell],
     figures: list[tuple[str, str]] | None = None,
     suite: dict[str, Any] | None = None,
 ) -> str:
@@ -25,9 +26,9 @@ def render_markdown(
     context = Context(
         figures=tuple(figures or ()),
         suite=suite or {},
-        probes=tuple(r for r in records if r.get("fault")),
+        probes=tuple(r for r in records if r["fault"]),
     )
-    cells = [{**r, "workload": display_name(r["workload"])} for r in records if not r.get("fault")]
+    cells = [shown(r) for r in records if not r["fault"]]
     lines: list[str] = []
     for section in SECTIONS:
         body = section.render(cells, context)

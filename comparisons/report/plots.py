@@ -21,7 +21,7 @@ import matplotlib
 
 from comparisons.backends import BASELINE, display_order
 from comparisons.cell.outcome import Status
-from comparisons.records.cells import memory_bytes
+from comparisons.records.cells import Cell, baseline_of, median_s, memory_bytes, stats_of
 from workloads.vocabulary import Category, waits_on_peers
 
 matplotlib.use("Agg")
@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-Records = list[dict[str, Any]]
+Records = list[Cell]
 # Draws one group's panel; returns its x label, y label and title.
 Panel = Callable[[Axes, Any, Records], tuple[str, str, str]]
 PNG_METADATA = {"Software": None}  # no version/time stamp: rebuilds are byte-identical
@@ -80,11 +80,11 @@ def _label(ax: Axes, xlabel: str, ylabel: str, title: str) -> None:
     ax.legend(fontsize=8)
 
 
-def _params_key(r: dict[str, Any]) -> tuple:
+def _params_key(r: Cell) -> tuple:
     return tuple(sorted(r["params"].items()))
 
 
-def _grouped(rows: Records, key: Callable[[dict[str, Any]], Any]) -> dict[Any, Records]:
+def _grouped(rows: Records, key: Callable[[Cell], Any]) -> dict[Any, Records]:
     groups: dict[Any, Records] = defaultdict(list)
     for r in rows:
         groups[key(r)].append(r)
@@ -121,9 +121,9 @@ def _speedup_panel(ax: Axes, key: tuple, rows: Records) -> tuple[str, str, str]:
         if not mine or backend == BASELINE:
             continue
         x = [r["workers"] for r in mine]
-        y = [r["baseline"]["speedup"] for r in mine]
-        low = [s - r["baseline"]["speedup_ci95"][0] for s, r in zip(y, mine, strict=True)]
-        high = [r["baseline"]["speedup_ci95"][1] - s for s, r in zip(y, mine, strict=True)]
+        y = [baseline_of(r).speedup for r in mine]
+        low = [s - baseline_of(r).speedup_ci95[0] for s, r in zip(y, mine, strict=True)]
+        high = [baseline_of(r).speedup_ci95[1] - s for s, r in zip(y, mine, strict=True)]
         style: dict[str, Any] = (
             {"linestyle": ":", "color": "grey"} if mine[0].get("reference") else {}
         )
@@ -144,7 +144,7 @@ def efficiency_vs_task_size(records: Records, path: Path) -> str | None:
     groups = {
         k: v
         for k, v in _grouped(cpu, lambda r: (r["workload"], r["workers"])).items()
-        if len({r["baseline"]["median_s"] / r["tasks"] for r in v}) >= 3
+        if len({baseline_of(r).median_s / r["tasks"] for r in v}) >= 3
     }
     if not groups:
         return None
@@ -158,10 +158,10 @@ def _efficiency_panel(ax: Axes, key: tuple, rows: Records) -> tuple[str, str, st
     for backend in _backends(rows):
         mine = sorted(
             (r for r in rows if r["backend"] == backend),
-            key=lambda r: r["baseline"]["median_s"] / r["tasks"],
+            key=lambda r: baseline_of(r).median_s / r["tasks"],
         )
-        x = [r["baseline"]["median_s"] / r["tasks"] for r in mine]
-        y = [r["baseline"]["efficiency"] for r in mine]
+        x = [baseline_of(r).median_s / r["tasks"] for r in mine]
+        y = [baseline_of(r).efficiency for r in mine]
         ax.plot(x, y, marker="o", label=backend)
     ax.set_xscale("log")
     ax.axhline(0.8, color="grey", linewidth=0.8, linestyle=":")
@@ -191,9 +191,9 @@ def io_concurrency(records: Records, path: Path) -> str | None:
                 (r for r in mine if r["backend"] == backend), key=lambda r: r["workers"]
             )
             x = [r["workers"] for r in points]
-            rate = [r["throughput_tasks_per_s"] for r in points]
-            rate_low = [r["tasks"] / r["stats"]["ci95_high"] for r in points]
-            rate_high = [r["tasks"] / r["stats"]["ci95_low"] for r in points]
+            rate = [r["tasks"] / median_s(r) for r in points]
+            rate_low = [r["tasks"] / stats_of(r).ci95_high for r in points]
+            rate_high = [r["tasks"] / stats_of(r).ci95_low for r in points]
             top.errorbar(
                 x,
                 rate,
@@ -207,7 +207,7 @@ def io_concurrency(records: Records, path: Path) -> str | None:
             )
             bottom.plot(
                 x,
-                [memory_bytes(r) / r["workers"] / 2**10 for r in points],
+                [(memory_bytes(r) or 0) / r["workers"] / 2**10 for r in points],
                 marker="o",
                 label=backend,
             )
@@ -253,16 +253,14 @@ def overheads(records: Records, path: Path) -> str | None:
     if noop:
         ax = axes[0][1]
         names = [b for b in backends if b in noop]
-        per_task = [noop[b]["stats"]["median"] / noop[b]["tasks"] * 1e6 for b in names]
+        per_task = [median_s(noop[b]) / noop[b]["tasks"] * 1e6 for b in names]
         errors = [
             [
-                (noop[b]["stats"]["median"] - noop[b]["stats"]["ci95_low"]) / noop[b]["tasks"] * 1e6
+                (median_s(noop[b]) - stats_of(noop[b]).ci95_low) / noop[b]["tasks"] * 1e6
                 for b in names
             ],
             [
-                (noop[b]["stats"]["ci95_high"] - noop[b]["stats"]["median"])
-                / noop[b]["tasks"]
-                * 1e6
+                (stats_of(noop[b]).ci95_high - median_s(noop[b])) / noop[b]["tasks"] * 1e6
                 for b in names
             ],
         ]

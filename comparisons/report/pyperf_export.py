@@ -9,13 +9,12 @@ work on our runs and a pyperf user can check our numbers with tools they trust.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from comparisons.cell.outcome import Status
-from comparisons.records.cells import samples_of
+from comparisons.records.cells import Cell, samples_of
 
 
-def write_pyperf(records: list[dict[str, Any]], path: Path) -> Path | None:
+def write_pyperf(records: list[Cell], path: Path) -> Path | None:
     """Write the ok cells of `records` to `path`; None when no cell succeeded."""
     import pyperf
 

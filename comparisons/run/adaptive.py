@@ -16,34 +16,33 @@ compared with it, get the extra process, so neither is favoured.
 
 from __future__ import annotations
 
-from typing import Any
-
-from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
+from comparisons.measure.stats import PRACTICAL_THRESHOLD, Ratio, ratio_of_medians
 from comparisons.records.cells import (
     cells_from,
     samples_of,
 )
 from comparisons.records.ranking import verdict_rows
+from comparisons.records.schema import Record
 
 # However much budget is left, a cell gets at most this many extra processes.
 MAX_EXTRA_ROUNDS = 2
 
 
-def in_doubt(ratio: dict[str, Any]) -> bool:
+def in_doubt(ratio: Ratio) -> bool:
     """True when the ratio's interval straddles the edge of the practical band."""
     edge = 1 + PRACTICAL_THRESHOLD
-    return ratio["ci95_low"] < edge < ratio["ci95_high"]
+    return ratio.ci95_low < edge < ratio.ci95_high
 
 
-def ambiguity(ratio: dict[str, Any]) -> float:
+def ambiguity(ratio: Ratio) -> float:
     """How close a doubtful comparison sits to the band's edge, in widths of its own
     interval: 0 when the edge is at its point estimate."""
     edge = 1 + PRACTICAL_THRESHOLD
-    width = max(ratio["ci95_high"] - ratio["ci95_low"], 1e-12)
-    return abs(ratio["ratio"] - edge) / width
+    width = max(ratio.ci95_high - ratio.ci95_low, 1e-12)
+    return abs(ratio.ratio - edge) / width
 
 
-def contested_rows(records: list[dict[str, Any]]) -> list[list[str]]:
+def contested_rows(records: list[Record]) -> list[list[str]]:
     """The cell keys of each verdict row in doubt, most ambiguous row first: the best
     cell and every cell compared with it (its co-winners and the runner-up) whose
     comparison is in doubt. A row is extended whole, both sides of each comparison,
@@ -51,8 +50,8 @@ def contested_rows(records: list[dict[str, Any]]) -> list[list[str]]:
     merged = cells_from(records)
     found: list[tuple[float, list[str]]] = []
     for row in verdict_rows(merged):
-        best, *tied = row["winners"]
-        compared = tied + ([row["runner"]] if row["runner"] else [])
+        best, *tied = row.winners
+        compared = tied + ([row.runner] if row.runner else [])
         ratios = {r["key"]: ratio_of_medians(samples_of(r), samples_of(best)) for r in compared}
         doubtful = [key for key, ratio in ratios.items() if in_doubt(ratio)]
         if doubtful:
@@ -62,7 +61,7 @@ def contested_rows(records: list[dict[str, Any]]) -> list[list[str]]:
     return [keys for _, keys in found]
 
 
-def contested_keys(records: list[dict[str, Any]]) -> list[str]:
+def contested_keys(records: list[Record]) -> list[str]:
     """Every cell key of `contested_rows`, most ambiguous row first, without repeats."""
     keys: list[str] = []
     for row in contested_rows(records):
@@ -70,7 +69,7 @@ def contested_keys(records: list[dict[str, Any]]) -> list[str]:
     return keys
 
 
-def extra_invocations_done(records: list[dict[str, Any]], planned: dict[str, int]) -> int:
+def extra_invocations_done(records: list[Record], planned: dict[str, int]) -> int:
     """How many records are extra invocations (beyond each cell's planned count)."""
     return sum(
         1

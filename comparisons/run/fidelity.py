@@ -126,11 +126,11 @@ def main() -> int:
     print("|---|---|---|---|")
     for key, h, p, r in rows:
         print(
-            f"| `{key}` | {fmt.seconds(h['median'])} ({h['cv'] * 100:.1f}%) | "
-            f"{fmt.seconds(p['median'])} ({p['cv'] * 100:.1f}%) | {r['ratio']:.3f} "
-            f"({r['ci95_low']:.3f}–{r['ci95_high']:.3f}) |"
+            f"| `{key}` | {fmt.seconds(h.median)} ({h.cv * 100:.1f}%) | "
+            f"{fmt.seconds(p.median)} ({p.cv * 100:.1f}%) | {r.ratio:.3f} "
+            f"({r.ci95_low:.3f}–{r.ci95_high:.3f}) |"
         )
-    worst = max(abs(r["ratio"] - 1) for *_, r in rows)
+    worst = max(abs(r.ratio - 1) for *_, r in rows)
     print(
         f"largest distortion: {worst * 100:.1f}%" + ("" if math.isfinite(worst) else " (undefined)")
     )

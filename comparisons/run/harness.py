@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from comparisons.measure.process_tree import (
     adopting_orphans,
     reap_if_exited,
 )
-from comparisons.records.schema import build_record
+from comparisons.records.schema import Record, build_record
 from comparisons.run.services import ServiceError, Services, running_services
 from comparisons.run.skip_policy import interpreter_version, why_not_run
 from comparisons.run.worker_env import worker_environment
@@ -68,7 +69,7 @@ def run_cell(
     *,
     python: str = sys.executable,
     context: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Record:
     """Measure `spec` in a fresh `python` subprocess and return its record.
 
     A cell that cannot run as asked (`why_not_run`) is recorded as `skipped` with the
@@ -79,7 +80,7 @@ def run_cell(
     started_at = _now()
     cell = spec.resolve()
 
-    def not_started(skip_reason: str | None, error: str | None = None) -> dict[str, Any]:
+    def not_started(skip_reason: str | None, error: str | None = None) -> Record:
         monitor = Monitor(
             started_at=started_at,
             finished_at=_now(),
@@ -87,7 +88,7 @@ def run_cell(
             skip_reason=skip_reason,
             start_error=error,
         )
-        return dict(build_record(cell, None, monitor, context))
+        return build_record(cell, None, monitor, context)
 
     reason = why_not_run(cell, interpreter_version(python))
     if reason:
@@ -107,8 +108,7 @@ def run_cell(
                 monitor, outcome = _measure(spec, python, Path(scratch), services, started_at)
         except ServiceError as exc:
             return not_started(None, str(exc))
-    # Typed where it is written; a plain dict for its readers, which add derived fields.
-    record = dict(build_record(cell, outcome, monitor, context))
+    record = build_record(cell, outcome, monitor, context)
     if spec.address and monitor.exit_code == EXIT_GAVE_UP:
         _GAVE_UP_ON[spec.address] = f"{record['error']} (an earlier cell; not tried again)"
     return record
@@ -117,30 +117,15 @@ def run_cell(
 def _measure(
     spec: CellSpec, python: str, scratch: Path, services: Services, started_at: str
 ) -> tuple[Monitor, CellOutcome | None]:
+    """Start the cell process, watch its tree until it exits or times out, end what it
+    left, and return what was seen from outside with what the cell wrote."""
     load_before = [round(v, 2) for v in os.getloadavg()]
-    busy_before = _system_busy_seconds()
-    service_cpu_before = services.cpu_seconds()
-    harness_cpu_before = _own_cpu_seconds()
-    kernel_cpu_before = _kernel_threads_cpu_seconds()
-    spec_path = Path(scratch, "spec.json")
-    result_path = Path(scratch, "result.json")
-    log_path = Path(scratch, "output.log")
-    tmp_dir = Path(scratch, "tmp")
-    tmp_dir.mkdir()
-    spec_path.write_text(json.dumps(spec.to_json()))
+    around = CpuAround.start(services)
+    paths = _CellFiles.make(scratch, spec)
     token = secrets.token_hex(8)
     with adopting_orphans():
         begin = time.perf_counter()
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [python, "-m", "comparisons.cell", str(spec_path), str(result_path)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**cell_environment(tmp_dir, token), **services.variables},
-                cwd=PROJECT_ROOT,
-                start_new_session=True,
-            )
+        proc = _start(python, paths, token, services)
         PROBE.start_window()
         # Before the cell has started anything (its imports come first): every process
         # it starts from here on is in the group.
@@ -149,59 +134,27 @@ def _measure(
             group.remove()
             group = None
         watcher = _watch(proc, token)
-        timed_out = False
-        root_cpu: float | None = None
         try:
-            while True:
-                # wait4 rather than Popen.poll: its rusage keeps the CPU of every
-                # descendant the cell reaped, however short-lived.
-                code, cpu = reap_if_exited(proc.pid)
-                if code is not None:
-                    proc.returncode, root_cpu = code, cpu
-                    break
-                if watcher is not None:
-                    watcher.sample()
-                    watcher.reap_orphans()
-                PROBE.maybe_take()
-                if time.perf_counter() - begin > spec.timeout_s:
-                    timed_out = True
-                    break
-                time.sleep(SAMPLE_INTERVAL_S)
+            timed_out, root_cpu = _wait(proc, watcher, begin, spec.timeout_s)
         except BaseException:
             _stop_cell(proc, watcher)
             if group is not None:
                 group.remove()
             raise
-        leftovers: list[str] = []
-        survivors_cpu = 0.0
-        if timed_out:
-            _stop_cell(proc, watcher)
-        elif watcher is not None:
-            left = watcher.wait_for_survivors(SHUTDOWN_GRACE_S)
-            if left:
-                watcher.sample()
-                survivors_cpu = watcher.cpu_of(left)
-                leftovers = watcher.end_survivors()
-            watcher.reap_orphans()
+        leftovers, survivors_cpu = _end_leftovers(proc, watcher, timed_out)
     wall_s = time.perf_counter() - begin
     group_cpu = group.cpu_seconds() if group is not None else None
     if group is not None:
         group.remove()
-    busy = _system_busy_seconds() - busy_before
-    service_cpu = services.cpu_seconds() - service_cpu_before
-    kernel_cpu = _kernel_threads_cpu_seconds() - kernel_cpu_before
-    busy -= service_cpu + (_own_cpu_seconds() - harness_cpu_before) + kernel_cpu
+    others = around.finish(services)
     if group_cpu is not None and not timed_out:
         tree_cpu: float | None = group_cpu
-        accounting = "cgroup"
+        accounting: str | None = "cgroup"
     elif root_cpu is not None:
         tree_cpu = root_cpu + survivors_cpu + (watcher.orphan_cpu_s if watcher else 0.0)
         accounting = "rusage"
     else:
         tree_cpu, accounting = None, None
-    outcome = _read_outcome(result_path)
-    output_tail = log_path.read_text(errors="replace")[-OUTPUT_TAIL_CHARS:]
-
     monitor = Monitor(
         started_at=started_at,
         finished_at=_now(),
@@ -214,21 +167,136 @@ def _measure(
         peak_processes=watcher.peak_processes if watcher else None,
         cpu_s_total=tree_cpu,
         cpu_accounting=accounting,
-        service_cpu_s=service_cpu,
-        kernel_cpu_s=kernel_cpu,
+        service_cpu_s=others.service_s,
+        kernel_cpu_s=others.kernel_s,
         load_before=load_before,
-        # CPU the rest of the machine used meanwhile, in cores: neighbours, not the cell,
-        # its services, the harness or the kernel's own threads (which free and zero the
-        # memory a cell's processes leave: Ray's, mostly).
-        other_cpu_cores=(
-            max(0.0, busy - tree_cpu) / wall_s if tree_cpu is not None and wall_s > 0 else None
-        ),
+        other_cpu_cores=others.neighbours_cores(tree_cpu, wall_s),
         leftover_processes=leftovers,
-        output_tail=output_tail,
+        output_tail=paths.log.read_text(errors="replace")[-OUTPUT_TAIL_CHARS:],
         services=sorted(services.variables),
         machine=PROBE.summary(),
     )
-    return monitor, outcome
+    return monitor, _read_outcome(paths.result)
+
+
+@dataclass(frozen=True)
+class _CellFiles:
+    """The files a cell process reads and writes in its scratch folder."""
+
+    spec: Path
+    result: Path
+    log: Path
+    tmp: Path
+
+    @classmethod
+    def make(cls, scratch: Path, spec: CellSpec) -> _CellFiles:
+        files = cls(
+            scratch / "spec.json", scratch / "result.json", scratch / "output.log", scratch / "tmp"
+        )
+        files.tmp.mkdir()
+        files.spec.write_text(json.dumps(spec.to_json()))
+        return files
+
+
+def _start(python: str, paths: _CellFiles, token: str, services: Services) -> subprocess.Popen:
+    """The cell process, in a session of its own, its output to the log."""
+    with open(paths.log, "wb") as log:
+        return subprocess.Popen(
+            [python, "-m", "comparisons.cell", str(paths.spec), str(paths.result)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**cell_environment(paths.tmp, token), **services.variables},
+            cwd=PROJECT_ROOT,
+            start_new_session=True,
+        )
+
+
+def _wait(
+    proc: subprocess.Popen, watcher: TreeWatcher | None, begin: float, timeout_s: float
+) -> tuple[bool, float | None]:
+    """Sample the tree until the cell exits (its CPU, children reaped included) or
+    outlives `timeout_s`: (timed out, the root's CPU seconds or None)."""
+    while True:
+        # wait4 rather than Popen.poll: its rusage keeps the CPU of every
+        # descendant the cell reaped, however short-lived.
+        code, cpu = reap_if_exited(proc.pid)
+        if code is not None:
+            proc.returncode = code
+            return False, cpu
+        if watcher is not None:
+            watcher.sample()
+            watcher.reap_orphans()
+        PROBE.maybe_take()
+        if time.perf_counter() - begin > timeout_s:
+            return True, None
+        time.sleep(SAMPLE_INTERVAL_S)
+
+
+def _end_leftovers(
+    proc: subprocess.Popen, watcher: TreeWatcher | None, timed_out: bool
+) -> tuple[list[str], float]:
+    """Stop a timed-out cell; otherwise give what it left running a grace period, then
+    end it: (what was ended, the CPU seconds those survivors had used)."""
+    if timed_out:
+        _stop_cell(proc, watcher)
+        return [], 0.0
+    if watcher is None:
+        return [], 0.0
+    leftovers: list[str] = []
+    survivors_cpu = 0.0
+    left = watcher.wait_for_survivors(SHUTDOWN_GRACE_S)
+    if left:
+        watcher.sample()
+        survivors_cpu = watcher.cpu_of(left)
+        leftovers = watcher.end_survivors()
+    watcher.reap_orphans()
+    return leftovers, survivors_cpu
+
+
+@dataclass(frozen=True)
+class OtherCpu:
+    """CPU seconds spent beside a cell, by whom: the machine's busy time less the
+    cell's services, the harness and the kernel's own threads (`busy_s`), and those
+    two apart."""
+
+    busy_s: float
+    service_s: float
+    kernel_s: float
+
+    def neighbours_cores(self, tree_cpu: float | None, wall_s: float) -> float | None:
+        """CPU the rest of the machine used meanwhile, in cores: neighbours, not the
+        cell, its services, the harness or the kernel's own threads (which free and zero
+        the memory a cell's processes leave: Ray's, mostly)."""
+        if tree_cpu is None or wall_s <= 0:
+            return None
+        return max(0.0, self.busy_s - tree_cpu) / wall_s
+
+
+@dataclass(frozen=True)
+class CpuAround:
+    """The machine's CPU counters when a cell starts; `finish` reads what was spent."""
+
+    busy_s: float
+    service_s: float
+    harness_s: float
+    kernel_s: float
+
+    @classmethod
+    def start(cls, services: Services) -> CpuAround:
+        return cls(
+            _system_busy_seconds(),
+            services.cpu_seconds(),
+            _own_cpu_seconds(),
+            _kernel_threads_cpu_seconds(),
+        )
+
+    def finish(self, services: Services) -> OtherCpu:
+        busy = _system_busy_seconds() - self.busy_s
+        service = services.cpu_seconds() - self.service_s
+        kernel = _kernel_threads_cpu_seconds() - self.kernel_s
+        busy -= service + (_own_cpu_seconds() - self.harness_s) + kernel
+        return OtherCpu(busy, service, kernel)
 
 
 def _own_cpu_seconds() -> float:

@@ -55,10 +55,11 @@ def measure(backend: str, counts: tuple[int, ...] = WORKER_COUNTS) -> MemoryFit 
         record = run_cell(
             CellSpec("io.sleep", backend, workers, workers, {"latency": 0.3}, repeats=2)
         )
-        if record["status"] != Status.OK or not record.get("peak_pss_bytes"):
+        pss = record["peak_pss_bytes"]
+        if record["status"] != Status.OK or not pss:
             return record["error"] or "no PSS reading"
-        points.append((workers, record["peak_pss_bytes"]))
-        child_uss.append((record.get("memory") or {}).get("child_uss_median_bytes"))
+        points.append((workers, pss))
+        child_uss.append((record["memory"] or {}).get("child_uss_median_bytes"))
     fixed, per_worker = fit(points)
     return MemoryFit(backend, points, fixed, per_worker, child_uss)
 

@@ -42,7 +42,8 @@ from comparisons.cell.outcome import Status
 from comparisons.errors import UserError
 from comparisons.layout import CELLS_FILE, ENV_FILE, LATEST_LINK, RECORDS_FILE
 from comparisons.measure.environment import capture_environment
-from comparisons.records.cells import attach_baseline, baseline_key, is_measured
+from comparisons.records.cells import attach_baseline, baseline_key, is_measured, stats_of
+from comparisons.records.schema import Record
 from comparisons.records.store import append_record, invocation_id, load_records
 from comparisons.run.adaptive import MAX_EXTRA_ROUNDS, contested_rows
 from comparisons.run.harness import run_cell
@@ -82,20 +83,21 @@ def describe_cell(spec: CellSpec) -> str:
     return f"{spec.backend} · {spec.workload} · workers={spec.workers} tasks={spec.tasks} {params}"
 
 
-def summarize_record(record: dict[str, Any]) -> str:
+def summarize_record(record: Record) -> str:
+    """One progress line: the status, or the median, spread, speedup and set-up."""
     if record["status"] != Status.OK:
-        reason = (record.get("error") or "").strip().splitlines()
+        reason = (record["error"] or "").strip().splitlines()
         return f"[red]{record['status']}[/red]: {reason[-1] if reason else ''}"
-    if record.get("fault"):
+    if record["fault"]:
         from comparisons.cell.faults import describe
 
         return f"[green]probed[/green]: {describe(record['fault'])}"
-    stats = record["stats"]
-    base = record.get("baseline")
-    speed = f", {base['speedup']:.2f}x serial" if base else ""
+    stats = stats_of(record)
+    base = record["baseline"]
+    speed = f", {base.speedup:.2f}x serial" if base else ""
     return (
-        f"[green]ok[/green] median {fmt.seconds(stats['median'])} "
-        f"(CV {stats['cv'] * 100:.0f}%){speed}, set-up {fmt.seconds(record['setup_s'])}"
+        f"[green]ok[/green] median {fmt.seconds(stats.median)} "
+        f"(CV {stats.cv * 100:.0f}%){speed}, set-up {fmt.seconds(record['setup_s'])}"
     )
 
 
@@ -225,7 +227,7 @@ def run_suite(
     run_id = run_dir.name
     results_root = run_dir.parent
     records_path = run_dir / RECORDS_FILE
-    done: dict[str, dict[str, Any]] = {}
+    done: dict[str, Record] = {}
     if records_path.exists():
         done = {invocation_id(r): r for r in load_records(records_path)}
     todo = [
@@ -236,7 +238,7 @@ def run_suite(
     console = Console(stderr=True, soft_wrap=True)
     skipped = f", {len(done)} already done" if done else ""
     console.print(f"run [bold]{run_id}[/bold]: {len(todo)} cells to run{skipped} -> {run_dir}")
-    baselines: dict[tuple, dict[str, Any]] = {
+    baselines: dict[tuple[Any, ...], Record] = {
         baseline_key(r): r for r in done.values() if r["backend"] == BASELINE and is_measured(r)
     }
     begin = time.monotonic()

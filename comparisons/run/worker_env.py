@@ -5,8 +5,8 @@ interpreter check.
 It finds this checkout first on `PYTHONPATH` (cells run under other interpreters whose
 environment may hold an older install of the project) and, for processes that run
 measured work, pins native libraries' own thread pools to one thread per worker, so that
-oversubscription does not masquerade as a model's result (the fairness rules in the
-README's method page).
+oversubscription does not masquerade as a model's result (the fairness rules in
+docs/method.md).
 """
 
 from __future__ import annotations

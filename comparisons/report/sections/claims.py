@@ -17,8 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from comparisons import formatting as fmt
-from comparisons.measure.stats import ratio_of_medians
-from comparisons.records.cells import is_measured, memory_bytes, samples_of
+from comparisons.measure.stats import Ratio, ratio_of_medians
+from comparisons.records.cells import (
+    Cell,
+    baseline_of,
+    is_measured,
+    median_s,
+    memory_bytes,
+    samples_of,
+)
 from comparisons.report.sections.context import Cells, Context
 from workloads.vocabulary import CPU_CATEGORIES, OVERHEAD_CATEGORIES, Category, waits_on_peers
 
@@ -28,9 +35,8 @@ INTRO = (
     "and PEP 734's for subinterpreters, each checked by a rule over this run's cells."
 )
 
-Records = list[dict[str, Any]]
+Records = list[Cell]
 Finding = tuple[str, str]  # (verdict, evidence)
-Ratio = dict[str, Any]  # one `ratio_of_medians` result
 SUBINTERPRETERS_AND_PROCESSES = ("subinterpreters", "processes")
 PROCESSES_AND_THREADS = ("processes", "threads")
 
@@ -46,18 +52,18 @@ def _ok(records: Records, **match: Any) -> Records:
     return [r for r in records if is_measured(r) and all(r.get(k) == v for k, v in match.items())]
 
 
-def _level(r: dict[str, Any]) -> int:
+def _level(r: Cell) -> int:
     return r.get("in_flight") or min(r["workers"], r["tasks"])
 
 
-def _same_work(r: dict[str, Any]) -> tuple:
+def _same_work(r: Cell) -> tuple:
     """Rows comparable with each other: same work, same in-flight count."""
     return (r["workload"], r["tasks"], tuple(sorted(r["params"].items())), _level(r))
 
 
-def _pairs(records: Records, first: str, second: str) -> list[tuple[dict, dict]]:
+def _pairs(records: Records, first: str, second: str) -> list[tuple[Cell, Cell]]:
     """(first, second) rows of the two backends doing the same work at the same level."""
-    by_work: dict[tuple, dict[str, dict]] = {}
+    by_work: dict[tuple[Any, ...], dict[str, Cell]] = {}
     for r in _ok(records):
         by_work.setdefault(_same_work(r), {})[r["backend"]] = r
     return [
@@ -67,8 +73,8 @@ def _pairs(records: Records, first: str, second: str) -> list[tuple[dict, dict]]
     ]
 
 
-def _speedup(r: dict[str, Any]) -> float | None:
-    return (r.get("baseline") or {}).get("speedup")
+def _speedup(r: Cell) -> float | None:
+    return r["baseline"].speedup if r["baseline"] else None
 
 
 def _verdict(results: list[bool]) -> str:
@@ -92,7 +98,7 @@ def threads_do_not_speed_up_cpu(records: Records) -> Finding:
             if r["workers"] > 1 and _speedup(r) is not None
         ]
         for r in rows:
-            checks.append(r["baseline"]["speedup_ci95"][0] <= NO_SPEEDUP)
+            checks.append(baseline_of(r).speedup_ci95[0] <= NO_SPEEDUP)
         if rows:
             notes.append(
                 f"{category}: "
@@ -106,15 +112,17 @@ def threads_do_not_speed_up_cpu(records: Records) -> Finding:
 
 def processes_give_true_parallelism(records: Records) -> Finding:
     rows = [
-        r
+        (r, speedup)
         for r in _ok(records, backend="processes")
-        if r.get("category") in CPU_CATEGORIES and r["workers"] > 1 and _speedup(r) is not None
+        if r["category"] in CPU_CATEGORIES
+        and r["workers"] > 1
+        and (speedup := _speedup(r)) is not None
     ]
-    checks = [_speedup(r) >= PARALLEL_SHARE * min(r["workers"], _cores(r)) for r in rows]
+    checks = [speedup >= PARALLEL_SHARE * min(r["workers"], _cores(r)) for r, speedup in rows]
     evidence = "; ".join(
-        f"{r['workload']} with {r['workers']} processes: {fmt.ratio(_speedup(r))} "
-        f"(efficiency {fmt.percent(_speedup(r) / r['workers'])})"
-        for r in rows
+        f"{r['workload']} with {r['workers']} processes: {fmt.ratio(speedup)} "
+        f"(efficiency {fmt.percent(speedup / r['workers'])})"
+        for r, speedup in rows
     )
     return _verdict(checks), evidence or "no processes cell on CPU work with >1 worker"
 
@@ -131,7 +139,7 @@ def _pairwise(
     pair: tuple[str, str],
     categories: Collection[str],
     holds: Callable[[Ratio], bool],
-    note: Callable[[dict[str, Any], dict[str, Any], Ratio], str],
+    note: Callable[[Cell, Cell, Ratio], str],
     missing: Finding,
 ) -> Finding:
     """A claim about two backends, judged per pair of their rows doing the same work at
@@ -147,21 +155,19 @@ def _pairwise(
     return (_verdict(checks), "; ".join(notes)) if checks else missing
 
 
-def _per_task(
-    what: str, pair: tuple[str, str], a: dict[str, Any], b: dict[str, Any], aside: str = ""
-) -> str:
+def _per_task(what: str, pair: tuple[str, str], a: Cell, b: Cell, aside: str = "") -> str:
     """Evidence in time per task, for work whose tasks are (nearly) empty."""
-    per = [r["stats"]["median"] / r["tasks"] for r in (a, b)]
+    per = [median_s(r) / r["tasks"] for r in (a, b)]
     return (
         f"{what} at {_level(a)} in flight: {pair[0]} {fmt.seconds(per[0])} per "
         f"task, {pair[1]} {fmt.seconds(per[1])}{aside}"
     )
 
 
-def _sized(r: dict[str, Any], noun: str, otherwise: str) -> str:
+def _sized(r: Cell, noun: str, otherwise: str) -> str:
     """`noun` after the bytes a transfer row sends with each task; `otherwise` for a row
     that sends none."""
-    if r.get("measures_transfer") and r.get("bytes_per_task"):
+    if r["measures_transfer"] and r["bytes_per_task"]:
         return f"{_size(r['bytes_per_task'])} {noun}"
     return otherwise
 
@@ -173,11 +179,11 @@ def subinterpreters_match_processes_on_gil_bound_cpu(records: Records) -> Findin
         records,
         SUBINTERPRETERS_AND_PROCESSES,
         (Category.GIL_BOUND_CPU,),
-        holds=lambda slower: not (slower["meaningful"] and slower["ratio"] > 1),
+        holds=lambda slower: not (slower.meaningful and slower.ratio > 1),
         note=lambda sub, procs, slower: (
             f"{sub['workload']} at {_level(sub)} in flight: subinterpreters "
-            f"{fmt.seconds(sub['stats']['median'])}, processes "
-            f"{fmt.seconds(procs['stats']['median'])} ({fmt.ratio(slower['ratio'])})"
+            f"{fmt.seconds(median_s(sub))}, processes "
+            f"{fmt.seconds(median_s(procs))} ({fmt.ratio(slower.ratio)})"
         ),
         missing=_not_measured(records, "subinterpreters", "GIL-bound CPU work"),
     )
@@ -190,7 +196,7 @@ def subinterpreters_move_data_cheaper_than_processes(records: Records) -> Findin
         records,
         SUBINTERPRETERS_AND_PROCESSES,
         OVERHEAD_CATEGORIES,
-        holds=lambda faster: faster["meaningful"] and faster["ratio"] < 1,
+        holds=lambda faster: faster.meaningful and faster.ratio < 1,
         note=lambda sub, procs, _: _per_task(
             _sized(sub, sub["workload"], otherwise=sub["workload"]),
             SUBINTERPRETERS_AND_PROCESSES,
@@ -205,7 +211,7 @@ def _size(nbytes: int) -> str:
     return f"{nbytes / 2**20:g} MiB" if nbytes >= 2**20 else f"{nbytes / 2**10:g} KiB"
 
 
-def _cores(r: dict[str, Any]) -> int:
+def _cores(r: Cell) -> int:
     return (r.get("env") or {}).get("usable_cores") or r["workers"]
 
 
@@ -216,7 +222,7 @@ def processes_cost_more_per_task(records: Records) -> Finding:
         records,
         PROCESSES_AND_THREADS,
         OVERHEAD_CATEGORIES,
-        holds=lambda slower: slower["meaningful"] and slower["ratio"] > 1,
+        holds=lambda slower: slower.meaningful and slower.ratio > 1,
         note=lambda procs, threads, _: _per_task(
             _sized(procs, "arrays", otherwise="empty tasks"),
             PROCESSES_AND_THREADS,
@@ -234,7 +240,7 @@ def threads_help_io(records: Records) -> Finding:
         for r in _ok(records, backend="threads", kind="io")
         if _level(r) > 1 and _speedup(r) is not None
     ]
-    checks = [r["baseline"]["speedup_ci95"][0] > 1.5 for r in rows]
+    checks = [baseline_of(r).speedup_ci95[0] > 1.5 for r in rows]
     evidence = "; ".join(
         f"{r['workload']} ({r['tasks']} tasks, {_level(r)} threads): {fmt.ratio(_speedup(r))}"
         for r in rows
@@ -260,14 +266,14 @@ def asyncio_suits_high_concurrency_io(records: Records) -> Finding:
         others = [r for r in group if r.get("model", r["backend"]) != "asyncio"]
         if not ours or not others:
             continue
-        mine = min(ours, key=lambda r: r["stats"]["median"])
-        best = min(others, key=lambda r: r["stats"]["median"])
+        mine = min(ours, key=lambda r: median_s(r))
+        best = min(others, key=lambda r: median_s(r))
         behind = ratio_of_medians(samples_of(mine), samples_of(best))
-        checks.append(not (behind["meaningful"] and behind["ratio"] > 1))
+        checks.append(not (behind.meaningful and behind.ratio > 1))
         notes.append(
             f"{work[0]} ({work[1]} tasks), {work[3]} in flight: {mine['backend']} "
-            f"{fmt.seconds(mine['stats']['median'])}, best other {best['backend']} "
-            f"{fmt.seconds(best['stats']['median'])}"
+            f"{fmt.seconds(median_s(mine))}, best other {best['backend']} "
+            f"{fmt.seconds(median_s(best))}"
         )
     if not checks:
         return (
@@ -284,10 +290,10 @@ def asyncio_blocks_on_cpu(records: Records) -> Finding:
     threaded = {_same_work(r): r for r in _ok(records, backend="asyncio:to-thread")}
     for r in _ok(records, backend="asyncio"):
         lag = (r.get("backend_info") or {}).get("loop_lag_max_s")
-        base = r.get("baseline") or {}
-        if not r.get("blocks_event_loop") or lag is None or not base:
+        base = r["baseline"]
+        if not r["blocks_event_loop"] or lag is None or base is None:
             continue
-        task = base["median_s"] / r["tasks"]
+        task = base.median_s / r["tasks"]
         other = threaded.get(_same_work(r))
         other_lag = (other.get("backend_info") or {}).get("loop_lag_max_s") if other else None
         stalled = lag >= STALL_SHARE * task
@@ -333,14 +339,14 @@ def tutorial_examples_take_two_seconds(records: Records) -> Finding:
     if not rows:
         return "not measured", "no 3 x 2 s io.sleep cell"
     checks = [
-        (abs(r["stats"]["median"] - 6.0) < 0.3)
+        (abs(median_s(r) - 6.0) < 0.3)
         if r["backend"] == "serial"
-        else (abs(r["stats"]["median"] - 2.0) < 0.3)
+        else (abs(median_s(r) - 2.0) < 0.3)
         for r in rows
     ]
     evidence = ", ".join(
-        f"{r['backend']} {fmt.seconds(r['stats']['median'])}"
-        for r in sorted(rows, key=lambda r: r["stats"]["median"])
+        f"{r['backend']} {fmt.seconds(median_s(r))}"
+        for r in sorted(rows, key=lambda r: median_s(r))
     )
     return _verdict(checks), evidence
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from comparisons.cell.outcome import Status
+from comparisons.measure.stats import Summary
+from comparisons.records.cells import Cell, median_s, stats_of
 
 LOCAL = "started per cell on this machine"
 
 
-def placements(records: list[dict[str, Any]]) -> dict[str, str]:
+def placements(records: list[Cell]) -> dict[str, str]:
     """Engine -> where its cells ran, for every engine some record used a cluster for."""
     engines: dict[str, set[str]] = {}
     for r in records:
@@ -47,7 +49,7 @@ def _describe(cluster: dict[str, Any]) -> str:
     return f"{shape}; {software}, Python {versions.get('python')}"
 
 
-def cluster_lines(records: list[dict[str, Any]]) -> list[str]:
+def cluster_lines(records: list[Cell]) -> list[str]:
     """Markdown bullets for the Machine section; empty when every engine ran locally."""
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     unreached: dict[tuple[str, str], str] = {}
@@ -74,16 +76,17 @@ def cluster_lines(records: list[dict[str, Any]]) -> list[str]:
 HANDOFF = "overhead.handoff"
 
 
-def _link_bytes(r: dict[str, Any]) -> int:
+def _link_bytes(r: Cell) -> int:
     """Bytes one run sends through the busiest link: a transfer's inputs all leave
     through the driver's link; hand-offs go round the workers (task i from worker i mod
     n to the next), so each worker's link sends about 1/n of them."""
+    per_task = r["bytes_per_task"] or 0
     if r["workload"] == HANDOFF:
-        return -(-r["tasks"] // r["workers"]) * r["bytes_per_task"]
-    return r["bytes_per_task"] * r["tasks"]
+        return -(-r["tasks"] // r["workers"]) * per_task
+    return per_task * r["tasks"]
 
 
-def _baseline(r: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _baseline(r: Cell, records: list[Cell]) -> Summary | None:
     """The stats of the same hand-off with both stages on one worker (nothing crosses),
     from the same run and engine, or None."""
     for other in records:
@@ -95,26 +98,26 @@ def _baseline(r: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any
             and other.get("params", {}).get("same_worker")
             and other["params"].get("kilobytes") == r["params"].get("kilobytes")
             and other["status"] == Status.OK
-            and other.get("stats")
+            and other["stats"]
         ):
-            return dict(other["stats"])
+            return other["stats"]
     return None
 
 
-def _crossing(stats: dict[str, Any], baseline: dict[str, Any] | None) -> str:
+def _crossing(stats: Summary, baseline: Summary | None) -> str:
     """The same-worker median, and what crossing between workers added to it: only
     when the two medians' intervals are apart, else the difference is within noise.
     Not turned into a rate: the crossings overlap with other tasks' work, so the
     added time is less than the time the bytes spent on the wire."""
     if baseline is None:
         return "-"
-    same = f"{baseline['median'] * 1e3:.0f} ms"
-    if stats["ci95_low"] > baseline["ci95_high"]:
-        return f"{same} (crossing adds {(stats['median'] - baseline['median']) * 1e3:.0f} ms)"
+    same = f"{baseline.median * 1e3:.0f} ms"
+    if stats.ci95_low > baseline.ci95_high:
+        return f"{same} (crossing adds {(stats.median - baseline.median) * 1e3:.0f} ms)"
     return f"{same} (no difference beyond the intervals)"
 
 
-def link_share_table(records: list[dict[str, Any]], hosts: dict[str, Any] | None) -> list[str]:
+def link_share_table(records: list[Cell], hosts: dict[str, Any] | None) -> list[str]:
     """On emulated hosts, each cluster transfer row's rate against the link's, the
     physical limit (100% would be the wire itself; tbf's bucket lets a short burst
     pass faster): a transfer's inputs leave through the driver's link; a hand-off
@@ -141,15 +144,15 @@ def link_share_table(records: list[dict[str, Any]], hosts: dict[str, Any] | None
     ]
     order = sorted(rows, key=lambda r: (r["workload"], r["bytes_per_task"], r["backend"]))
     for r in order:
-        median = float(r["stats"]["median"])
+        median = float(median_s(r))
         through = _link_bytes(r)
         handoff = r["workload"] == HANDOFF
         rate = through / median
         lines.append(
-            f"| {r['tasks']} x {r['bytes_per_task'] / 2**20:g} MiB "
+            f"| {r['tasks']} x {(r['bytes_per_task'] or 0) / 2**20:g} MiB "
             f"| {'worker -> worker' if handoff else 'driver -> workers'} | {r['backend']} "
             f"| {median * 1e3:.0f} ms "
-            f"| {_crossing(r['stats'], _baseline(r, records)) if handoff else '-'} "
+            f"| {_crossing(stats_of(r), _baseline(r, records)) if handoff else '-'} "
             f"| {through / 2**20:g} MiB | {rate * 8 / 1e6:.0f} Mbit/s | {rate / link:.0%} |"
         )
     return lines

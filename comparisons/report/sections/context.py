@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from comparisons.records.cells import Cell
+
 # The run's cells as loaded (baselines attached), fault probes left out.
-Cells = list[dict[str, Any]]
+Cells = list[Cell]
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class Context:
     suite: dict[str, Any] = field(default_factory=dict)
     # Fault probes' records: they answer what went wrong, not how fast, so no section
     # that times or ranks cells may see them.
-    probes: tuple[dict[str, Any], ...] = ()
+    probes: tuple[Cell, ...] = ()
 
     @property
     def target(self) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ named).
 from __future__ import annotations
 
 from comparisons import formatting as fmt
+from comparisons.records.cells import median_s
 from comparisons.records.ranking import best_per_model, levels, rank
 from comparisons.report.sections.context import Cells, Context
 from comparisons.report.sections.rows import groups
@@ -28,13 +29,13 @@ def render(cells: Cells, context: Context) -> list[str]:
             ranked = rank(best_per_model(at_level))
             if ranked is None:
                 continue
-            best = ranked["winners"][0]
-            names = ", ".join(f"**{r['backend']}**" for r in ranked["winners"])
-            speed = (best.get("baseline") or {}).get("speedup")
-            runner = ranked["runner"]
-            gap = f"{runner['backend']} ×{ranked['margin']['ratio']:.2f} slower" if runner else "–"
+            best = ranked.winners[0]
+            names = ", ".join(f"**{r['backend']}**" for r in ranked.winners)
+            speed = best["baseline"].speedup if best["baseline"] else None
+            runner, margin = ranked.runner, ranked.margin
+            gap = f"{runner['backend']} ×{margin.ratio:.2f} slower" if runner and margin else "–"
             lines.append(
-                f"| {title} | {level} | {names} | {fmt.seconds(best['stats']['median'])} | "
+                f"| {title} | {level} | {names} | {fmt.seconds(median_s(best))} | "
                 f"{fmt.ratio(speed)} | {gap} |"
             )
     return lines

@@ -10,10 +10,9 @@ through `Context.probes`: they are not cells, and no other section sees them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from comparisons.backends import display_order
 from comparisons.cell.faults import describe
+from comparisons.records.cells import Cell
 from comparisons.report.sections.context import Cells, Context
 from comparisons.report.sections.rows import table_row
 
@@ -31,14 +30,14 @@ def render(cells: Cells, context: Context) -> list[str]:
     return fault_table(list(context.probes))
 
 
-def fault_table(records: list[dict[str, Any]]) -> list[str]:
+def fault_table(records: list[Cell]) -> list[str]:
     """One row per model, one column per `fault.*` workload; empty without probes."""
     probes = [r for r in records if r.get("fault")]
     if not probes:
         return []
     workloads = sorted({r["workload"] for r in probes})
     backends = sorted({r["backend"] for r in probes}, key=display_order)
-    cells = {(r["backend"], r["workload"]): describe(r["fault"]) for r in probes}
+    cells = {(r["backend"], r["workload"]): describe(r["fault"] or {}) for r in probes}
     lines = [
         "| model | " + " | ".join(f"`{w}`" for w in workloads) + " |",
         "|---|" + "---|" * len(workloads),

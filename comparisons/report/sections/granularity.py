@@ -9,10 +9,10 @@ smallest task at which it still reaches 80% of its own best efficiency.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from comparisons import formatting as fmt
 from comparisons.cell.outcome import Status
+from comparisons.records.cells import Cell, baseline_of
 from comparisons.report.sections.context import Cells, Context
 
 TITLE = "How small a task can each model afford?"
@@ -25,13 +25,13 @@ INTRO = (
 
 def render(cells: Cells, context: Context) -> list[str]:
     """Per model, the smallest task at which it reaches 80% of its own best efficiency."""
-    sweeps: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    sweeps: dict[tuple, list[Cell]] = defaultdict(list)
     for r in cells:
         if r["status"] == Status.OK and r.get("baseline") and r["kind"] == "cpu":
             sweeps[(r["workload"], r["workers"])].append(r)
     lines: list[str] = []
     for (workload, workers), rows in sorted(sweeps.items()):
-        sizes = sorted({r["baseline"]["median_s"] / r["tasks"] for r in rows})
+        sizes = sorted({baseline_of(r).median_s / r["tasks"] for r in rows})
         if len(sizes) < 3 or workers < 2:
             continue
         if not lines:
@@ -42,11 +42,11 @@ def render(cells: Cells, context: Context) -> list[str]:
         for backend in sorted({r["backend"] for r in rows} - {"serial"}):
             mine = sorted(
                 (r for r in rows if r["backend"] == backend),
-                key=lambda r: r["baseline"]["median_s"] / r["tasks"],
+                key=lambda r: baseline_of(r).median_s / r["tasks"],
             )
-            best = max(r["baseline"]["efficiency"] for r in mine)
-            good = [r for r in mine if r["baseline"]["efficiency"] >= 0.8 * best]
-            smallest = good[0]["baseline"]["median_s"] / good[0]["tasks"]
+            best = max(baseline_of(r).efficiency for r in mine)
+            good = [r for r in mine if baseline_of(r).efficiency >= 0.8 * best]
+            smallest = baseline_of(good[0]).median_s / good[0]["tasks"]
             lines.append(
                 f"| {workload}, {workers} workers | {backend} | {fmt.percent(best)} | "
                 f"{fmt.seconds(smallest)} of serial work per task |"

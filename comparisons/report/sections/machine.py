@@ -106,7 +106,7 @@ def _hosts(hosts: dict[str, Any] | None, cells: Cells) -> list[str]:
 def machine_speed(cells: Cells) -> list[str]:
     """How fast the machine itself ran while cells ran (`comparisons.measure.machine_speed`);
     nothing for runs recorded before the probe existed."""
-    seen = [r["machine"] for r in cells if r.get("machine")]
+    seen = [m for r in cells if (m := r["machine"])]
     if not seen:
         return []
     runs = [s for m in seen for s in m["run_slowdowns"]]
@@ -127,7 +127,7 @@ def machine_speed(cells: Cells) -> list[str]:
 def _neighbours(cells: Cells) -> list[str]:
     """What other programs used while the cells ran, and a warning past
     `BUSY_NEIGHBOURS_CORES`."""
-    neighbours = [r["other_cpu_cores"] for r in cells if r.get("other_cpu_cores") is not None]
+    neighbours = [c for r in cells if (c := r["other_cpu_cores"]) is not None]
     if not neighbours:
         return []
     busiest = max(neighbours)

@@ -12,5 +12,5 @@ INTRO = ""
 
 def render(cells: Cells, context: Context) -> list[str]:
     """Each distinct command, indented as a Markdown code block."""
-    commands = sorted({r["command"] for r in cells if r.get("command")})
+    commands = sorted({c for r in cells if (c := r["command"])})
     return [f"    {c}" for c in commands]

@@ -13,10 +13,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from comparisons import formatting as fmt
-from comparisons.records.cells import baseline_key, is_measured
+from comparisons.records.cells import Cell, baseline_key, is_measured, median_s
 from comparisons.records.ranking import levels
 from comparisons.report.sections.context import Cells
 
@@ -38,8 +37,8 @@ def _rank(rows: Cells) -> Cells:
     """By in-flight level; within it, contenders by median, then yardsticks, then
     failures."""
 
-    def order(r: dict[str, Any]) -> tuple:
-        return (r["stats"]["median"], r["backend"], r["workers"])
+    def order(r: Cell) -> tuple:
+        return (median_s(r), r["backend"], r["workers"])
 
     ranked = []
     for _level, at_level in levels(rows).items():

@@ -12,12 +12,10 @@ copy that really exists).
 
 from __future__ import annotations
 
-from typing import Any
-
 from comparisons import formatting as fmt
 from comparisons.backends import display_order
 from comparisons.measure.stats import ratio_of_medians
-from comparisons.records.cells import is_measured, memory_bytes, samples_of
+from comparisons.records.cells import Cell, is_measured, median_s, memory_bytes, samples_of
 from comparisons.report.sections.context import Cells, Context
 
 TITLE = "Which idiom for a shared input"
@@ -34,15 +32,15 @@ def render(cells: Cells, context: Context) -> list[str]:
     return idiom_table(cells)
 
 
-def _work(r: dict[str, Any]) -> tuple:
+def _work(r: Cell) -> tuple:
     params = {k: v for k, v in r["params"].items() if k != "per_task"}
     level = r.get("in_flight") or min(r["workers"], r["tasks"])
     return (r["workload"], r["tasks"], tuple(sorted(params.items())), level, r["backend"])
 
 
-def idiom_pairs(records: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def idiom_pairs(records: list[Cell]) -> list[tuple[Cell, Cell]]:
     """(idiom row, naive row) for each backend that ran both forms of the same work."""
-    forms: dict[tuple, dict[bool, dict[str, Any]]] = {}
+    forms: dict[tuple, dict[bool, Cell]] = {}
     for r in records:
         shared = r.get("shared_input")
         if shared and is_measured(r):
@@ -54,7 +52,7 @@ def idiom_pairs(records: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dic
     )
 
 
-def idiom_table(records: list[dict[str, Any]]) -> list[str]:
+def idiom_table(records: list[Cell]) -> list[str]:
     """One row per idiom and naive pair (`idiom_pairs`); empty when there is none."""
     pairs = idiom_pairs(records)
     if not pairs:
@@ -68,13 +66,15 @@ def idiom_table(records: list[dict[str, Any]]) -> list[str]:
     for idiom, naive in pairs:
         slower = ratio_of_medians(samples_of(naive), samples_of(idiom))
         shared, naive_shared = idiom["shared_input"], naive["shared_input"]
+        if shared is None or naive_shared is None:
+            continue  # `idiom_pairs` pairs only rows that have one
         lines.append(
             f"| {fmt.mebibytes(shared['bytes'])} | {idiom.get('in_flight')} | "
             f"{idiom['backend']} | {shared['idiom']} | "
-            f"{fmt.seconds(idiom['stats']['median'])} | "
-            f"{fmt.seconds(naive['stats']['median'])} ({naive_shared['idiom']}) | "
-            f"{fmt.ratio(slower['ratio'])} ({slower['ci95_low']:.2f}–"
-            f"{slower['ci95_high']:.2f}) | "
+            f"{fmt.seconds(median_s(idiom))} | "
+            f"{fmt.seconds(median_s(naive))} ({naive_shared['idiom']}) | "
+            f"{fmt.ratio(slower.ratio)} ({slower.ci95_low:.2f}–"
+            f"{slower.ci95_high:.2f}) | "
             f"{fmt.seconds(idiom.get('share_s'))} + set-up {fmt.seconds(idiom.get('setup_s'))} | "
             f"{fmt.mebibytes(shared['bytes_copied_per_run'])} / "
             f"{fmt.mebibytes(naive_shared['bytes_copied_per_run'])} | "

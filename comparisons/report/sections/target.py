@@ -19,7 +19,7 @@ from typing import Any
 from comparisons import formatting as fmt
 from comparisons.backends import BASELINE
 from comparisons.measure.stats import ratio_of_medians
-from comparisons.records.cells import samples_of
+from comparisons.records.cells import Cell, median_s, samples_of
 from comparisons.records.ranking import model, verdict_rows
 from comparisons.report.sections.context import Cells, Context
 from workloads.target import WORK, TargetSpec, is_target
@@ -38,7 +38,15 @@ def display_name(workload: str) -> str:
     return f"{function} ({where})"
 
 
-def cells_wall_s(records: list[dict[str, Any]]) -> float:
+def shown(cell: Cell) -> Cell:
+    """The cell as the report shows it: a user's function by its name and file, not its
+    full target spec."""
+    copy = cell.copy()
+    copy["workload"] = display_name(cell["workload"])
+    return copy
+
+
+def cells_wall_s(records: list[Cell]) -> float:
     """From the first cell's start to the last one's end."""
     starts = [datetime.fromisoformat(r["started_at"]) for r in records if r.get("started_at")]
     ends = [datetime.fromisoformat(r["finished_at"]) for r in records if r.get("finished_at")]
@@ -50,7 +58,7 @@ def _listed(names: list[str]) -> str:
     return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
-def _threads_sentence(records: list[dict[str, Any]], level: int) -> str:
+def _threads_sentence(records: list[Cell], level: int) -> str:
     serial = next((r for r in records if r["backend"] == BASELINE and r.get("stats")), None)
     threads = next(
         (
@@ -63,36 +71,36 @@ def _threads_sentence(records: list[dict[str, Any]], level: int) -> str:
     if serial is None or threads is None or level < 2:
         return ""  # one thread in flight says nothing about the GIL
     speed = ratio_of_medians(samples_of(serial), samples_of(threads))
-    if not speed["meaningful"]:
-        return f"threads tie serial ({speed['ratio']:.2f}x): the work holds the GIL"
-    if speed["ratio"] < 1:
-        return f"threads are slower than serial ({speed['ratio']:.2f}x)"
-    return f"threads run {speed['ratio']:.2f}x serial: the work lets go of the GIL or waits"
+    if not speed.meaningful:
+        return f"threads tie serial ({speed.ratio:.2f}x): the work holds the GIL"
+    if speed.ratio < 1:
+        return f"threads are slower than serial ({speed.ratio:.2f}x)"
+    return f"threads run {speed.ratio:.2f}x serial: the work lets go of the GIL or waits"
 
 
-def verdict_sentences(records: list[dict[str, Any]], function: str) -> list[str]:
+def verdict_sentences(records: list[Cell], function: str) -> list[str]:
     """One sentence per in-flight level: the winner(s) with speedup, the runner-up,
     the cheapest to run once, and what threads show."""
     sentences = []
     for v in verdict_rows(records):
-        best = v["winners"][0]
-        names = _listed(list(dict.fromkeys(r["backend"] for r in v["winners"])))
-        tie = " tie" if len(v["winners"]) > 1 else ""
-        speedup = (best.get("baseline") or {}).get("speedup")
+        best = v.winners[0]
+        names = _listed(list(dict.fromkeys(r["backend"] for r in v.winners)))
+        tie = " tie" if len(v.winners) > 1 else ""
+        speedup = best["baseline"].speedup if best["baseline"] else None
         speed = f", {speedup:.2f}x serial" if speedup else ""
-        parts = [f"{names}{tie} ({fmt.seconds(best['stats']['median'])}{speed})"]
-        if v["runner"] is not None:
-            parts.append(f"then {v['runner']['backend']}, {v['margin']['ratio']:.2f}x slower")
-        threads = _threads_sentence(records, v["in_flight"])
+        parts = [f"{names}{tie} ({fmt.seconds(median_s(best))}{speed})"]
+        if v.runner is not None and v.margin is not None:
+            parts.append(f"then {v.runner['backend']}, {v.margin.ratio:.2f}x slower")
+        threads = _threads_sentence(records, v.in_flight)
         if threads:
             parts.append(threads)
-        once = list(dict.fromkeys(model(r) for r in v["once"]))
+        once = list(dict.fromkeys(model(r) for r in v.once))
         parts.append(
             f"run once, {_listed(once)} cost{'s' if len(once) == 1 else ''} least "
             "(set-up and teardown counted)"
         )
         sentences.append(
-            f"- **For `{function}` at {v['in_flight']} in flight**: " + "; ".join(parts) + "."
+            f"- **For `{function}` at {v.in_flight} in flight**: " + "; ".join(parts) + "."
         )
     return sentences or [f"- No two models ran `{function}` successfully at the same concurrency."]
 

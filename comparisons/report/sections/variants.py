@@ -11,13 +11,19 @@ the fastest default idiom by more than the spread explains.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from comparisons import formatting as fmt
 from comparisons.backends import MODELS
 from comparisons.cell.outcome import Status
 from comparisons.measure.stats import ratio_of_medians
-from comparisons.records.cells import baseline_key, is_measured, memory_bytes, samples_of
+from comparisons.records.cells import (
+    Cell,
+    baseline_key,
+    is_measured,
+    median_s,
+    memory_bytes,
+    samples_of,
+)
 from comparisons.report.sections.context import Cells, Context
 
 TITLE = "Which way of using each model"
@@ -27,35 +33,35 @@ INTRO = (
 )
 
 
-def _timed(r: dict[str, Any]) -> bool:
+def _timed(r: Cell) -> bool:
     return is_measured(r) and not r.get("reference")
 
 
-def _relative(r: dict[str, Any], default: dict[str, Any] | None) -> str:
+def _relative(r: Cell, default: Cell | None) -> str:
     if r is default:
         return "1 (the model's default)"
     if default is None or not _timed(r):
         return ""
     result = ratio_of_medians(samples_of(r), samples_of(default))
-    word = "≈" if not result["meaningful"] else ("faster" if result["ratio"] < 1 else "slower")
-    return f"{result['ratio']:.3g} ({result['ci95_low']:.3g}–{result['ci95_high']:.3g}) {word}"
+    word = "≈" if not result.meaningful else ("faster" if result.ratio < 1 else "slower")
+    return f"{result.ratio:.3g} ({result.ci95_low:.3g}–{result.ci95_high:.3g}) {word}"
 
 
-def verdict_changes(records: list[dict[str, Any]]) -> list[str]:
+def verdict_changes(records: list[Cell]) -> list[str]:
     """One line per cell group where a variant, not a default idiom, is the fastest."""
-    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple, list[Cell]] = defaultdict(list)
     for r in records:
         if _timed(r):
             groups[baseline_key(r)].append(r)
     lines = []
     for rows in sorted(groups.values(), key=lambda rows: fmt.group_title(rows[0])):
-        best = min(rows, key=lambda r: r["stats"]["median"])
+        best = min(rows, key=lambda r: median_s(r))
         defaults = [r for r in rows if r.get("variant", "default") == "default"]
         if best.get("variant", "default") == "default" or not defaults:
             continue
-        best_default = min(defaults, key=lambda r: r["stats"]["median"])
+        best_default = min(defaults, key=lambda r: median_s(r))
         result = ratio_of_medians(samples_of(best), samples_of(best_default))
-        if result["meaningful"]:
+        if result.meaningful:
             concurrency = (
                 f", with {best['workers']} workers against {best_default['workers']}"
                 if best["workers"] != best_default["workers"]
@@ -63,10 +69,10 @@ def verdict_changes(records: list[dict[str, Any]]) -> list[str]:
             )
             lines.append(
                 f"- **{fmt.group_title(best)}**: `{best['backend']}` "
-                f"({fmt.seconds(best['stats']['median'])}) beats the best default idiom, "
-                f"`{best_default['backend']}` ({fmt.seconds(best_default['stats']['median'])}), "
-                f"in {result['ratio']:.2g}x its time ({result['ci95_low']:.2g}–"
-                f"{result['ci95_high']:.2g}){concurrency}"
+                f"({fmt.seconds(median_s(best))}) beats the best default idiom, "
+                f"`{best_default['backend']}` ({fmt.seconds(median_s(best_default))}), "
+                f"in {result.ratio:.2g}x its time ({result.ci95_low:.2g}–"
+                f"{result.ci95_high:.2g}){concurrency}"
             )
     return lines
 
@@ -87,9 +93,9 @@ def render(cells: Cells, context: Context) -> list[str]:
     return lines[:-1]  # the report closes every section with its blank line
 
 
-def _models_with_variants(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def _models_with_variants(records: list[Cell]) -> dict[str, list[Cell]]:
     """Model -> its rows (reference rows left out), for each model some variant ran of."""
-    by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_model: dict[str, list[Cell]] = defaultdict(list)
     for r in records:
         if not r.get("reference"):
             by_model[r.get("model") or r["backend"].partition(":")[0]].append(r)
@@ -100,10 +106,10 @@ def _models_with_variants(records: list[dict[str, Any]]) -> dict[str, list[dict[
     }
 
 
-def _model_tables(rows_of_model: list[dict[str, Any]]) -> list[str]:
+def _model_tables(rows_of_model: list[Cell]) -> list[str]:
     """One table per amount of work a variant ran: the default idiom first, each followed
     by a blank line."""
-    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple, list[Cell]] = defaultdict(list)
     for r in rows_of_model:
         groups[baseline_key(r)].append(r)
     lines = []
@@ -123,8 +129,8 @@ def _model_tables(rows_of_model: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _variant_row(r: dict[str, Any], default: dict[str, Any] | None) -> str:
-    median = fmt.seconds(r["stats"]["median"]) if _timed(r) else f"**{r['status']}**"
+def _variant_row(r: Cell, default: Cell | None) -> str:
+    median = fmt.seconds(median_s(r)) if _timed(r) else f"**{r['status']}**"
     note = "" if r["status"] == Status.OK else (r.get("error") or "").splitlines()[0][:160]
     return (
         f"| `{r['backend']}` | {r['workers']} | {median} | {_relative(r, default)} | "

@@ -18,11 +18,10 @@ Two answers per row:
 
 from __future__ import annotations
 
-from typing import Any
-
 from comparisons import formatting as fmt
 from comparisons.measure.stats import PRACTICAL_THRESHOLD
-from comparisons.records.ranking import one_shot_s, verdict_rows
+from comparisons.records.cells import Cell, median_s
+from comparisons.records.ranking import VerdictRow, one_shot_s, verdict_rows
 from comparisons.report.sections.context import Cells, Context
 
 TITLE = "Verdict"
@@ -37,18 +36,18 @@ INTRO = (
 )
 
 
-def _names(rows: list[dict[str, Any]]) -> str:
+def _names(rows: list[Cell]) -> str:
     names = [f"**{r['backend']}**" for r in rows]
     return names[0] if len(names) == 1 else "tie: " + ", ".join(names)
 
 
-def _ceiling_share(r: dict[str, Any]) -> str:
-    base = r.get("baseline") or {}
-    share = base.get("ceiling_efficiency")
-    if share is None:
+def _ceiling_share(r: Cell) -> str:
+    base = r["baseline"]
+    share = base.ceiling_efficiency if base else None
+    if base is None or share is None:
         return ""
-    low, high = base.get("ceiling_efficiency_ci95") or (share, share)
-    beaten = base.get("ceiling_beaten_by")
+    low, high = base.ceiling_efficiency_ci95 or (share, share)
+    beaten = base.ceiling_beaten_by
     limit = (
         f"; the ceiling row was slower than {beaten}, whose time stands for it" if beaten else ""
     )
@@ -58,33 +57,32 @@ def _ceiling_share(r: dict[str, Any]) -> str:
     )
 
 
-def _steady(v: dict[str, Any]) -> str:
-    best = v["winners"][0]
+def _steady(v: VerdictRow) -> str:
+    best = v.winners[0]
     rate = ""
-    if best.get("measures_transfer") and best.get("bytes_per_task"):
-        per_gib = best["stats"]["median"] / (best["bytes_per_task"] * best["tasks"]) * 2**30
+    if best["measures_transfer"] and best["bytes_per_task"]:
+        per_gib = median_s(best) / (best["bytes_per_task"] * best["tasks"]) * 2**30
         rate = f", {fmt.seconds(per_gib)} per GiB moved"
-    median = fmt.seconds(best["stats"]["median"])
-    return f"{_names(v['winners'])} ({median}{rate}{_ceiling_share(best)})"
+    median = fmt.seconds(median_s(best))
+    return f"{_names(v.winners)} ({median}{rate}{_ceiling_share(best)})"
 
 
-def _margin(v: dict[str, Any]) -> str:
-    runner, margin = v["runner"], v["margin"]
-    if runner is None:
+def _margin(v: VerdictRow) -> str:
+    runner, margin = v.runner, v.margin
+    if runner is None or margin is None:
         return "every model ran within the tie band"
     return (
-        f"{runner['backend']} ×{margin['ratio']:.2f} slower "
-        f"({margin['ci95_low']:.2f}–{margin['ci95_high']:.2f})"
+        f"{runner['backend']} ×{margin.ratio:.2f} slower "
+        f"({margin.ci95_low:.2f}–{margin.ci95_high:.2f})"
     )
 
 
-def _once(v: dict[str, Any]) -> str:
-    once = v["once"]
+def _once(v: VerdictRow) -> str:
+    once = v.once
     text = f"{_names(once)} ({fmt.seconds(one_shot_s(once[0]))})"
-    if v["break_even_s"] is not None:
+    if v.break_even_s is not None:
         text += (
-            f"; {v['winners'][0]['backend']} pays off from ~{fmt.seconds(v['break_even_s'])} "
-            "of this work"
+            f"; {v.winners[0]['backend']} pays off from ~{fmt.seconds(v.break_even_s)} of this work"
         )
     return text
 
@@ -94,7 +92,7 @@ def render(cells: Cells, context: Context) -> list[str]:
     return [*verdict_table(cells), *_extra_invocations(cells)]
 
 
-def verdict_table(records: list[dict[str, Any]]) -> list[str]:
+def verdict_table(records: list[Cell]) -> list[str]:
     """One row per kind of work and in-flight count; a sentence when none has two models."""
     verdicts = verdict_rows(records)
     if not verdicts:
@@ -106,25 +104,20 @@ def verdict_table(records: list[dict[str, Any]]) -> list[str]:
     ]
     for v in verdicts:
         lines.append(
-            f"| {v['category']}: {v['work']} | {v['in_flight']} | {_steady(v)} | {_margin(v)} "
-            f"| {_once(v)} |"
+            f"| {v.category}: {v.work} | {v.in_flight} | {_steady(v)} | {_margin(v)} | {_once(v)} |"
         )
     return lines
 
 
-def _extra_invocations(records: list[dict[str, Any]]) -> list[str]:
+def _extra_invocations(records: list[Cell]) -> list[str]:
     """A line naming the cells that got extra processes because their verdict row was
     in doubt after the planned ones (`comparisons.run.adaptive`), if any did."""
-    extra = [
-        r
-        for r in records
-        if (r.get("invocations_done") or 0) > (r.get("invocations") or 1) and r.get("stats")
-    ]
+    extra = [r for r in records if r["invocations_done"] > r["invocations"] and r["stats"]]
     if not extra:
         return []
     added = sum(r["invocations_done"] - r["invocations"] for r in extra)
     names = ", ".join(
-        f"{r['workload']} {r['backend']} at {r.get('in_flight') or r['workers']}"
+        f"{r['workload']} {r['backend']} at {r['in_flight'] or r['workers']}"
         for r in sorted(extra, key=lambda r: (r["workload"], r["backend"]))
     )
     return [

@@ -10,12 +10,17 @@ marked as a tie rather than declared slower.
 
 from __future__ import annotations
 
-from typing import Any
-
 from comparisons import formatting as fmt
 from comparisons.cell.outcome import Status
 from comparisons.measure.stats import ratio_of_medians
-from comparisons.records.cells import is_measured, memory_bytes, samples_of
+from comparisons.records.cells import (
+    Cell,
+    is_measured,
+    median_s,
+    memory_bytes,
+    samples_of,
+    stats_of,
+)
 from comparisons.records.ranking import first_run_s, levels
 from comparisons.report.sections.context import Cells, Context
 from comparisons.report.sections.rows import BUSY_NEIGHBOURS_CORES, LOOP_NOTE, groups, table_row
@@ -45,15 +50,15 @@ def render(cells: Cells, context: Context) -> list[str]:
     return lines[:-1]  # the report closes every section with its blank line
 
 
-def _io_ceiling(rows: list[dict[str, Any]]) -> list[str]:
+def _io_ceiling(rows: list[Cell]) -> list[str]:
     """For I/O work: the best any client could do here, per in-flight level, and which
     rows the server limited."""
     lines = []
     for level, at_level in levels(rows).items():
         measured = [r for r in at_level if is_measured(r)]
-        if not measured or measured[0].get("ideal_s") is None:
+        ideal = measured[0]["ideal_s"] if measured else None
+        if ideal is None:
             continue
-        ideal = measured[0]["ideal_s"]
         per_request = [p for r in measured if (p := server_cpu_per_request(r)) is not None]
         text = f"At {level} in flight the waits alone take {fmt.seconds(ideal)}"
         if per_request:
@@ -73,26 +78,27 @@ def _io_ceiling(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def server_cpu_per_request(r: dict[str, Any]) -> float | None:
+def server_cpu_per_request(r: Cell) -> float | None:
     """CPU seconds the latency server spent per request it answered for this row."""
-    if not r.get("service_requests") or r.get("service_cpu_s") is None:
+    requests, cpu = r["service_requests"], r["service_cpu_s"]
+    if not requests or cpu is None:
         return None
-    return r["service_cpu_s"] / r["service_requests"]
+    return cpu / requests
 
 
-def server_share(r: dict[str, Any]) -> float | None:
+def server_share(r: Cell) -> float | None:
     """Share of a core the service used during one repeat of this row."""
     per_request = server_cpu_per_request(r)
-    if per_request is None or not r.get("stats"):
+    if per_request is None or not r["stats"]:
         return None
-    return per_request * r["tasks"] / r["stats"]["median"]
+    return per_request * r["tasks"] / median_s(r)
 
 
-def _table(rows: list[dict[str, Any]]) -> list[str]:
+def _table(rows: list[Cell]) -> list[str]:
     """The group's table: contenders numbered per in-flight level, yardsticks and
     failures unnumbered."""
     lines = list(HEADER)
-    fastest: dict[int, dict[str, Any]] = {}
+    fastest: dict[int, Cell] = {}
     position: dict[int, int] = {}
     for r in rows:
         level = r.get("in_flight") or r["workers"]
@@ -109,7 +115,7 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _failed_row(r: dict[str, Any], level: int) -> str:
+def _failed_row(r: Cell, level: int) -> str:
     why = "see failures below" if r["status"] != Status.SKIPPED else r["error"]
     return (
         f"| – | {r['backend']} | {level} | **{r['status']}** | | | | | | | | | | "
@@ -118,24 +124,25 @@ def _failed_row(r: dict[str, Any], level: int) -> str:
     )
 
 
-def _measured_row(r: dict[str, Any], place: str, level: int, best: dict[str, Any] | None) -> str:
-    s = r["stats"]
-    base = r.get("baseline") or {}
-    low, high = base.get("speedup_ci95") or (None, None)
-    speed = f"{fmt.ratio(base['speedup'])} ({low:.2f}–{high:.2f})" if base else "no baseline"
+def _measured_row(r: Cell, place: str, level: int, best: Cell | None) -> str:
+    s, base = stats_of(r), r["baseline"]
+    speed = "no baseline"
+    if base:
+        low, high = base.speedup_ci95
+        speed = f"{fmt.ratio(base.speedup)} ({low:.2f}–{high:.2f})"
     return table_row(
         [
             place,
             r["backend"],
             str(level),
-            fmt.seconds(s["median"]),
-            f"{fmt.seconds(s['ci95_low'])} – {fmt.seconds(s['ci95_high'])}",
-            fmt.seconds(s["iqr"]),
-            fmt.percent(s["cv"]),
+            fmt.seconds(s.median),
+            f"{fmt.seconds(s.ci95_low)} – {fmt.seconds(s.ci95_high)}",
+            fmt.seconds(s.iqr),
+            fmt.percent(s.cv),
             fmt.rate(r["throughput_tasks_per_s"]),
-            fmt.seconds(s["median"] / r["tasks"]),
+            fmt.seconds(s.median / r["tasks"]),
             speed,
-            fmt.percent(base.get("efficiency")),
+            fmt.percent(base.efficiency if base else None),
             fmt.percent(r.get("cpu_utilisation")),
             fmt.seconds(r.get("setup_s")),
             fmt.seconds(first_run_s(r)),
@@ -147,48 +154,47 @@ def _measured_row(r: dict[str, Any], place: str, level: int, best: dict[str, Any
     )
 
 
-def _notes(r: dict[str, Any], best: dict[str, Any] | None) -> list[str]:
+def _notes(r: Cell, best: Cell | None) -> list[str]:
     """What a reader should know about this row beyond its numbers; `best` is the
     fastest contender at its in-flight level."""
-    s = r["stats"]
-    base = r.get("baseline") or {}
+    s, base = stats_of(r), r["baseline"]
     notes = []
-    if r.get("yardstick"):
-        notes.append(r.get("yardstick_reason") or "reference")
-        if r.get("ceiling_beaten_by"):
+    if r["yardstick"]:
+        notes.append(r["yardstick_reason"] or "reference")
+        if r["ceiling_beaten_by"]:
             notes.append(f"beaten by {r['ceiling_beaten_by']} beyond its interval")
-    elif base.get("ceiling_efficiency") is not None:
-        low, high = base.get("ceiling_efficiency_ci95") or (None, None)
+    elif base and base.ceiling_efficiency is not None:
+        bounds = base.ceiling_efficiency_ci95
         notes.append(
-            f"{fmt.percent(base['ceiling_efficiency'])} of the machine's ceiling"
-            + (f" ({fmt.percent(low)}–{fmt.percent(high)})" if low is not None else "")
+            f"{fmt.percent(base.ceiling_efficiency)} of the machine's ceiling"
+            + (f" ({fmt.percent(bounds[0])}–{fmt.percent(bounds[1])})" if bounds else "")
         )
     if not r.get("yardstick") and best is not None and r is not best and _tied(r, best):
         notes.append("tie with the fastest")
     share = server_share(r)
     if share is not None and share >= SERVER_BOUND_SHARE:
         notes.append(f"server-bound (server busy {fmt.percent(share)} of a core)")
-    if r.get("caveat"):
+    if r["caveat"]:
         notes.append(r["caveat"])
     lag = (r.get("backend_info") or {}).get("loop_lag_max_s")
     if lag is not None:
         notes.append(f"event loop's worst lag {fmt.seconds(lag)}")
-    if s["unstable"]:
-        notes.append("⚠ " + "; ".join(s["warnings"]))
-    if s["outliers"]:
-        notes.append(f"{s['outliers']} outlier(s)")
-    if r.get("bytes_per_task"):
-        rate = r["bytes_per_task"] * r["tasks"] / s["median"]
+    if s.unstable:
+        notes.append("⚠ " + "; ".join(s.warnings))
+    if s.outliers:
+        notes.append(f"{s.outliers} outlier(s)")
+    if r["bytes_per_task"]:
+        rate = r["bytes_per_task"] * r["tasks"] / s.median
         notes.append(f"{rate / 1e9:.3g} GB/s")
     if r.get("blocks_event_loop"):
         notes.append(LOOP_NOTE)
-    if (r.get("other_cpu_cores") or 0) > BUSY_NEIGHBOURS_CORES:
+    if (r["other_cpu_cores"] or 0) > BUSY_NEIGHBOURS_CORES:
         notes.append(f"busy machine ({r['other_cpu_cores']:.2f} cores used by others)")
     if r.get("leftover_processes"):
         notes.append(f"left {len(r['leftover_processes'])} process(es), ended by harness")
     return notes
 
 
-def _tied(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def _tied(a: Cell, b: Cell) -> bool:
     """True when the two medians do not differ meaningfully (a tie)."""
-    return not ratio_of_medians(samples_of(a), samples_of(b))["meaningful"]
+    return not ratio_of_medians(samples_of(a), samples_of(b)).meaningful
