@@ -90,7 +90,7 @@ quick: ## same as make compare SUITE=quick
 test: $(STAMP) ## run the tests (real backends, small sizes)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-report: $(STAMP) ## rebuild summary.csv, pyperf.json, plots/ and REPORT.md of RUN from its records
+report: $(STAMP) ## rebuild summary.csv, verdict.json, pyperf.json, plots/ and REPORT.md of RUN
 	$(PY) -m comparisons report "$(RUN)"
 
 diff: $(STAMP) ## per-cell change from run A to run B: make diff A=dir B=dir

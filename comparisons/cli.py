@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from comparisons.backends import REGISTRY as BACKENDS
-from comparisons.backends import backend_class
+from comparisons.backends import TWINS, backend_class
 from comparisons.cell.contract import CellSpec
 from comparisons.cell.outcome import Status
 from comparisons.errors import UserError
@@ -209,12 +209,17 @@ def command_list() -> int:
             print(f"  {'':<18}   {pname}: {param.describe()}")
     print("backends (model, then its variants as model:variant; 'all' in a suite = the models):")
     for name in BACKENDS:
+        if name in TWINS:
+            continue
         backend = backend_class(name)
         indent = "    " if ":" in name else "  "
         label = f"{indent}{name}"
         print(f"{label:<26} {backend.summary}")
         if backend.source:
             print(f"{'':<26}   source: {backend.source}")
+    print("A/A twins: the same class under another name, for SUITE=aa only:")
+    for twin, original in TWINS.items():
+        print(f"  {twin:<24} = {original}")
     print("suites:")
     for name, path in builtin_suites().items():
         print(f"  {name:<18} {suite_description(path)}")

@@ -16,6 +16,7 @@ ENV_FILE = "env.json"
 # Derived from the records by `make report`:
 REPORT_FILE = "REPORT.md"
 SUMMARY_FILE = "summary.csv"
+VERDICT_FILE = "verdict.json"
 PYPERF_FILE = "pyperf.json"
 PLOTS_DIR = "plots"
 # The link in the results root that names the newest run.

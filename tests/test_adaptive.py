@@ -14,7 +14,13 @@ from comparisons.cell.contract import CellSpec
 from comparisons.measure.stats import Ratio
 from comparisons.records.schema import Record
 from comparisons.records.store import append_record, load_records
-from comparisons.run.adaptive import MAX_EXTRA_ROUNDS, contested_keys, contested_rows, in_doubt
+from comparisons.run.adaptive import (
+    MAX_EXTRA_ROUNDS,
+    contested_keys,
+    contested_rows,
+    in_doubt,
+    unreliable_yardsticks,
+)
 from comparisons.run.runner import run_extra_rounds
 
 
@@ -104,8 +110,9 @@ def test_no_round_runs_when_nothing_is_in_doubt_or_no_budget_is_left(tmp_path):
 
 
 def test_rows_come_most_ambiguous_first_and_each_row_whole():
-    # threads sits on the edge (point 1.1); ray is in doubt but far from it (point 1.3).
-    near = cell("processes", [1.0, 1.0, 1.0]) + cell("threads", [1.0, 1.1, 1.2])
+    # By the verdict's estimator (the lower quartile of each cell's repeats) threads sits
+    # on the edge (point 1.10); ray is in doubt but far from it (point 1.00, interval to 1.6).
+    near = cell("processes", [1.0, 1.0, 1.0]) + cell("threads", [1.1, 1.1, 1.2])
     far = [
         {**r, "key": r["key"].replace("cpu.primes", "cpu.hash"), "workload": "cpu.hash"}
         for r in cell("serial", [1.0, 1.0, 1.0]) + cell("ray", [1.0, 1.3, 1.6])
@@ -117,3 +124,68 @@ def test_rows_come_most_ambiguous_first_and_each_row_whole():
     rows = contested_rows(far + near)
     assert rows[0] == ["cpu.primes|processes|w=2|t=32|", "cpu.primes|threads|w=2|t=32|"]
     assert rows[1] == ["cpu.hash|processes|w=2|t=32|", "cpu.hash|ray|w=2|t=32|"]
+
+
+TWO_CORES = {"usable_cores": 2, "logical_cores": 2}
+
+
+def timed(backend: str, medians: list[float], workers: int = 2) -> list[Record]:
+    """A cell's processes on a recorded two-core machine (the speedup's bound)."""
+    return [
+        {**r, "workers": workers, "in_flight": workers, "env": TWO_CORES}
+        for r in cell(backend, medians)
+    ]
+
+
+def keyed(records: list[Record]) -> list[Record]:
+    return [{**r, "key": r["key"].replace("w=2", f"w={r['workers']}")} for r in records]
+
+
+def test_a_serial_cell_an_impossible_speedup_exposed_is_measured_again():
+    # serial at 0.56 s, processes at 0.25 s with two workers on two cores: 2.24x.
+    broken = keyed(timed("serial", [0.56] * 3, workers=1) + timed("processes", [0.25] * 3))
+    assert unreliable_yardsticks(broken) == ["cpu.primes|serial|w=1|t=32|"]
+    sound = keyed(timed("serial", [0.48] * 3, workers=1) + timed("processes", [0.25] * 3))
+    assert unreliable_yardsticks(sound) == []
+
+
+def test_a_beaten_ceiling_is_measured_again():
+    loop = timed("serial", [1.5] * 3, workers=1)  # shares of the ceiling ride on a baseline
+    beaten = keyed(loop + timed("ceiling", [1.0] * 3) + timed("processes", [0.8] * 3))
+    assert unreliable_yardsticks(beaten) == ["cpu.primes|ceiling|w=2|t=32|"]
+    held = keyed(loop + timed("ceiling", [1.0] * 3) + timed("processes", [1.2] * 3))
+    assert unreliable_yardsticks(held) == []
+
+
+def test_an_unreliable_yardstick_runs_before_the_rows_in_doubt(tmp_path):
+    records = keyed(
+        timed("serial", [0.56] * 3, workers=1)
+        + timed("processes", [0.25] * 3)
+        + timed("threads", [0.25, 0.275, 0.325])  # in doubt against processes
+    )
+    path = tmp_path / "records.jsonl"
+    for record in records:
+        append_record(path, record)
+    calls: list[tuple[str, int]] = []
+
+    def run_one(spec: CellSpec, label: str) -> None:
+        calls.append((spec.backend, spec.invocation))
+        last = max(
+            (r for r in load_records(path) if r["backend"] == spec.backend),
+            key=lambda r: r["invocation"],
+        )
+        append_record(path, {**last, "invocation": spec.invocation})
+
+    specs = [
+        CellSpec("cpu.primes", "serial", 1, 32, invocations=3),
+        *(CellSpec("cpu.primes", b, 2, 32, invocations=3) for b in ("processes", "threads")),
+    ]
+    run_extra_rounds(specs, path, 600, {"seed": 1}, run_one, Console(quiet=True))
+    # The copies leave both as they were: each round re-runs the serial cell first.
+    assert calls[0] == ("serial", 3) and calls[3] == ("serial", 4)
+    assert sorted(calls[1:3]) == [("processes", 3), ("threads", 3)]
+    assert len(calls) == 3 * MAX_EXTRA_ROUNDS
+    # No budget, no extra process, however broken the yardstick.
+    calls.clear()
+    run_extra_rounds(specs, path, 0, {"seed": 1}, run_one, Console(quiet=True))
+    assert calls == []

@@ -1,9 +1,12 @@
 """The machine's ceiling: pre-forked, warmed workers sharing one task counter, verified
-like a model, and a share-of-ceiling rule that cannot print more than 100% unexplained."""
+like a model, and a share-of-ceiling rule that cannot print more than 100% unexplained:
+a row beating the ceiling beyond its interval marks it unreliable, never replaces it
+(the report's side of it: test_impossible_figures.py)."""
 
 from __future__ import annotations
 
 import made_up
+import pytest
 
 from comparisons.backends import model_names
 from comparisons.cell.contract import CellSpec
@@ -48,9 +51,10 @@ def test_ceiling_runs_verified_and_no_model_beats_it_beyond_its_interval():
     # pool can beat the ceiling by luck. The rule must read right either way.
     if base.ceiling_beaten_by is None:
         assert ceiling["ceiling_beaten_by"] is None and low <= 1.0
+        assert base.ceiling_unreliable is None
     else:
         assert base.ceiling_beaten_by == ceiling["ceiling_beaten_by"] == "processes"
-        assert base.ceiling_efficiency == 1.0 and low <= 1.0 <= high
+        assert low > 1.0 and base.ceiling_unreliable  # marked, and still the ceiling's
 
 
 def _row(backend: str, samples: list[float]) -> Cell:
@@ -59,15 +63,17 @@ def _row(backend: str, samples: list[float]) -> Cell:
     return made
 
 
-def test_a_model_that_beats_the_ceiling_replaces_it_and_is_named():
+def test_a_model_that_beats_the_ceiling_marks_it_unreliable_and_is_named():
     ceiling = _row("ceiling", [1.0, 1.01, 0.99, 1.0, 1.02])
     fast = _row("processes", [0.8, 0.81, 0.79, 0.8, 0.82])
     slow = _row("threads", [1.6, 1.61, 1.59, 1.6, 1.62])
     attach_ceiling(ceiling, [fast, slow])
     assert ceiling["ceiling_beaten_by"] == "processes"
-    assert fast["baseline"].ceiling_efficiency == 1.0
-    assert slow["baseline"].ceiling_efficiency == 0.5
+    # Not replaced: every share is still against the ceiling's own time.
+    assert fast["baseline"].ceiling_efficiency == pytest.approx(1.25)
+    assert slow["baseline"].ceiling_efficiency == pytest.approx(0.625)
     assert slow["baseline"].ceiling_beaten_by == "processes"
+    assert "processes reached 125% of it" in slow["baseline"].ceiling_unreliable
 
 
 def test_a_model_within_the_interval_leaves_the_ceiling_alone():
@@ -75,5 +81,6 @@ def test_a_model_within_the_interval_leaves_the_ceiling_alone():
     close = _row("processes", [0.99, 1.04, 0.97, 1.01, 1.0])
     attach_ceiling(ceiling, [close])
     assert ceiling["ceiling_beaten_by"] is None
+    assert close["baseline"].ceiling_unreliable is None
     low, high = close["baseline"].ceiling_efficiency_ci95
     assert low < 1 < high

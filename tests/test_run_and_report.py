@@ -74,6 +74,13 @@ def test_a_run_writes_records_csv_env_and_report(finished_run):
     env = json.loads((finished_run / "env.json").read_text())
     assert env["environment"]["logical_cores"] >= 1 and env["suite"] == "mini"
     report = (finished_run / "REPORT.md").read_text()
+    # The title names the suite and interpreter the records say they ran under.
+    python = records[0]["env"]["python"]
+    assert report.splitlines()[0] == (
+        f"# Concurrency comparison: {finished_run.name} (suite `mini`, "
+        f"{python['implementation']} {python['version']})"
+    )
+    assert f"(`{records[0]['python']}`)" in report.splitlines()[2]
     for heading in (
         "## Machine",
         "## Verdict",
@@ -142,8 +149,12 @@ def test_diff_of_a_run_with_itself_reports_no_change(finished_run):
     assert "Same machine and software in both runs." in done.stdout
     assert "B ran 0.0% faster than A overall" in done.stdout
     assert "Relative to that, 0 faster, 0 slower, 7 same" in done.stdout
-    rows = re.search(r"Verdict rows: (\d+) of (\d+) give the same answer", done.stdout)
-    assert rows and rows.group(1) == rows.group(2), done.stdout
+    rows = re.search(
+        r"Verdict rows: (\d+) in both runs; 0 contradictions .* in (\d+) of (\d+) rows each "
+        r"run's best is best or tied in the other",
+        done.stdout,
+    )
+    assert rows and rows.group(1) == rows.group(2) == rows.group(3), done.stdout
 
 
 def test_diff_flags_a_cell_that_became_twice_as_slow(finished_run, tmp_path):

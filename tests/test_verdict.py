@@ -111,9 +111,10 @@ def test_a_noisy_slower_model_does_not_tie_past_a_steady_faster_one():
     assert verdict.runner["backend"] == "processes"
 
 
-def test_a_noisy_difference_is_a_tie_even_when_large():
+def test_a_noisy_difference_is_undecided_not_a_tie_nor_a_loss():
     noisy = verdict_rows([row("processes", 1.0, spread=0.3), row("ray", 1.15, spread=0.3)])[0]
-    assert len(noisy.winners) == 2 and noisy.runner is None
+    assert [r["backend"] for r in noisy.winners] == ["processes"] and noisy.runner is None
+    assert [s.cell["backend"] for s in noisy.undecided] == ["ray"]
 
 
 def test_a_model_is_represented_by_its_best_idiom_and_yardsticks_never_win():
@@ -255,9 +256,10 @@ def test_ipc_overhead_is_measured_against_threads_at_the_same_concurrency():
         "kind": "overhead",
         "tasks": 2000,
     }
-    costly = [row("processes", 0.02, **kwargs), row("threads", 0.01, **kwargs)]
+    # One dispatch per task on each side (tests/test_per_task_claims.py: batched rows).
+    costly = [row("processes:executor", 0.02, **kwargs), row("threads", 0.01, **kwargs)]
     assert claims.processes_cost_more_per_task(costly)[0] == "holds"
-    cheap = [row("processes", 0.0004, **kwargs), row("threads", 0.01, **kwargs)]
+    cheap = [row("processes:executor", 0.0004, **kwargs), row("threads", 0.01, **kwargs)]
     assert claims.processes_cost_more_per_task(cheap)[0] == "does not hold"
     assert claims.processes_cost_more_per_task([])[0] == "not measured"
 
@@ -275,9 +277,10 @@ def test_subinterpreters_are_judged_against_processes_on_the_same_gil_bound_work
 
 def test_subinterpreters_hand_off_cost_needs_a_meaningful_gain_over_processes():
     kwargs = {"workload": "overhead.noop", "category": "tiny tasks", "kind": "overhead"}
-    cheaper = [row("subinterpreters", 0.010, **kwargs), row("processes", 0.020, **kwargs)]
+    procs = "processes:executor"  # one dispatch per task, as subinterpreters' map
+    cheaper = [row("subinterpreters", 0.010, **kwargs), row(procs, 0.020, **kwargs)]
     assert claims.subinterpreters_move_data_cheaper_than_processes(cheaper)[0] == "holds"
-    same = [row("subinterpreters", 0.0195, **kwargs), row("processes", 0.020, **kwargs)]
+    same = [row("subinterpreters", 0.0195, **kwargs), row(procs, 0.020, **kwargs)]
     assert claims.subinterpreters_move_data_cheaper_than_processes(same)[0] == "does not hold"
     assert claims.subinterpreters_move_data_cheaper_than_processes([])[0] == "not measured"
 
@@ -332,16 +335,3 @@ def test_diff_divides_out_the_machines_drift():
     assert classify(a[9], b[9], 0.05, drift).verdict == "slower"
     # Without the correction every cell would be called slower.
     assert all(classify(x, y, 0.05).verdict == "slower" for x, y in zip(a, b, strict=True))
-
-
-def test_two_runs_agree_when_the_winning_model_is_the_same_whatever_its_idiom():
-    from comparisons.report.diff import compare_verdicts
-
-    a = [row("processes", 1.0), row("processes:executor", 0.9), row("threads", 2.0)]
-    b = [row("processes", 0.9), row("processes:executor", 1.0), row("threads", 2.0)]
-    assert compare_verdicts(a, b) == (1, [])
-    joined = [row("processes", 1.0), row("ray", 1.02), row("threads", 2.0)]
-    rows, changed = compare_verdicts(a, joined)
-    assert rows == 1 and len(changed) == 1 and "(overlapping)" in changed[0]
-    flipped = [row("processes", 2.0), row("threads", 1.0)]
-    assert "(different)" in compare_verdicts(a, flipped)[1][0]

@@ -7,7 +7,14 @@ Ray alone costs most of a second, so nothing here imports a backend module until
 `backend_class` is called. Adding a backend or a variant is one class plus one line here.
 
 In suites, "all" means the models' default idioms (`MODELS`); "variants" means
-every registered name but the ceiling; "processes:*" means every variant of one model.
+every registered name but the ceiling and the twins; "processes:*" means every variant
+of one model.
+
+A/A twins (`TWINS`): the same class under another name, for SUITE=aa only. A twin such as
+`twin-processes` is registered like any backend and runs exactly as its original does
+(its own fresh processes, interleaved with the rest), but `model_of` reads it as a model
+of its own, so the verdict ranks the two against each other: any decision between them
+is a false one, and the A/A suite counts how often the design makes it.
 """
 
 from __future__ import annotations
@@ -50,6 +57,15 @@ REGISTRY: dict[str, str] = {
     "ceiling": "comparisons.backends.ceiling:CeilingBackend",
 }
 
+# A/A twins: the same class under another name, for SUITE=aa only (twin -> original).
+# Never in "all" or "variants"; a name without ':' so that `model_of` makes it a model.
+TWINS: dict[str, str] = {
+    "twin-processes": "processes",
+    "twin-threads": "threads",
+    "twin-asyncio": "asyncio",
+}
+REGISTRY.update({twin: REGISTRY[original] for twin, original in TWINS.items()})
+
 BASELINE = "serial"
 # The models every suite's "all" runs: the mission's six, subinterpreters (PEP 734; its
 # cells are skipped, with the reason, under a Python too old for it) and the serial
@@ -68,10 +84,16 @@ def variant_of(name: str) -> str:
 
 
 def display_order(name: str) -> tuple[int, bool, str]:
-    """Sort key that lists the models in MODELS order, each followed by its variants."""
-    model = model_of(name)
+    """Sort key that lists the models in MODELS order, each followed by its variants
+    (and an A/A twin after its original's variants)."""
+    model = model_of(TWINS.get(name, name))
     rank = MODELS.index(model) if model in MODELS else len(MODELS) + (name == "ceiling")
-    return (rank, ":" in name, name)
+    return (rank, ":" in name or name in TWINS, name)
+
+
+def twin_of(name: str) -> str | None:
+    """The original an A/A twin runs as (`twin-processes` -> `processes`), else None."""
+    return TWINS.get(name)
 
 
 def model_names() -> list[str]:
@@ -80,8 +102,9 @@ def model_names() -> list[str]:
 
 
 def variant_names() -> list[str]:
-    """Every registered backend except reference yardsticks ("variants" in a suite)."""
-    return [name for name in REGISTRY if not backend_class(name).reference]
+    """Every registered backend except reference yardsticks and A/A twins ("variants"
+    in a suite)."""
+    return [name for name in REGISTRY if name not in TWINS and not backend_class(name).reference]
 
 
 def expand_backend_name(name: str) -> list[str]:

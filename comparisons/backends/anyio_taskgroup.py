@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import anyio
 
-from comparisons.backends.base import Backend
+from comparisons.backends.base import PER_TASK, Backend
 from comparisons.backends.mechanics import StructuredConcurrency, TaskGroupRuns
 from workloads.spec import Workload
 
@@ -27,6 +27,8 @@ class AnyioAsyncioBackend(TaskGroupRuns, Backend):
     source = "anyio.readthedocs.io/en/stable/tasks.html"
     parallel = False
     event_loop = True
+    executor = "the event loop's one thread"
+    dispatch = PER_TASK  # start_soon per input
     anyio_backend: ClassVar[str] = "asyncio"
     deadline_note = "the task group's tasks were cancelled"
     primitives = StructuredConcurrency(

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from comparisons.backends.base import Backend, DeadlineExceeded
+from comparisons.backends.base import PER_TASK, Backend, DeadlineExceeded
 from comparisons.backends.mechanics import shut_down_processes, shut_down_threads
 from comparisons.backends.processes import InstallsShared, start_executor
 from workloads.spec import Workload
@@ -36,6 +36,8 @@ class AsyncioBackend(Backend):
     source = "docs.python.org/3/library/asyncio-task.html#running-tasks-concurrently"
     parallel = False
     event_loop = True
+    executor = "the event loop's one thread"
+    dispatch = PER_TASK  # gather wraps each coroutine in a task of its own
 
     worst_loop_lag_s = 0.0
 
@@ -44,8 +46,8 @@ class AsyncioBackend(Backend):
         # A workload's own `to_thread` (file I/O) runs on the default executor: give it
         # `workers` threads so the concurrency limit means what it means elsewhere
         # (asyncio's default is min(32, cores + 4)).
-        self.executor = ThreadPoolExecutor(max_workers=self.workers)
-        self.loop.set_default_executor(self.executor)
+        self.threads = ThreadPoolExecutor(max_workers=self.workers)
+        self.loop.set_default_executor(self.threads)
 
     def new_loop(self) -> asyncio.AbstractEventLoop:
         return asyncio.new_event_loop()
@@ -96,7 +98,7 @@ class AsyncioBackend(Backend):
     def teardown(self) -> None:
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
-        shut_down_threads(self.executor)
+        shut_down_threads(self.threads)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -131,6 +133,7 @@ class ToThreadBackend(AsyncioBackend):
     )
     source = "docs.python.org/3/library/asyncio-task.html#running-in-threads"
     event_loop = False  # the work runs in threads; the loop stays free
+    executor = "{n} threads"
 
     async def _task(self, workload: Workload, item: Any) -> Any:
         return await asyncio.to_thread(workload.sync, item)
@@ -153,6 +156,8 @@ class ProcessPoolHybridBackend(InstallsShared, AsyncioBackend):
     )
     parallel = True
     event_loop = False
+    executor = "a pool of {n} processes"
+    dispatch = PER_TASK  # one run_in_executor submission, one pipe message, per task
     # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 27 + 2 MiB (forked workers).
     bytes_fixed = 32 * 2**20

@@ -46,6 +46,14 @@ def over_half_of_available(needed: int) -> int | None:
     return available if needed > available / 2 else None
 
 
+# How tasks reach what runs them (`Backend.dispatch`): each on its own, several to a
+# message, or run by the caller itself.
+PER_TASK = "per task"
+BATCHED = "batched"
+IN_LINE = "in-line"
+DISPATCHES = (PER_TASK, BATCHED, IN_LINE)
+
+
 class CellSkipped(Exception):
     """Raised by `setup` when this cell cannot run here (an external cluster too small);
     the cell is recorded as skipped with the message as its reason."""
@@ -90,6 +98,16 @@ class Backend(ABC):
             worker (Dask, Ray), how (`run_handoff` implements it); None for the rest,
             which would route it through the caller, and for variants whose own idiom
             has no hand-off of its own.
+        executor: what runs the work, in words, `{n}` standing for the worker count
+            ("a pool of {n} processes", "{n} threads", "the event loop's one thread");
+            rows whose words match run the work the same way, whatever the front end
+            (`executor_label` fills in the count). A backend's pool object, where it
+            has one, is `self.pool`, never `self.executor`.
+        dispatch: how tasks reach what runs them, one of `DISPATCHES`: "per task" (each
+            task its own submission or message), "batched" (several tasks travel in one
+            message: `Pool.map` chunks, `ray:batched`, `dask:bag`) or "in-line" (the
+            caller runs each task itself; nothing crosses anything). Per-task costs are
+            compared only between rows that dispatch alike.
     """
 
     name: ClassVar[str]
@@ -112,6 +130,10 @@ class Backend(ABC):
     minimum_python: ClassVar[tuple[int, int] | None] = None
     minimum_python_note: ClassVar[str] = ""
     handoff: ClassVar[str | None] = None
+    # What runs the work ("{n}" is the worker count) and how tasks are dispatched to it
+    # (one of DISPATCHES); every concrete backend declares both (tests/test_dispatch.py).
+    executor: ClassVar[str]
+    dispatch: ClassVar[str]
     # How this model gets a workload's one shared read-only input to its tasks (`share`)
     # and how often the object crosses a process boundary: "per task", "per worker",
     # "once" (into a store every worker reads), "inherited" (fork) or "none".
@@ -222,3 +244,8 @@ class Backend(ABC):
     def describe(self) -> dict[str, Any]:
         """Settings worth recording (chunk size, start method, addresses, versions)."""
         return {}
+
+    @classmethod
+    def executor_label(cls, workers: int) -> str:
+        """`executor` with the worker count filled in: "a pool of 2 processes"."""
+        return cls.executor.format(n=workers)

@@ -24,7 +24,7 @@ import sys
 from multiprocessing.connection import Connection, wait
 from typing import Any, cast
 
-from comparisons.backends.base import Backend
+from comparisons.backends.base import BATCHED, Backend
 from workloads.spec import Workload
 
 
@@ -49,6 +49,10 @@ class CeilingBackend(Backend):
     summary = "reference, not a model: `workers` pre-forked processes sharing one task counter"
     parallel = True
     reference = True
+    executor = "{n} pre-forked processes sharing one task counter"
+    # Nothing is sent per task (inputs inherited, indices taken off a shared counter);
+    # each process's results come back in one message.
+    dispatch = BATCHED
 
     def setup(self) -> None:
         method = "fork" if sys.platform.startswith("linux") else None

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded
+from comparisons.backends.base import BATCHED, PER_TASK, Backend, CellSkipped, DeadlineExceeded
 from workloads.spec import Workload
 from workloads.vocabulary import Category
 
@@ -40,6 +40,10 @@ class DaskBackend(Backend):
     summary = "distributed.LocalCluster, `workers` 1-thread worker processes, client.map"
     source = "docs.dask.org/en/stable/futures.html"
     parallel = True
+    executor = "{n} Dask worker processes"
+    # client.map submits the list in one call, but each input is a task of its own that
+    # the scheduler assigns and a worker runs and reports on its own.
+    dispatch = PER_TASK
     cluster_engine: ClassVar[str | None] = "dask"
     caveats: ClassVar[dict[str, str]] = {
         Category.GIL_RELEASING_CPU: (
@@ -279,6 +283,7 @@ class DaskThreadedWorkerBackend(DaskBackend):
     summary = "distributed.LocalCluster of one worker process with `workers` threads"
     source = "docs.dask.org/en/stable/deploying-python.html#localcluster"
     parallel = False  # for GIL-holding bytecode: the threads share one process
+    executor = "{n} threads"  # in one Dask worker process
     cluster_engine = None  # a cluster's shape is its own; this variant is about the local one
     # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 112 MiB whatever the threads (one worker process).
@@ -301,6 +306,7 @@ class DaskBagBackend(DaskBackend):
     handoff = None  # the model's hand-off is dask's; nothing of this variant's own
     summary = "dask.bag.from_sequence(inputs).map(fn).compute() on the LocalCluster"
     source = "docs.dask.org/en/stable/bag.html"
+    dispatch = BATCHED  # one task per partition of inputs (the record's `partitions`)
     partitions: int | None = None  # of the last bag run
     # A bag's items are data in its graph: a shared input travels with every item.
     shared_idiom = Backend.shared_idiom

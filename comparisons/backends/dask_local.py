@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from comparisons.backends.base import Backend
+from comparisons.backends.base import BATCHED, PER_TASK, Backend
 from workloads.spec import Workload
 
 
@@ -23,6 +23,8 @@ class DaskThreadedSchedulerBackend(Backend):
     source = "docs.dask.org/en/stable/scheduling.html#local-threads"
     parallel = False
     scheduler: ClassVar[str] = "threads"
+    executor = "{n} threads"
+    dispatch = PER_TASK  # the local scheduler's chunksize: 1 for threads
 
     def setup(self) -> None:
         import dask
@@ -50,6 +52,10 @@ class DaskProcessesSchedulerBackend(DaskThreadedSchedulerBackend):
     source = "docs.dask.org/en/stable/scheduling.html#local-processes"
     parallel = True
     scheduler = "processes"
+    executor = "a pool of {n} processes"
+    # dask.multiprocessing.get sends ready tasks in chunks (its `chunksize`, 6 unless
+    # configured), one pickled message per chunk.
+    dispatch = BATCHED
 
     # A fresh pool of spawned-size processes per compute.
     # Peak PSS measured by `python -m comparisons.run.memory_model`:

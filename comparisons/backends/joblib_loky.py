@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 from typing import Any
 
-from comparisons.backends.base import Backend, DeadlineExceeded
+from comparisons.backends.base import BATCHED, Backend, DeadlineExceeded
 from workloads.spec import Workload
 
 
@@ -22,6 +22,10 @@ class JoblibBackend(Backend):
     summary = "joblib.Parallel(n_jobs=workers) with delayed(), loky backend, batch_size auto"
     source = "joblib.readthedocs.io/en/stable/parallel.html"
     parallel = True
+    executor = "a pool of {n} processes"
+    # batch_size="auto": a batch grows until it lasts a fraction of a second, each one
+    # message to a loky worker.
+    dispatch = BATCHED
     # A loky worker starts a fresh interpreter, like spawn.
     # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 14 + 43 MiB (loky's workers are spawned).

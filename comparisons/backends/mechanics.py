@@ -35,24 +35,24 @@ from workloads.spec import Workload
 
 
 class ExecutorMap:
-    """`run` as `executor.map(workload.sync, inputs)` on `self.executor`.
+    """`run` as `executor.map(workload.sync, inputs)` on `self.pool`, the executor.
 
     On the deadline `map` cancels the tasks not yet started; a running one cannot be
     stopped, so `stuck` is set for teardown to know.
     """
 
-    executor: Executor
+    pool: Executor
     stuck: bool = False
     # How the DeadlineExceeded message ends: what happens to a task already running.
     running_task_note: ClassVar[str] = "the running one cannot be stopped"
 
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:
-        return list(self.executor.map(workload.sync, inputs))
+        return list(self.pool.map(workload.sync, inputs))
 
     def run_until(self, workload: Workload, inputs: list[Any], deadline_s: float) -> list[Any]:
         """`executor.map(..., timeout=)`: on timeout, map cancels the pending tasks."""
         try:
-            return list(self.executor.map(workload.sync, inputs, timeout=deadline_s))
+            return list(self.pool.map(workload.sync, inputs, timeout=deadline_s))
         except TimeoutError:
             self.stuck = True
             raise DeadlineExceeded(

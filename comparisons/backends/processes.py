@@ -28,7 +28,7 @@ from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from typing import Any, ClassVar
 
-from comparisons.backends.base import DeadlineExceeded
+from comparisons.backends.base import BATCHED, PER_TASK, DeadlineExceeded
 from comparisons.backends.mechanics import ExecutorMap, ProcessWorkerBackend, shut_down_processes
 from workloads.spec import Workload
 
@@ -103,6 +103,10 @@ class ProcessesBackend(InstallsShared, ProcessWorkerBackend):
     name = "processes"
     summary = "multiprocessing.Pool.map over `workers` processes, default chunksize rule"
     source = "docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool.map"
+    executor = "a pool of {n} processes"
+    # Pool.map sends chunks of ceil(tasks / (4 * workers)) inputs, one message each (the
+    # record's `chunksize`); the start-method and shared-memory variants inherit this.
+    dispatch = BATCHED
     terminated = False  # set when run_until had to terminate the pool
 
     def setup(self) -> None:
@@ -197,13 +201,15 @@ class ProcessPoolExecutorBackend(ExecutorMap, InstallsShared, ProcessWorkerBacke
     name = "processes:executor"
     summary = "concurrent.futures.ProcessPoolExecutor.map, default chunksize 1"
     source = "docs.python.org/3/library/concurrent.futures.html#processpoolexecutor-example"
+    executor = "a pool of {n} processes"
+    dispatch = PER_TASK  # map's chunksize 1: one pickle and pipe message per task
     last_chunksize = 1
 
     def setup(self) -> None:
-        self.executor = start_executor(self.mp_context(), self.workers, self.shared_input)
+        self.pool = start_executor(self.mp_context(), self.workers, self.shared_input)
 
     def teardown(self) -> None:
-        shut_down_processes(self.executor, stuck=self.stuck or self.interrupted)
+        shut_down_processes(self.pool, stuck=self.stuck or self.interrupted)
 
 
 class SharedMemoryPoolBackend(ProcessesBackend):
@@ -278,6 +284,8 @@ class ProcessPerTaskBackend(ProcessWorkerBackend):
     summary = "one multiprocessing.Process per task, results on a Queue (the tutorial's form)"
     source = "docs.python.org/3/library/multiprocessing.html#exchanging-objects-between-processes"
     one_worker_per_task = True
+    executor = "one process per task"
+    dispatch = PER_TASK
 
     def sharing(self) -> tuple[str, str]:
         if self.mp_context().get_start_method() == "fork":

@@ -33,7 +33,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
-from comparisons.backends.base import Backend, CellSkipped, DeadlineExceeded
+from comparisons.backends.base import BATCHED, PER_TASK, Backend, CellSkipped, DeadlineExceeded
 from workloads.sharing import RayShared
 from workloads.spec import Workload
 
@@ -43,6 +43,8 @@ class RayBackend(Backend):
     summary = "Ray remote tasks, ray.init(num_cpus=workers) on loopback, one ray.get(list)"
     source = "docs.ray.io/en/latest/ray-core/tips-for-first-time.html"
     parallel = True
+    executor = "{n} Ray worker processes"
+    dispatch = PER_TASK  # f.remote per input; ray:actors' pool.map is one call per task too
     cluster_engine = "ray"
     # Peak PSS measured by `python -m comparisons.run.memory_model`:
     # 348-368 + 45-59 MiB (daemons, then a worker each; the object
@@ -297,6 +299,7 @@ class RayBatchedBackend(RayBackend):
     handoff = None  # the model's hand-off is ray's; nothing of this variant's own
     summary = "Ray remote tasks over batches of inputs (ceil(n / (4 * workers)) each)"
     source = "docs.ray.io/en/latest/ray-core/patterns/too-fine-grained-tasks.html"
+    dispatch = BATCHED  # one remote task per batch (the record's `batch_size`)
     batch_size: int | None = None  # of the last run
 
     def _batches(self, inputs: list[Any]) -> list[list[Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comparisons.backends.base import Backend
+from comparisons.backends.base import IN_LINE, Backend
 from workloads.spec import Workload
 
 
@@ -20,6 +20,8 @@ class SerialBackend(Backend):
     summary = "a plain for-loop in one thread: the baseline for speedup"
     parallel = False
     fixed_workers = 1
+    executor = "one thread (a plain loop)"
+    dispatch = IN_LINE  # the loop calls each task itself
     can_give_up = False  # a plain loop cannot stop waiting for the call it is in
 
     def run(self, workload: Workload, inputs: list[Any]) -> list[Any]:

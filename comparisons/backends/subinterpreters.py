@@ -28,7 +28,7 @@ from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import Any
 
-from comparisons.backends.base import Backend, CellSkipped
+from comparisons.backends.base import PER_TASK, Backend, CellSkipped
 from comparisons.backends.mechanics import ExecutorMap, shut_down_threads
 from workloads.spec import Workload
 
@@ -90,10 +90,12 @@ class InterpreterPoolBackend(ExecutorMap, Backend):
     )
     source = "peps.python.org/pep-0734/ (docs.python.org/3.14/library/concurrent.futures.html)"
     parallel = True
+    executor = "{n} subinterpreters"
+    dispatch = PER_TASK  # map's chunksize 1: each task pickled into a worker interpreter
     minimum_python = (3, 13)
     minimum_python_note = f"the standard library from 3.14, the {BACKPORT} backport on 3.13"
     running_task_note = "a running interpreter cannot be stopped"
-    executor: Any = None
+    pool: Any = None
     interpreters: ModuleType | None = None
     implementation: str = ""
 
@@ -104,13 +106,13 @@ class InterpreterPoolBackend(ExecutorMap, Backend):
     def setup(self) -> None:
         executor_class, self.interpreters, self.implementation = implementation()
         try:
-            self.executor = self._started(executor_class)
+            self.pool = self._started(executor_class)
         except BrokenExecutor as exc:
             # Seen once in CI on 3.13.0 with the backport: an interpreter failed to
             # start. One more try, counted in set-up time and recorded; a second
             # failure is the cell's error, with the initializer's own message.
             self.start_failures.append(str(exc))
-            self.executor = self._started(executor_class)
+            self.pool = self._started(executor_class)
 
     def _started(self, executor_class: Any) -> Any:
         """A pool with every interpreter created: one task per worker, submitted at
@@ -148,7 +150,7 @@ class InterpreterPoolBackend(ExecutorMap, Backend):
         return None
 
     def teardown(self) -> None:
-        shut_down_threads(self.executor)
+        shut_down_threads(self.pool)
 
     def describe(self) -> dict[str, Any]:
         return {"implementation": self.implementation, "start_failures": self.start_failures}

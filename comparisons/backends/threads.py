@@ -13,7 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from comparisons.backends.base import Backend, DeadlineExceeded
+from comparisons.backends.base import PER_TASK, Backend, DeadlineExceeded
 from comparisons.backends.mechanics import ExecutorMap, shut_down_threads
 from workloads.spec import Workload
 
@@ -23,14 +23,16 @@ class ThreadsBackend(ExecutorMap, Backend):
     name = "threads"
     summary = "concurrent.futures.ThreadPoolExecutor.map with `workers` threads"
     parallel = False  # for GIL-holding bytecode on a GIL build
+    executor = "{n} threads"
+    dispatch = PER_TASK  # map submits one work item per input to the pool's queue
     source = "docs.python.org/3/library/concurrent.futures.html#threadpoolexecutor-example"
     running_task_note = "running threads cannot be stopped"
 
     def setup(self) -> None:
-        self.executor = ThreadPoolExecutor(max_workers=self.workers)
+        self.pool = ThreadPoolExecutor(max_workers=self.workers)
 
     def teardown(self) -> None:
-        shut_down_threads(self.executor)
+        shut_down_threads(self.pool)
 
 
 class ThreadPerTaskBackend(Backend):
@@ -48,6 +50,8 @@ class ThreadPerTaskBackend(Backend):
     source = "docs.python.org/3/library/threading.html#thread-objects"
     parallel = False
     one_worker_per_task = True
+    executor = "one thread per task"
+    dispatch = PER_TASK
 
     def _start(self, workload: Workload, inputs: list[Any]) -> tuple[list, list, list]:
         results: list[Any] = [None] * len(inputs)

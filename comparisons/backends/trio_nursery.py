@@ -19,7 +19,7 @@ from typing import Any
 
 import trio
 
-from comparisons.backends.base import Backend
+from comparisons.backends.base import PER_TASK, Backend
 from comparisons.backends.mechanics import StructuredConcurrency, TaskGroupRuns
 from workloads.spec import Workload
 
@@ -36,6 +36,8 @@ class TrioBackend(TaskGroupRuns, Backend):
     )
     parallel = False
     event_loop = True
+    executor = "the event loop's one thread"
+    dispatch = PER_TASK  # start_soon per input
     primitives = TRIO
 
     def call_async(self, function: Callable[..., Awaitable[Any]], *args: Any) -> Any:
@@ -62,6 +64,7 @@ class TrioToThreadBackend(TrioBackend):
     summary = "a nursery of trio.to_thread.run_sync(sync task, limiter=CapacityLimiter(workers))"
     source = "trio.readthedocs.io/en/stable/reference-core.html#trio.to_thread.run_sync"
     event_loop = False  # the work runs in threads; the scheduler stays free
+    executor = "{n} threads"
 
     async def _task(
         self, workload: Workload, item: Any, limiter: trio.CapacityLimiter, deadline: bool

@@ -17,7 +17,7 @@ from typing import Any
 
 import trio
 
-from comparisons.backends.base import Backend
+from comparisons.backends.base import PER_TASK, Backend
 from comparisons.backends.mechanics import TaskGroupRuns
 from comparisons.backends.trio_nursery import TRIO
 from workloads.spec import Workload
@@ -28,6 +28,8 @@ class TrioParallelBackend(TaskGroupRuns, Backend):
     summary = "trio_parallel.run_sync(sync task) in a nursery, CapacityLimiter(workers)"
     source = "trio-parallel.readthedocs.io/en/latest/reference.html#trio_parallel.run_sync"
     parallel = True
+    executor = "a pool of {n} processes"
+    dispatch = PER_TASK  # one run_sync, one message to a worker, per task
     deadline_note = "cancelled tasks' workers were killed"
     primitives = TRIO
     # Peak PSS measured by `python -m comparisons.run.memory_model`:

@@ -101,10 +101,16 @@ def as_runs(samples: Samples) -> list[list[float]]:
 def _bootstrap_medians(runs: list[list[float]], rng: np.random.Generator) -> np.ndarray:
     """Medians of resampled data: samples alone for one run; runs, then samples within
     each, for several."""
+    return _bootstrap(runs, rng, 50)
+
+
+def _bootstrap(runs: list[list[float]], rng: np.random.Generator, percent: float) -> np.ndarray:
+    """The `percent` percentile of resampled data: samples alone for one run; runs, then
+    samples within each, for several."""
     if len(runs) == 1:
         samples = np.asarray(runs[0], dtype=float)
         picks = rng.integers(0, len(samples), size=(BOOTSTRAP_RESAMPLES, len(samples)))
-        return np.median(samples[picks], axis=1)
+        return _percentile_rows(samples[picks], percent)
     longest = max(len(run) for run in runs)
     padded = np.array([run + [run[-1]] * (longest - len(run)) for run in runs], dtype=float)
     lengths = np.array([len(run) for run in runs])
@@ -113,7 +119,14 @@ def _bootstrap_medians(runs: list[list[float]], rng: np.random.Generator) -> np.
         rng.random((BOOTSTRAP_RESAMPLES, len(runs), longest)) * lengths[chosen][:, :, None]
     ).astype(int)
     values = padded[chosen[:, :, None], within]
-    return np.median(values.reshape(BOOTSTRAP_RESAMPLES, -1), axis=1)
+    return _percentile_rows(values.reshape(BOOTSTRAP_RESAMPLES, -1), percent)
+
+
+def _percentile_rows(values: np.ndarray, percent: float) -> np.ndarray:
+    # np.median for the median, as before: the same bytes in reports of old runs.
+    if percent == 50:
+        return np.median(values, axis=1)
+    return np.percentile(values, percent, axis=1)
 
 
 def summarize(samples: Samples) -> Summary:
@@ -179,13 +192,27 @@ def ratio_of_medians(numerator: Samples, denominator: Samples) -> Ratio:
     more than their own spread explains. `meaningful` adds that the difference is at
     least `PRACTICAL_THRESHOLD`: only then is one called faster or slower.
     """
+    return ratio_of_percentiles(numerator, denominator, 50)
+
+
+def ratio_of_lower_quartiles(numerator: Samples, denominator: Samples) -> Ratio:
+    """The same ratio of the samples' lower quartiles (25th percentiles): what the verdict
+    compares (`comparisons.records.ranking`). A slow spell of the machine only ever adds
+    time, so the lower quartile of a cell's repeats is the time it takes outside such
+    spells while it still has a sample on either side of it."""
+    return ratio_of_percentiles(numerator, denominator, 25)
+
+
+def ratio_of_percentiles(numerator: Samples, denominator: Samples, percent: float) -> Ratio:
+    """`percent` percentile of numerator / of denominator, with a two-level bootstrap
+    interval over runs and samples."""
     top, bottom = as_runs(numerator), as_runs(denominator)
     top_all = [v for run in top for v in run]
     bottom_all = [v for run in bottom for v in run]
-    point = float(np.median(top_all) / np.median(bottom_all))
+    point = float(_percentile(top_all, percent) / _percentile(bottom_all, percent))
     if len(top_all) > 1 and len(bottom_all) > 1:
         rng = np.random.default_rng(BOOTSTRAP_SEED)
-        ratios = _bootstrap_medians(top, rng) / _bootstrap_medians(bottom, rng)
+        ratios = _bootstrap(top, rng, percent) / _bootstrap(bottom, rng, percent)
         low, high = (float(v) for v in np.percentile(ratios, [2.5, 97.5]))
     else:
         low = high = point
@@ -197,3 +224,7 @@ def ratio_of_medians(numerator: Samples, denominator: Samples) -> Ratio:
         significant=significant,
         meaningful=significant and abs(point - 1) >= PRACTICAL_THRESHOLD,
     )
+
+
+def _percentile(values: list[float], percent: float) -> float:
+    return float(np.median(values) if percent == 50 else np.percentile(values, percent))

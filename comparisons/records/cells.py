@@ -7,6 +7,15 @@ each cell's invocations by the merge rule each field of the schema declares
 interpreters, as pyperf refuses such runs), recompute the statistics from the raw
 samples with today's code (`restate`), and attach the serial baseline and the machine's
 ceiling (`attach_baselines`). What comes out is a `Cell`.
+
+A yardstick can be broken by the machine: a serial cell measured in a slow spell makes
+every row look faster than it is. A figure no machine can reach exposes it: on CPU
+work, a speedup above the usable cores marks the serial baseline unreliable
+(`Baseline.unreliable`, for every row of that work), and a row faster than the ceiling
+marks the ceiling unreliable (`ceiling_unreliable`,
+the row named in `ceiling_beaten_by`). The numbers stay as measured, the ceiling stays
+the ceiling, and no interval is widened: readers print the reason instead of the figure,
+and a run re-measures the yardstick (`comparisons.run.adaptive`).
 """
 
 from __future__ import annotations
@@ -17,16 +26,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+from comparisons import formatting as fmt
 from comparisons.backends import BASELINE, backend_class
 from comparisons.backends import REGISTRY as BACKENDS
 from comparisons.cell.outcome import Status
 from comparisons.errors import UserError
 from comparisons.layout import RECORDS_FILE
-from comparisons.measure.stats import Summary, ratio_of_medians, summarize
+from comparisons.measure.stats import Ratio, Summary, ratio_of_medians, summarize
 from comparisons.records.schema import CEILING, Baseline, Merge, Record, merge_rules
 from comparisons.records.store import CorruptRecords, load_records, unique_records
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
+from workloads.vocabulary import Kind
 
 
 class Cell(Record):
@@ -36,7 +47,9 @@ class Cell(Record):
     runs_s: list[list[float]]  # the measured samples, grouped by invocation
     invocations_done: int  # fresh processes run, planned and extra
     caveat: str | None  # today's note of the backend for this kind of work
-    ceiling_beaten_by: str | None  # on a ceiling cell: the row that beat it, if any
+    # On a ceiling cell: the row that beat it, over 100% of it (the ceiling is then
+    # unreliable, and stays the ceiling), if any.
+    ceiling_beaten_by: str | None
 
 
 def load_cells(run_dir: Path) -> list[Cell]:
@@ -110,9 +123,47 @@ def baseline_key(row: Record) -> tuple[Any, ...]:
     return (row["workload"], row["tasks"], params)
 
 
+def usable_cores(row: Record) -> float | None:
+    """How many cores the row's work could use at most: the usable cores of its recorded
+    environment (CPU affinity), else its logical cores, and no more than a cgroup's CPU
+    limit; None when the row recorded no environment."""
+    env = row["env"] or {}
+    cores = env.get("usable_cores") or env.get("logical_cores")
+    limit = env.get("cgroup_cpu_limit")
+    if cores and limit:
+        return min(float(cores), float(limit))
+    return float(cores) if cores else None
+
+
+def invocations_text(row: Record) -> str:
+    """A row's samples as a reader checks them: each invocation's repeats joined by "/",
+    invocations by ", ", in the unit of the row's median ("668/667/619, 464/475/534 ms")."""
+    runs = samples_of(row)
+    middle = statistics.median(v for run in runs for v in run)
+    scale, unit = next(((s, u) for s, u in ((1.0, "s"), (1e-3, "ms")) if middle >= s), (1e-6, "µs"))
+    joined = ", ".join("/".join(f"{v / scale:.3g}" for v in run) for run in runs)
+    return f"{joined} {unit}"
+
+
+def _impossible_speedup(row: Record, baseline: Record, ratio: Ratio) -> str | None:
+    """Why `baseline` cannot be the serial baseline of CPU work, when `row`'s speedup
+    over it is above the usable cores (the point, whatever its interval: such a figure
+    is never published as a finding); None otherwise (other work overlaps waits, so its
+    speedups have no such bound)."""
+    cores = usable_cores(row) or usable_cores(baseline)
+    if row["kind"] != Kind.CPU or not cores or ratio.ratio <= cores:
+        return None
+    return (
+        f"{baseline['backend']}'s invocations {invocations_text(baseline)}: a speedup of "
+        f"{fmt.ratio(ratio.ratio)} ({ratio.ci95_low:.2f}–{ratio.ci95_high:.2f}) for "
+        f"{row['backend']} on {cores:g} usable cores"
+    )
+
+
 def attach_baseline(row: Record, baseline: Record | None) -> None:
     """Set `row["baseline"]` to its speedup and efficiency against `baseline` (None when
-    either has no timings, as a fault probe has not)."""
+    either has no timings, as a fault probe has not), marked unreliable when the speedup
+    is one no machine can reach (`_impossible_speedup`)."""
     if baseline is None or not is_measured(baseline) or not is_measured(row):
         row["baseline"] = None
         return
@@ -124,14 +175,17 @@ def attach_baseline(row: Record, baseline: Record | None) -> None:
         speedup=ratio.ratio,
         speedup_ci95=(ratio.ci95_low, ratio.ci95_high),
         efficiency=ratio.ratio / row["workers"],
+        unreliable=_impossible_speedup(row, baseline, ratio),
     )
 
 
 def attach_baselines(cells: list[Cell]) -> list[Cell]:
-    """Attach the serial baseline, and the machine's ceiling where measured, to each cell."""
+    """Attach the serial baseline, and the machine's ceiling where measured, to each cell;
+    one impossible speedup marks the baseline unreliable for every row of its work."""
     baselines = {baseline_key(c): c for c in cells if c["backend"] == BASELINE and is_measured(c)}
     for cell in cells:
         attach_baseline(cell, baselines.get(baseline_key(cell)))
+    _spread_unreliable(cells)
     ceilings = {
         (baseline_key(c), c["workers"]): c
         for c in cells
@@ -151,26 +205,58 @@ def attach_baselines(cells: list[Cell]) -> list[Cell]:
     return cells
 
 
+def _spread_unreliable(cells: list[Cell]) -> None:
+    """Every row measured against a serial cell that some row's speedup exposed gets the
+    same reason: the most convincing one (the highest low end of its interval)."""
+    by_key: dict[tuple[Any, ...], list[Cell]] = {}
+    for cell in cells:
+        if cell["baseline"] is not None:
+            by_key.setdefault(baseline_key(cell), []).append(cell)
+    for rows in by_key.values():
+        exposed = [r for r in rows if baseline_of(r).unreliable]
+        if not exposed:
+            continue
+        worst = max(exposed, key=lambda r: baseline_of(r).speedup)
+        reason = baseline_of(worst).unreliable
+        for r in rows:
+            r["baseline"] = replace(baseline_of(r), unreliable=reason)
+
+
 def attach_ceiling(ceiling: Cell, rows: list[Cell]) -> None:
     """Each row's share of the machine's ceiling (ceiling time / row time) with its
-    interval. A row faster than the ceiling beyond the interval makes the ceiling wrong:
-    the fastest such row becomes the ceiling instead, and every row says so."""
-    limit, beaten_by = ceiling, None
-    for r in sorted(rows, key=median_s):
-        if ratio_of_medians(samples_of(limit), samples_of(r)).ci95_low > 1:
-            limit, beaten_by = r, r["backend"]
+    interval. A row faster than the ceiling (over 100% of it, whatever its interval: no
+    model can beat the machine) shows the ceiling was measured slow: the ceiling stays
+    the ceiling (its time is never replaced by the row's), marked unreliable with the
+    reason, and the row that beat it is named (`ceiling_beaten_by`, on the ceiling cell
+    and on every row)."""
+    shares = {r["key"]: ratio_of_medians(samples_of(ceiling), samples_of(r)) for r in rows}
+    beaten = [r for r in rows if shares[r["key"]].ratio > 1]
+    beaten_by, reason = None, None
+    if beaten:
+        fastest = max(beaten, key=lambda r: shares[r["key"]].ratio)
+        share = shares[fastest["key"]]
+        beaten_by = fastest["backend"]
+        reason = (
+            f"{ceiling['backend']}'s invocations {invocations_text(ceiling)}: "
+            f"{beaten_by} reached {fmt.percent(share.ratio)} of it "
+            f"({fmt.percent(share.ci95_low)}–{fmt.percent(share.ci95_high)})"
+        )
     for r in rows:
-        share = ratio_of_medians(samples_of(limit), samples_of(r))
-        base = r["baseline"]
-        assert base is not None  # the caller passes rows with a baseline
+        share = shares[r["key"]]
+        base = baseline_of(r)  # the caller passes rows with a baseline
         r["baseline"] = replace(
             base,
-            ceiling_speedup=base.median_s / median_s(limit),
+            ceiling_speedup=base.median_s / median_s(ceiling),
             ceiling_efficiency=share.ratio,
             ceiling_efficiency_ci95=(share.ci95_low, share.ci95_high),
             ceiling_beaten_by=beaten_by,
+            ceiling_unreliable=reason,
         )
     ceiling["ceiling_beaten_by"] = beaten_by
+    if ceiling["baseline"] is not None:
+        ceiling["baseline"] = replace(
+            ceiling["baseline"], ceiling_beaten_by=beaten_by, ceiling_unreliable=reason
+        )
 
 
 def merge_invocations(records: Iterable[Record]) -> list[Cell]:

@@ -14,11 +14,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from comparisons.backends import model_of
-from comparisons.measure.stats import PRACTICAL_THRESHOLD, Ratio, ratio_of_medians
-from comparisons.records.cells import Cell, baseline_key, is_measured, median_s, samples_of
+from comparisons.backends import BASELINE, TWINS, backend_class, model_of
+from comparisons.backends import REGISTRY as BACKENDS
+from comparisons.measure.stats import PRACTICAL_THRESHOLD, Ratio, ratio_of_lower_quartiles
+from comparisons.records.cells import (
+    Cell,
+    baseline_key,
+    is_measured,
+    median_s,
+    samples_of,
+    stats_of,
+)
 from workloads.vocabulary import Category
 
 # Categories in the order the verdict lists them (faults have a table of their own).
@@ -38,6 +47,14 @@ def model(r: Cell) -> str:
     return r["model"] or model_of(r["backend"])
 
 
+def executor_of(row: Cell) -> str:
+    """What runs the row's work, in words ("a pool of 2 processes"): winners are named by
+    it as well as by the front end that drives it."""
+    if row["backend"] not in BACKENDS:
+        return row["backend"]
+    return backend_class(row["backend"]).executor.format(n=row["workers"])
+
+
 def contenders(rows: list[Cell]) -> list[Cell]:
     """Rows that may win: measured, and not a yardstick."""
     return [r for r in rows if is_measured(r) and not r["yardstick"]]
@@ -55,42 +72,98 @@ def best_per_model(rows: list[Cell]) -> list[Cell]:
     """Each model's fastest contender (its best idiom), fastest first."""
     best: dict[str, Cell] = {}
     for r in contenders(rows):
-        if model(r) not in best or median_s(r) < median_s(best[model(r)]):
+        if model(r) not in best or speed_s(r) < speed_s(best[model(r)]):
             best[model(r)] = r
-    return sorted(best.values(), key=lambda r: (median_s(r), r["backend"]))
+    return sorted(best.values(), key=lambda r: (speed_s(r), r["backend"]))
+
+
+class Outcome(StrEnum):
+    """Where a model stands against the best of its row, decided on its interval."""
+
+    BEST = "best"
+    TIED = "tied"  # the ratio's interval wholly inside the tie band
+    SLOWER = "slower"  # wholly beyond it
+    UNDECIDED = "undecided"  # straddling its edge: the run cannot say which
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One model's best idiom in a row, its outcome, and its time over the best's (by
+    the verdict's estimator; None for the best itself)."""
+
+    cell: Cell
+    outcome: Outcome
+    ratio: Ratio | None
+
+
+def speed_s(row: Cell) -> float:
+    """What the verdict ranks by: the lower quartile of the row's repeats
+    (`comparisons.measure.stats.ratio_of_lower_quartiles` says why), shown beside the
+    median in every table."""
+    return stats_of(row).q1
+
+
+def against_best(row: Cell, best: Cell) -> Ratio:
+    """The row's time over the best's, by the verdict's estimator, with its interval."""
+    return ratio_of_lower_quartiles(samples_of(row), samples_of(best))
+
+
+def outcome_of(ratio: Ratio) -> Outcome:
+    """Tied when the interval lies wholly inside the tie band (1 / (1 + t) to 1 + t),
+    slower when wholly beyond it, undecided when it straddles an edge: never rounded
+    into a tie or a loss."""
+    edge = 1 + PRACTICAL_THRESHOLD
+    if ratio.ci95_low > edge:
+        return Outcome.SLOWER
+    if ratio.ci95_high <= edge and ratio.ci95_low >= 1 / edge:
+        return Outcome.TIED
+    return Outcome.UNDECIDED
 
 
 @dataclass(frozen=True)
 class Ranking:
-    """Rows of one piece of work at one in-flight level, ranked: the winners (the fastest
-    and every row tied with it), the runner-up and its margin over the fastest."""
+    """Rows of one piece of work at one in-flight level, ranked: every model's standing;
+    the winners (the best and every row tied with it), the undecided, and the runner-up
+    (the fastest row decided slower) with its margin over the best."""
 
-    winners: list[Cell]
-    runner: Cell | None
-    margin: Ratio | None  # runner-up / fastest
-    rows: list[Cell]  # every model's best idiom, fastest first
+    standings: list[Standing]
+
+    @property
+    def rows(self) -> list[Cell]:
+        """Every model's best idiom, fastest first."""
+        return [s.cell for s in self.standings]
+
+    @property
+    def winners(self) -> list[Cell]:
+        return [s.cell for s in self.standings if s.outcome in (Outcome.BEST, Outcome.TIED)]
+
+    @property
+    def undecided(self) -> list[Standing]:
+        return [s for s in self.standings if s.outcome is Outcome.UNDECIDED]
+
+    @property
+    def runner(self) -> Cell | None:
+        return next((s.cell for s in self.standings if s.outcome is Outcome.SLOWER), None)
+
+    @property
+    def margin(self) -> Ratio | None:
+        """The runner-up's time over the best's."""
+        return next((s.ratio for s in self.standings if s.outcome is Outcome.SLOWER), None)
 
 
 def rank(rows: list[Cell]) -> Ranking | None:
     """The `Ranking` of rows already at one level, fastest first; None with fewer than
-    two rows.
-
-    Ties are taken in order of median: the first row meaningfully slower than the best
-    is the runner-up, and no slower row is a winner, however wide its interval (a noisy
-    model at 1.8x must not tie with the best while a steady one at 1.5x does not).
-    """
+    two rows. Each row against the fastest (`against_best`) is tied, slower or
+    undecided (`outcome_of`): a noisy model whose interval reaches across the band's
+    edge is undecided, never a co-winner by its point estimate."""
     if len(rows) < 2:
         return None
     best = rows[0]
-    winners: list[Cell] = [best]
-    runner: Cell | None = None
+    standings = [Standing(best, Outcome.BEST, None)]
     for r in rows[1:]:
-        if ratio_of_medians(samples_of(r), samples_of(best)).meaningful:
-            runner = r
-            break
-        winners.append(r)
-    margin = ratio_of_medians(samples_of(runner), samples_of(best)) if runner else None
-    return Ranking(winners, runner, margin, rows)
+        ratio = against_best(r, best)
+        standings.append(Standing(r, outcome_of(ratio), ratio))
+    return Ranking(standings)
 
 
 @dataclass(frozen=True)
@@ -103,6 +176,10 @@ class VerdictRow(Ranking):
     in_flight: int
     once: list[Cell]  # the cheapest to run once, and every row tied with it
     break_even_s: float | None  # work from which the steady winner pays for its start-up
+    # The best model's time over a plain loop's, when even the best is decided slower
+    # than serial at this work: no model is worth it here.
+    slower_than_serial: Ratio | None = None
+    serial: Cell | None = None
 
 
 def first_run_s(r: Cell) -> float | None:
@@ -157,8 +234,15 @@ def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
             switch = None
             if not steady_models & {model(r) for r in once}:
                 switch = break_even_s(ranked.winners[0], once[0])
+            # A transfer's serial loop moves no bytes: losing to it says nothing.
+            serial = None if ranked.rows[0]["measures_transfer"] else _serial(rows)
+            behind = against_best(ranked.rows[0], serial) if serial else None
             row = VerdictRow(
-                **vars(ranked),
+                standings=ranked.standings,
+                slower_than_serial=behind
+                if behind and outcome_of(behind) is Outcome.SLOWER
+                else None,
+                serial=serial,
                 category=category,
                 work=group_label(rows[0]),
                 in_flight=level,
@@ -167,3 +251,41 @@ def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
             )
             found.append(((order.get(category, len(order)), category, row.work, level), row))
     return [row for _, row in sorted(found, key=lambda item: item[0])]
+
+
+def _serial(rows: list[Cell]) -> Cell | None:
+    """The plain loop doing this work, if the run measured it."""
+    return next((r for r in rows if r["backend"] == BASELINE and is_measured(r)), None)
+
+
+@dataclass(frozen=True)
+class TwinCheck:
+    """One A/A pair in one piece of work: a model and its twin (the same class under
+    another name, `comparisons.backends.TWINS`), the slower of the two over the faster
+    by the verdict's rule. Anything but tied is a decision the design should never make."""
+
+    work: str
+    in_flight: int
+    original: str
+    ratio: Ratio
+    outcome: Outcome  # tied: right; slower: a false decision; undecided: no decision
+
+
+def twin_checks(cells: list[Cell]) -> list[TwinCheck]:
+    """Every (work, in-flight count) where a twin and its original both measured."""
+    checks = []
+    groups: dict[tuple[Any, ...], list[Cell]] = defaultdict(list)
+    for c in contenders(cells):
+        groups[baseline_key(c)].append(c)
+    for rows in groups.values():
+        for level, at_level in levels(rows).items():
+            by_name = {r["backend"]: r for r in at_level}
+            for twin, original in TWINS.items():
+                if twin not in by_name or original not in by_name:
+                    continue
+                fast, slow = sorted((by_name[twin], by_name[original]), key=speed_s)
+                ratio = against_best(slow, fast)
+                checks.append(
+                    TwinCheck(group_label(rows[0]), level, original, ratio, outcome_of(ratio))
+                )
+    return checks

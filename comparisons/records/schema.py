@@ -57,7 +57,14 @@ class Merge(StrEnum):
 @dataclass(frozen=True)
 class Baseline:
     """A cell against the serial cell of the same work and size (and, where the run
-    measured it, against the machine's ceiling: `ceiling_*`, None otherwise)."""
+    measured it, against the machine's ceiling: `ceiling_*`, None otherwise).
+
+    `unreliable` says why the serial cell cannot be a baseline (a figure against it that
+    no machine could reach: a speedup above the usable cores beyond its interval), and
+    `ceiling_unreliable` why the ceiling cannot be one (a row beat it beyond its
+    interval, named in `ceiling_beaten_by`); None when nothing is wrong. The numbers
+    stay as measured; readers print the reason instead of them
+    (`comparisons.records.cells.attach_baselines`)."""
 
     backend: str
     key: str
@@ -68,14 +75,17 @@ class Baseline:
     ceiling_speedup: float | None = None
     ceiling_efficiency: float | None = None  # the ceiling's time / this cell's
     ceiling_efficiency_ci95: tuple[float, float] | None = None
-    ceiling_beaten_by: str | None = None
+    ceiling_beaten_by: str | None = None  # the row that beat the ceiling, if any
+    unreliable: str | None = None
+    ceiling_unreliable: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The stored form: the ceiling's fields only where they were measured."""
+        """The stored form: the ceiling's fields only where they were measured, and a
+        reason only where there is one."""
         return {
             name: list(value) if isinstance(value, tuple) else value
             for name, value in asdict(self).items()
-            if value is not None or not name.startswith("ceiling_")
+            if value is not None or not (name.startswith("ceiling_") or name == "unreliable")
         }
 
     @classmethod

@@ -12,21 +12,31 @@ import json
 from pathlib import Path
 from typing import Any
 
-from comparisons.layout import CELLS_FILE, PLOTS_DIR, PYPERF_FILE, REPORT_FILE, SUMMARY_FILE
+from comparisons.layout import (
+    CELLS_FILE,
+    PLOTS_DIR,
+    PYPERF_FILE,
+    REPORT_FILE,
+    SUMMARY_FILE,
+    VERDICT_FILE,
+)
 from comparisons.records.cells import load_cells
 from comparisons.report.csv_export import render_csv
 from comparisons.report.markdown import render_markdown
 from comparisons.report.plots import write_plots
 from comparisons.report.pyperf_export import write_pyperf
 from comparisons.report.sections.target import shown
+from comparisons.report.verdict_export import render_verdict_json
 
 
 def build_report(run_dir: Path) -> Path:
-    """Write summary.csv and REPORT.md for `run_dir`; return the report's path."""
+    """Write summary.csv, pyperf.json, plots/, verdict.json and REPORT.md for `run_dir`;
+    return the report's path."""
     records = load_cells(run_dir)
     _write(run_dir / SUMMARY_FILE, render_csv(records))
     write_pyperf(records, run_dir / PYPERF_FILE)
     figures = write_plots([shown(r) for r in records if not r["fault"]], run_dir / PLOTS_DIR)
+    _write(run_dir / VERDICT_FILE, render_verdict_json(records))
     report_path = run_dir / REPORT_FILE
     _write(report_path, render_markdown(records, figures, suite=_suite(run_dir)))
     return report_path

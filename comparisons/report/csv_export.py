@@ -63,6 +63,9 @@ COLUMNS: tuple[tuple[str, Callable[[Cell], Any]], ...] = (
     ("speedup_ci95_low", _speedup_bound(0)),
     ("speedup_ci95_high", _speedup_bound(1)),
     ("efficiency", lambda c: c["baseline"].efficiency if c["baseline"] else None),
+    # Why the speedup above is no finding (a figure no machine can reach), if it is not.
+    ("baseline_unreliable", lambda c: c["baseline"].unreliable if c["baseline"] else None),
+    ("ceiling_unreliable", lambda c: c["baseline"].ceiling_unreliable if c["baseline"] else None),
     ("setup_s", lambda c: c["setup_s"]),
     ("teardown_s", lambda c: c["teardown_s"]),
     ("peak_pss_bytes", lambda c: c["peak_pss_bytes"]),

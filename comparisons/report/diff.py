@@ -32,6 +32,7 @@ from comparisons.records.cells import (
     median_s,
     samples_of,
 )
+from comparisons.records.ranking import Outcome, model, verdict_rows
 from comparisons.report.sections.clusters import LOCAL, placements
 
 DEFAULT_THRESHOLD = PRACTICAL_THRESHOLD
@@ -157,36 +158,53 @@ def environment_differences(a: list[Cell], b: list[Cell]) -> list[str]:
     return lines
 
 
-def verdict_winners(records: list[Cell]) -> dict[tuple[str, str, int], set[str]]:
-    """Each verdict row's winning models (one, or a declared tie) by (work, in flight).
+RowKey = tuple[str, str, int]
+
+
+def verdict_outcomes(cells: list[Cell]) -> dict[RowKey, dict[str, Outcome]]:
+    """Each verdict row's outcome per model, by (kind of work, work, in flight).
 
     Models, not idioms: the verdict answers "which model", and a model's best idiom
     (processes or processes:executor) may differ between runs when both tie.
     """
-    from comparisons.records.ranking import model, verdict_rows
-
     return {
-        (v.category, v.work, v.in_flight): {model(r) for r in v.winners}
-        for v in verdict_rows(records)
+        (v.category, v.work, v.in_flight): {model(s.cell): s.outcome for s in v.standings}
+        for v in verdict_rows(cells)
     }
 
 
-def compare_verdicts(a: list[Cell], b: list[Cell]) -> tuple[int, list[str]]:
-    """How many verdict rows both runs have, and those whose answer differs: *overlapping*
-    when a borderline co-winner joined or left the tie, *different* when no winning
-    model is shared (the runs contradict each other)."""
-    winners_a, winners_b = verdict_winners(a), verdict_winners(b)
-    shared = sorted(set(winners_a) & set(winners_b), key=str)
-    changed = []
+@dataclass(frozen=True)
+class VerdictAgreement:
+    """How two runs' verdicts agree, by the verdict's own four words."""
+
+    rows: int  # verdict rows both runs have
+    contradictions: list[str]  # a model best or tied in one run, slower in the other
+    best_kept: int  # rows where each run's best is best or tied in the other
+    undecided: tuple[float, float]  # each run's share of (row, model) entries undecided
+
+
+def compare_verdicts(a: list[Cell], b: list[Cell]) -> VerdictAgreement:
+    """Contradictions are the only disagreement that counts: a reshuffle among tied
+    models, or a model undecided in one run, is not a change of answer."""
+    in_a, in_b = verdict_outcomes(a), verdict_outcomes(b)
+    shared = sorted(set(in_a) & set(in_b), key=str)
+    won = (Outcome.BEST, Outcome.TIED)
+    contradictions, best_kept, entries, undecided = [], 0, 0, [0, 0]
     for row in shared:
-        if winners_a[row] != winners_b[row]:
-            kind = "overlapping" if winners_a[row] & winners_b[row] else "different"
-            changed.append(
-                f"{row[0]}: {row[1]} at {row[2]} in flight: "
-                f"{' / '.join(sorted(winners_a[row]))} -> {' / '.join(sorted(winners_b[row]))}"
-                f" ({kind})"
-            )
-    return len(shared), changed
+        ra, rb = in_a[row], in_b[row]
+        for name in sorted(set(ra) & set(rb)):
+            entries += 1
+            undecided[0] += ra[name] is Outcome.UNDECIDED
+            undecided[1] += rb[name] is Outcome.UNDECIDED
+            if {ra[name], rb[name]} & set(won) and Outcome.SLOWER in (ra[name], rb[name]):
+                contradictions.append(
+                    f"{row[0]}: {row[1]} at {row[2]} in flight: {name} {ra[name]} -> {rb[name]}"
+                )
+        best_a = next(m for m, o in ra.items() if o is Outcome.BEST)
+        best_b = next(m for m, o in rb.items() if o is Outcome.BEST)
+        best_kept += rb.get(best_a) in won and ra.get(best_b) in won
+    shares = (undecided[0] / entries, undecided[1] / entries) if entries else (0.0, 0.0)
+    return VerdictAgreement(len(shared), contradictions, best_kept, shares)
 
 
 def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) -> str:
@@ -308,15 +326,18 @@ def _drift_line(
 
 
 def _verdict_line(a: list[Cell], b: list[Cell], paired: Paired) -> str:
-    """Verdict rows that agree, over the models that completed in both runs: a model
-    that failed or was skipped in one run cannot win or lose the other."""
+    """The verdicts compared by their four words, over the models that completed in both
+    runs: a model that failed or was skipped in one run cannot win or lose the other."""
     completed = {ra["key"] for ra, _ in paired.pairs}
-    rows, changed = compare_verdicts(
+    agreed = compare_verdicts(
         [r for r in a if r["key"] in completed], [r for r in b if r["key"] in completed]
     )
+    found = agreed.contradictions
     return (
-        f"Verdict rows: {rows - len(changed)} of {rows} give the same answer (the same "
-        "winning model or the same declared tie; models that completed in both runs only); "
-        f"{sum('(different)' in c for c in changed)} contradict each other"
-        + (": " + "; ".join(changed) if changed else ".")
+        f"Verdict rows: {agreed.rows} in both runs; {len(found)} contradictions (a model best "
+        "or tied in one run and slower in the other)"
+        + (": " + "; ".join(found) if found else "")
+        + f"; in {agreed.best_kept} of {agreed.rows} rows each run's best is best or tied in "
+        f"the other; undecided: A {agreed.undecided[0]:.0%}, B {agreed.undecided[1]:.0%} of "
+        "the (row, model) entries both have."
     )

@@ -6,7 +6,9 @@ size, I/O throughput and memory against concurrency, start-up and per-task overh
 and peak memory per model. Axes carry units, titles name the machine, error bars show
 the 95% intervals. PNGs are written without a timestamp, so a rebuild gives the same
 bytes. `write_plots` returns each figure's path and caption, which REPORT.md's "Plots"
-section (`comparisons.report.sections.plots`) embeds.
+section (`comparisons.report.sections.plots`) embeds. A speedup or efficiency against
+a serial cell shown broken (`Baseline.unreliable`) is not drawn: its panel says
+"baseline unreliable" instead, as the tables do.
 """
 
 from __future__ import annotations
@@ -112,12 +114,33 @@ def speedup_vs_workers(records: Records, path: Path) -> str | None:
     return "Speedup against workers, per CPU workload (dashed: ideal; bars: 95% interval)."
 
 
+def _unreliable(rows: Records) -> bool:
+    return any(baseline_of(r).unreliable for r in rows)
+
+
+def _say_unreliable(ax: Axes, rows: Records) -> None:
+    """Where the panel's figures against serial were left out, it says so."""
+    if _unreliable(rows):
+        ax.text(
+            0.02,
+            0.98,
+            "baseline unreliable: figures against serial not drawn (see REPORT.md)",
+            transform=ax.transAxes,
+            fontsize=8,
+            verticalalignment="top",
+        )
+
+
 def _speedup_panel(ax: Axes, key: tuple, rows: Records) -> tuple[str, str, str]:
     workload, tasks, _ = key
     top = max(r["workers"] for r in rows)
     ax.plot([1, top], [1, top], "k--", linewidth=1, label="ideal")
+    _say_unreliable(ax, rows)
     for backend in _backends(rows):
-        mine = sorted((r for r in rows if r["backend"] == backend), key=lambda r: r["workers"])
+        mine = sorted(
+            (r for r in rows if r["backend"] == backend and not baseline_of(r).unreliable),
+            key=lambda r: r["workers"],
+        )
         if not mine or backend == BASELINE:
             continue
         x = [r["workers"] for r in mine]
@@ -155,11 +178,14 @@ def efficiency_vs_task_size(records: Records, path: Path) -> str | None:
 
 def _efficiency_panel(ax: Axes, key: tuple, rows: Records) -> tuple[str, str, str]:
     workload, workers = key
+    _say_unreliable(ax, rows)
     for backend in _backends(rows):
         mine = sorted(
-            (r for r in rows if r["backend"] == backend),
+            (r for r in rows if r["backend"] == backend and not baseline_of(r).unreliable),
             key=lambda r: baseline_of(r).median_s / r["tasks"],
         )
+        if not mine:
+            continue
         x = [baseline_of(r).median_s / r["tasks"] for r in mine]
         y = [baseline_of(r).efficiency for r in mine]
         ax.plot(x, y, marker="o", label=backend)

@@ -6,59 +6,86 @@ process of each such cell, a whole row at a time, most ambiguous row first, and 
 again, within the suite's `extra_budget_s` of wall time. asv does the same with its
 extra rounds for benchmarks whose result is unclear.
 
-A comparison is in doubt when the 95% interval of the ratio of medians straddles the
-edge of the practical band (1 + `PRACTICAL_THRESHOLD`): more data could move it to
-either side, so "tie" or "slower" is a coin toss between two runs of one commit. A row
-whose every comparison lies clearly inside the band (a tie) or clearly beyond it is
-settled and gets nothing. Both sides of a doubtful comparison, the best row and the one
-compared with it, get the extra process, so neither is favoured.
+A comparison is in doubt when the verdict calls it *undecided*
+(`comparisons.records.ranking.outcome_of`): the 95% interval of the row's time over the
+best's, by the verdict's own estimator, straddles an edge of the practical band (1 +
+`PRACTICAL_THRESHOLD`): more data could move it to either side, so "tied" or "slower"
+would be a coin toss between two runs of one commit. A row whose every comparison lies
+clearly inside the band (tied) or clearly beyond it (slower) is settled and gets
+nothing. Both sides of a doubtful comparison, the best row and the one compared with
+it, get the extra process, so neither is favoured.
+
+Before those rows come the yardsticks a figure exposed (`unreliable_yardsticks`): a
+serial cell against which CPU work ran faster than the machine's cores allow, or a
+ceiling a row beat (over 100% of it, `comparisons.records.cells`). Each gets a fresh
+process of its own, so the run measures it again rather than publish what it implies;
+if it stays broken, the report prints "baseline unreliable" or "ceiling unreliable".
 """
 
 from __future__ import annotations
 
-from comparisons.measure.stats import PRACTICAL_THRESHOLD, Ratio, ratio_of_medians
-from comparisons.records.cells import (
-    cells_from,
-    samples_of,
-)
-from comparisons.records.ranking import verdict_rows
-from comparisons.records.schema import Record
+from comparisons.measure.stats import PRACTICAL_THRESHOLD, Ratio
+from comparisons.records.cells import Cell, cells_from
+from comparisons.records.ranking import Outcome, outcome_of, verdict_rows
+from comparisons.records.schema import CEILING, Record
 
 # However much budget is left, a cell gets at most this many extra processes.
 MAX_EXTRA_ROUNDS = 2
 
 
 def in_doubt(ratio: Ratio) -> bool:
-    """True when the ratio's interval straddles the edge of the practical band."""
-    edge = 1 + PRACTICAL_THRESHOLD
-    return ratio.ci95_low < edge < ratio.ci95_high
+    """True when the ratio's interval straddles an edge of the practical band: the
+    verdict calls it undecided."""
+    return outcome_of(ratio) is Outcome.UNDECIDED
 
 
 def ambiguity(ratio: Ratio) -> float:
-    """How close a doubtful comparison sits to the band's edge, in widths of its own
-    interval: 0 when the edge is at its point estimate."""
-    edge = 1 + PRACTICAL_THRESHOLD
+    """How close a doubtful comparison sits to the band's nearer edge, in widths of its
+    own interval: 0 when the edge is at its point estimate."""
+    edges = (1 + PRACTICAL_THRESHOLD, 1 / (1 + PRACTICAL_THRESHOLD))
     width = max(ratio.ci95_high - ratio.ci95_low, 1e-12)
-    return abs(ratio.ratio - edge) / width
+    return min(abs(ratio.ratio - edge) for edge in edges) / width
 
 
 def contested_rows(records: list[Record]) -> list[list[str]]:
     """The cell keys of each verdict row in doubt, most ambiguous row first: the best
-    cell and every cell compared with it (its co-winners and the runner-up) whose
-    comparison is in doubt. A row is extended whole, both sides of each comparison,
-    so that a budget running out never favours one side."""
-    merged = cells_from(records)
+    cell and every cell whose comparison with it is in doubt (undecided). A row is
+    extended whole, both sides of each comparison, so that a budget running out never
+    favours one side."""
+    return _contested(cells_from(records))
+
+
+def _contested(merged: list[Cell]) -> list[list[str]]:
     found: list[tuple[float, list[str]]] = []
     for row in verdict_rows(merged):
-        best, *tied = row.winners
-        compared = tied + ([row.runner] if row.runner else [])
-        ratios = {r["key"]: ratio_of_medians(samples_of(r), samples_of(best)) for r in compared}
+        best = row.rows[0]
+        ratios = {s.cell["key"]: s.ratio for s in row.standings if s.ratio is not None}
         doubtful = [key for key, ratio in ratios.items() if in_doubt(ratio)]
         if doubtful:
             closest = min(ambiguity(ratios[key]) for key in doubtful)
             found.append((closest, [best["key"], *doubtful]))
     found.sort(key=lambda item: item[0])
     return [keys for _, keys in found]
+
+
+def unreliable_yardsticks(records: list[Record]) -> list[str]:
+    """The keys of the serial cells marked unreliable (`Baseline.unreliable`: a speedup
+    against them above the usable cores), then of the ceiling cells
+    a row beat, each once, in the order of the cells."""
+    return _unreliable(cells_from(records))
+
+
+def _unreliable(merged: list[Cell]) -> list[str]:
+    serial = [b.key for c in merged if (b := c["baseline"]) is not None and b.unreliable]
+    ceilings = [c["key"] for c in merged if c["backend"] == CEILING and c["ceiling_beaten_by"]]
+    return list(dict.fromkeys(serial + ceilings))
+
+
+def extra_rows(records: list[Record]) -> tuple[list[str], list[list[str]]]:
+    """What an extra round runs: the unreliable yardsticks (`unreliable_yardsticks`),
+    then the verdict's rows in doubt (`contested_rows`), from one reading of the records."""
+    merged = cells_from(records)
+    return _unreliable(merged), _contested(merged)
 
 
 def contested_keys(records: list[Record]) -> list[str]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from comparisons.backends import REGISTRY, backend_class
+from comparisons.backends import REGISTRY, TWINS, backend_class
 from comparisons.cell.contract import CellSpec
 from comparisons.cell.outcome import Status
 from comparisons.run.harness import run_cell
@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     names = (
         args.backends.split(",")
         if args.backends
-        else [n for n in REGISTRY if backend_class(n).bytes_per_worker is not None]
+        else [
+            n for n in REGISTRY if n not in TWINS and backend_class(n).bytes_per_worker is not None
+        ]
     )
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:

@@ -10,8 +10,9 @@ Order (`run_order`): a cell runs as `invocations` fresh processes; round r holds
 cell's r-th invocation, shuffled with the suite's seed. Slow drift of the machine
 (another tenant, thermal state) then spreads over every model instead of favouring
 whichever ran first, and a cell's spread includes it. A suite with `extra_budget_s`
-then spends up to that much on extra rounds for the cells of verdict rows still in
-doubt (`run_extra_rounds`, `comparisons.run.adaptive`).
+then spends up to that much on extra rounds: first for the serial and ceiling cells a
+figure showed broken (a speedup above the cores, a ceiling beaten), then for the cells
+of verdict rows still in doubt (`run_extra_rounds`, `comparisons.run.adaptive`).
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ from comparisons.errors import UserError
 from comparisons.layout import CELLS_FILE, ENV_FILE, LATEST_LINK, RECORDS_FILE
 from comparisons.measure.environment import capture_environment
 from comparisons.records.cells import attach_baseline, baseline_key, is_measured, stats_of
-from comparisons.records.schema import Record
+from comparisons.records.schema import CEILING, Record
 from comparisons.records.store import append_record, invocation_id, load_records
-from comparisons.run.adaptive import MAX_EXTRA_ROUNDS, contested_rows
+from comparisons.run.adaptive import MAX_EXTRA_ROUNDS, extra_rows
 from comparisons.run.harness import run_cell
 from comparisons.run.suite import DEFAULT_SEED
 
@@ -95,6 +96,8 @@ def summarize_record(record: Record) -> str:
     stats = stats_of(record)
     base = record["baseline"]
     speed = f", {base.speedup:.2f}x serial" if base else ""
+    if base and base.unreliable:
+        speed = f", {base.speedup:.2f}x serial (above the usable cores: baseline unreliable)"
     return (
         f"[green]ok[/green] median {fmt.seconds(stats.median)} "
         f"(CV {stats.cv * 100:.0f}%){speed}, set-up {fmt.seconds(record['setup_s'])}"
@@ -172,27 +175,45 @@ def run_extra_rounds(
     run_one: Callable[[CellSpec, str], None],
     console: Console,
 ) -> None:
-    """Extra fresh processes for the cells of verdict rows still in doubt
-    (`comparisons.run.adaptive`), a round at a time, until none is in doubt, a cell has had
-    `MAX_EXTRA_ROUNDS`, or `budget_s` of wall time is spent. The budget is checked before
-    each row, never inside one: a row's cells all get their extra process, in a seeded
-    shuffled order, so no side of a comparison is favoured."""
+    """Extra fresh processes, a round at a time, until nothing needs one, a cell has had
+    `MAX_EXTRA_ROUNDS`, or `budget_s` of wall time is spent (`comparisons.run.adaptive`):
+    first one for each serial or ceiling cell a figure showed unreliable, so it is
+    measured again before anything is compared with it, then for the cells of verdict
+    rows still in doubt. The budget is checked before each yardstick and each row, never
+    inside a row: a row's cells all get their extra process, in a seeded shuffled
+    order, so no side of a comparison is favoured."""
     by_key = {c.key: c for c in cells}
     deadline = time.monotonic() + budget_s
     for extra_round in range(MAX_EXTRA_ROUNDS):
         records = load_records(records_path)
-        rows = [[k for k in row if k in by_key] for row in contested_rows(records)]
+        yardsticks, contested = extra_rows(records)
+        yardsticks = [k for k in yardsticks if k in by_key]
+        rows = [[k for k in row if k in by_key] for row in contested]
         rows = [row for row in rows if len(row) > 1]
-        if not rows:
+        if not yardsticks and not rows:
             return
         last = {c: max(r.get("invocation", 0) for r in records if r["key"] == c) for c in by_key}
+        doubt = f"{len(rows)} verdict rows still in doubt"
+        if yardsticks:
+            doubt = f"{len(yardsticks)} unreliable baselines or ceilings, " + doubt
         console.print(
-            f"extra round {extra_round + 1}: {len(rows)} verdict rows still in doubt "
+            f"extra round {extra_round + 1}: {doubt} "
             f"({max(0.0, deadline - time.monotonic()):.0f} s of budget left)",
             highlight=False,
         )
+        for key in yardsticks:
+            if time.monotonic() >= deadline:
+                console.print("extra rounds: budget spent", highlight=False)
+                return
+            spec = replace(by_key[key], invocation=last[key] + 1)
+            why = "an unreliable ceiling" if spec.backend == CEILING else "an unreliable baseline"
+            run_one(
+                spec,
+                f"{describe_cell(spec)} (extra run {spec.invocation + 1}: measuring {why} "
+                f"again, round {extra_round + 1})",
+            )
         order = random.Random(suite.get("seed", DEFAULT_SEED) * 1_000 + 500 + extra_round)
-        done: set[str] = set()
+        done: set[str] = set(yardsticks)
         for number, row in enumerate(rows, start=1):
             if time.monotonic() >= deadline:
                 console.print("extra rounds: budget spent", highlight=False)

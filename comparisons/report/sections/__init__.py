@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from comparisons.report.sections import (
+    aa_control,
     claims,
     failures,
     fastest,
@@ -58,6 +59,7 @@ SECTIONS: tuple[Section, ...] = (
     target,
     machine,
     verdict,
+    aa_control,
     fastest,
     granularity,
     claims,

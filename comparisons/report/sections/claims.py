@@ -8,15 +8,35 @@ says *holds*, *does not hold*, *depends* (holds for some of the cells, not other
 *not measured* (this run has no cell that bears on it), with the numbers that decided.
 Nothing here is written by hand beyond the claim's wording and its rule. `CLAIMS` is
 the declared list; a claim is added by writing its rule and one entry there.
+
+Per-task costs are compared one dispatch per task on every side (`per_task_claim`): a
+model is represented by its best row that hands each task over on its own (a
+`ProcessPoolExecutor`, not `Pool.map`, for processes; see `Backend.dispatch`), and a
+batched row (`Pool.map` chunks, `ray:batched`, `dask:bag`) is stated beside it as its
+own figure, never in its place. A run without a model's per-task row says which
+built-in suite measures it. A/A twins (`backends.TWINS`) are left out: they are the
+A/A control's, not claims' evidence.
 """
 
 from __future__ import annotations
 
+import math
+import tomllib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from comparisons import formatting as fmt
+from comparisons.backends import (
+    REGISTRY,
+    UnknownBackend,
+    backend_class,
+    expand_backend_name,
+    model_of,
+    twin_of,
+)
+from comparisons.backends.base import BATCHED, PER_TASK
 from comparisons.measure.stats import Ratio, ratio_of_medians
 from comparisons.records.cells import (
     Cell,
@@ -44,6 +64,12 @@ PARALLEL_SHARE = 0.7  # "true parallelism": speedup at least 70% of the worker c
 NO_SPEEDUP = 1.1  # a speedup whose interval reaches below this is no speedup
 HIGH_CONCURRENCY = 100  # "high concurrency": at least this many tasks in flight
 MEMORY_MARGIN = 0.10  # a memory difference under 10% is no difference
+# A memory claim counts its pairs: it holds when at least this share show the difference,
+# does not hold when at most MEMORY_FAILS_SHARE do, and depends in between.
+MEMORY_HOLDS_SHARE = 0.8
+MEMORY_FAILS_SHARE = 0.2
+# Where the built-in suites are, to say which one measures what a run lacks.
+SUITES_DIR = Path(__file__).resolve().parents[2] / "suites"
 # The loop is "stalled" when its worst lag reaches this share of one task's CPU time.
 STALL_SHARE = 0.8
 
@@ -74,7 +100,10 @@ def _pairs(records: Records, first: str, second: str) -> list[tuple[Cell, Cell]]
 
 
 def _speedup(r: Cell) -> float | None:
-    return r["baseline"].speedup if r["baseline"] else None
+    """The row's speedup over serial; None without a baseline, or with one that a figure
+    no machine can reach exposed as unreliable: a claim never rests on it."""
+    base = r["baseline"]
+    return base.speedup if base and not base.unreliable else None
 
 
 def _verdict(results: list[bool]) -> str:
@@ -155,21 +184,14 @@ def _pairwise(
     return (_verdict(checks), "; ".join(notes)) if checks else missing
 
 
-def _per_task(what: str, pair: tuple[str, str], a: Cell, b: Cell, aside: str = "") -> str:
-    """Evidence in time per task, for work whose tasks are (nearly) empty."""
-    per = [median_s(r) / r["tasks"] for r in (a, b)]
-    return (
-        f"{what} at {_level(a)} in flight: {pair[0]} {fmt.seconds(per[0])} per "
-        f"task, {pair[1]} {fmt.seconds(per[1])}{aside}"
-    )
-
-
-def _sized(r: Cell, noun: str, otherwise: str) -> str:
-    """`noun` after the bytes a transfer row sends with each task; `otherwise` for a row
-    that sends none."""
+def _work_label(r: Cell) -> str:
+    """The workload, with what each task carries: 'overhead.noop (empty tasks)',
+    'overhead.transfer (16 MiB a task)'."""
     if r["measures_transfer"] and r["bytes_per_task"]:
-        return f"{_size(r['bytes_per_task'])} {noun}"
-    return otherwise
+        return f"{r['workload']} ({_size(r['bytes_per_task'])} a task)"
+    if r.get("category") == Category.TINY_TASKS:
+        return f"{r['workload']} (empty tasks)"
+    return r["workload"]
 
 
 def subinterpreters_match_processes_on_gil_bound_cpu(records: Records) -> Finding:
@@ -191,18 +213,14 @@ def subinterpreters_match_processes_on_gil_bound_cpu(records: Records) -> Findin
 
 def subinterpreters_move_data_cheaper_than_processes(records: Records) -> Finding:
     """Per overhead cell (empty tasks, data sent to the worker) both ran at the same
-    in-flight count: subinterpreters meaningfully faster than processes."""
-    return _pairwise(
+    in-flight count, one dispatch per task on each side: subinterpreters meaningfully
+    faster than processes' per-task row (`processes:executor`, not `Pool.map`'s chunks)."""
+    return per_task_claim(
         records,
         SUBINTERPRETERS_AND_PROCESSES,
         OVERHEAD_CATEGORIES,
         holds=lambda faster: faster.meaningful and faster.ratio < 1,
-        note=lambda sub, procs, _: _per_task(
-            _sized(sub, sub["workload"], otherwise=sub["workload"]),
-            SUBINTERPRETERS_AND_PROCESSES,
-            sub,
-            procs,
-        ),
+        what=_work_label,
         missing=_not_measured(records, "subinterpreters", "overhead workloads"),
     )
 
@@ -217,21 +235,193 @@ def _cores(r: Cell) -> int:
 
 def processes_cost_more_per_task(records: Records) -> Finding:
     """Per message (empty tasks) and per byte (arrays sent to the worker), processes
-    against a thread pool at the same in-flight count: IPC shows as a meaningful cost."""
-    return _pairwise(
+    against a thread pool at the same in-flight count, one dispatch per task on each
+    side: IPC shows as a meaningful cost. Pool.map's batches are stated apart."""
+    return per_task_claim(
         records,
         PROCESSES_AND_THREADS,
         OVERHEAD_CATEGORIES,
         holds=lambda slower: slower.meaningful and slower.ratio > 1,
-        note=lambda procs, threads, _: _per_task(
-            _sized(procs, "arrays", otherwise="empty tasks"),
-            PROCESSES_AND_THREADS,
-            procs,
-            threads,
-            aside=" (in-process, nothing moves)",
-        ),
+        what=_work_label,
         missing=("not measured", "needs overhead.noop or overhead.transfer"),
+        aside="; threads in-process, nothing moves",
     )
+
+
+# --- per-task costs, one dispatch per task -------------------------------------------
+
+
+def batch_size(r: Cell) -> int | None:
+    """Tasks per message of a row, as its record states it (`Pool.map`'s `chunksize`,
+    `ray:batched`'s `batch_size`, `dask:bag`'s `partitions`); None when not stated."""
+    info = r.get("backend_info") or {}
+    for key in ("chunksize", "batch_size"):
+        value = info.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    partitions = info.get("partitions")
+    if isinstance(partitions, int) and partitions > 0:
+        return math.ceil(r["tasks"] / partitions)
+    return None
+
+
+def dispatch_of(r: Cell) -> str | None:
+    """How a row's tasks reached its workers: its backend's declared `dispatch`, except
+    that a batched idiom whose record shows batches of one task (Pool.map's own rule
+    gives chunks of 1 for 8 tasks on 2 workers) dispatched per task in fact. None for a
+    backend no longer registered."""
+    if r["backend"] not in REGISTRY:
+        return None
+    declared = backend_class(r["backend"]).dispatch
+    if declared == BATCHED and batch_size(r) == 1:
+        return PER_TASK
+    return declared
+
+
+def _model(r: Cell) -> str:
+    return r.get("model") or model_of(r["backend"])
+
+
+def _one_per_task_pool(r: Cell) -> bool:
+    """A row that hands each task over on its own to a pool or loop of `workers` (not a
+    thread or process started per task, whose cost is the start, not the message)."""
+    if dispatch_of(r) != PER_TASK:
+        return False
+    return not backend_class(r["backend"]).one_worker_per_task
+
+
+def per_task_backends(model: str) -> list[str]:
+    """The registered idioms of `model` that hand each task over on its own to a pool:
+    what a run needs to state the model's cost of one dispatch."""
+    names = [n for n in REGISTRY if model_of(n) == model and twin_of(n) is None]
+    return [
+        n
+        for n in names
+        if backend_class(n).dispatch == PER_TASK and not backend_class(n).one_worker_per_task
+    ]
+
+
+def _suite_runs(entry: Any, wanted: Collection[str]) -> bool:
+    """True when a suite's `backends` entry (a name, "all", "variants", "model:*", or a
+    list of them) names one of `wanted`."""
+    entries = entry if isinstance(entry, list) else [entry]
+    for name in entries:
+        try:
+            if set(expand_backend_name(str(name))) & set(wanted):
+                return True
+        except UnknownBackend:
+            continue
+    return False
+
+
+def suites_measuring(backends: Collection[str], workload: str) -> list[str]:
+    """The built-in suites with a cell of `workload` on one of `backends`."""
+    found = []
+    for path in sorted(SUITES_DIR.glob("*.toml")):
+        try:
+            tables = tomllib.loads(path.read_text()).get("cells") or []
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        if any(
+            t.get("workload") == workload and _suite_runs(t.get("backends", "all"), backends)
+            for t in tables
+            if isinstance(t, dict)
+        ):
+            found.append(path.stem)
+    return found
+
+
+def _where_measured(model: str, workload: str) -> str:
+    """Which suite measures `model` one dispatch per task on `workload`."""
+    names = per_task_backends(model)
+    if not names:
+        return f"{model} has no idiom that sends one task at a time"
+    idioms = " or ".join(names)
+    suites = suites_measuring(names, workload)
+    if not suites:
+        return f"no built-in suite runs {idioms} on {workload}"
+    return f"{workload} on {idioms} is in {', '.join(f'SUITE={s}' for s in suites)}"
+
+
+def _per_task_s(r: Cell) -> float:
+    return median_s(r) / r["tasks"]
+
+
+def _per_task_name(r: Cell) -> str:
+    """A per-task row's backend, marked when a batching idiom sent one task a message
+    here: 'processes (chunks of 1)'."""
+    if backend_class(r["backend"]).dispatch == BATCHED:
+        return f"{r['backend']} ({batching(r)})"
+    return r["backend"]
+
+
+def batching(r: Cell) -> str:
+    """How a batched row batched, as its record says: 'chunks of 38', 'batch_size auto'."""
+    size = batch_size(r)
+    if size is not None:
+        return f"chunks of {size}"
+    stated = (r.get("backend_info") or {}).get("batch_size")
+    return f"batch_size {stated}" if stated is not None else "batched"
+
+
+def _batched_figure(r: Cell) -> str:
+    """A batched row as its own figure: 'processes 2.50 µs (chunks of 38)'."""
+    return f"{r['backend']} {fmt.seconds(_per_task_s(r))} ({batching(r)})"
+
+
+def per_task_claim(
+    records: Records,
+    pair: tuple[str, str],
+    categories: Collection[str],
+    holds: Callable[[Ratio], bool],
+    what: Callable[[Cell], str],
+    missing: Finding,
+    aside: str = "",
+) -> Finding:
+    """A claim about the per-task cost of two models, judged per piece of work (same
+    workload, tasks, parameters and in-flight count) in `categories` on each model's
+    best row that dispatches one task at a time: `holds` reads the ratio of the first's
+    median to the second's. Batched rows of either model are quoted beside, labelled;
+    where a model ran only batched, the work says so and which suite measures it, and
+    decides nothing. `missing` when neither model has a row to speak of; `aside` ends
+    each measured comparison."""
+    by_work: dict[tuple[Any, ...], Records] = {}
+    for r in _ok(records):
+        if r.get("category") in categories and _model(r) in pair:
+            by_work.setdefault(_same_work(r), []).append(r)
+    checks, notes = [], []
+    for _, rows in sorted(by_work.items(), key=lambda item: str(item[0])):
+        mine = {m: [r for r in rows if _model(r) == m] for m in pair}
+        if not all(mine.values()):
+            continue  # a model did not run this work at all: nothing to say about it
+        best = {
+            m: min((r for r in mine[m] if _one_per_task_pool(r)), key=median_s, default=None)
+            for m in pair
+        }
+        batched = sorted(
+            (r for r in rows if dispatch_of(r) == BATCHED), key=lambda r: str(r["backend"])
+        )
+        head = f"{what(mine[pair[0]][0])} at {_level(rows[0])} in flight"
+        extra = f"; batched: {', '.join(map(_batched_figure, batched))}" if batched else ""
+        first, second = best[pair[0]], best[pair[1]]
+        if first is None or second is None:
+            lacking = [m for m in pair if best[m] is None]
+            notes.append(
+                f"{head}: not measured one task at a time for {' and '.join(lacking)} "
+                f"({'; '.join(_where_measured(m, rows[0]['workload']) for m in lacking)})" + extra
+            )
+            continue
+        result = ratio_of_medians(samples_of(first), samples_of(second))
+        checks.append(holds(result))
+        notes.append(
+            f"{head}, one dispatch per task: {_per_task_name(first)} "
+            f"{fmt.seconds(_per_task_s(first))} vs {_per_task_name(second)} "
+            f"{fmt.seconds(_per_task_s(second))} per task ({fmt.ratio(result.ratio)}{aside})"
+            + extra
+        )
+    if not notes:
+        return missing
+    return (_verdict(checks) if checks else "not measured"), "; ".join(notes)
 
 
 def threads_help_io(records: Records) -> Finding:
@@ -308,20 +498,52 @@ def asyncio_blocks_on_cpu(records: Records) -> Finding:
     return _verdict(checks), "; ".join(notes) or "no asyncio CPU cell with its loop's lag"
 
 
+def _ratio_range(ratios: list[float]) -> str:
+    """'1.2-20x' (two significant figures, whole numbers from 10)."""
+
+    def short(value: float) -> str:
+        return f"{value:.0f}" if value >= 10 else f"{value:.2g}"
+
+    low, high = min(ratios), max(ratios)
+    return f"{short(low)}x" if short(low) == short(high) else f"{short(low)}-{short(high)}x"
+
+
 def _memory_claim(records: Records, heavier: str, lighter: str, minimum_level: int) -> Finding:
-    checks, notes = [], []
+    """A count over the pairs of rows doing the same work at the same in-flight count
+    (at least `minimum_level`): `heavier`'s headline memory over `MEMORY_MARGIN` above
+    `lighter`'s. Holds when at least `MEMORY_HOLDS_SHARE` of the pairs show it, does not
+    hold when at most `MEMORY_FAILS_SHARE` do, depends in between; the evidence gives the
+    count, the range of ratios over every pair and the pairs that did not show it."""
+    ratios, exceptions = [], []
     for a, b in _pairs(records, heavier, lighter):
         mem_a, mem_b = memory_bytes(a), memory_bytes(b)
         if _level(a) < minimum_level or not mem_a or not mem_b:
             continue
-        checks.append(mem_a > mem_b * (1 + MEMORY_MARGIN))
-        notes.append(
-            f"{a['workload']} ({_level(a)} in flight): {heavier} "
-            f"{fmt.mebibytes(mem_a)}, {lighter} {fmt.mebibytes(mem_b)}"
-        )
-    if not checks:
+        ratios.append(mem_a / mem_b)
+        if mem_a <= mem_b * (1 + MEMORY_MARGIN):
+            exceptions.append(
+                f"{a['workload']} ({_level(a)} in flight): {heavier} "
+                f"{fmt.mebibytes(mem_a)}, {lighter} {fmt.mebibytes(mem_b)}"
+            )
+    if not ratios:
         return "not measured", f"no {heavier} and {lighter} cells doing the same work"
-    return _verdict(checks), "; ".join(notes[:4]) + (" …" if len(notes) > 4 else "") + " (PSS)"
+    above = len(ratios) - len(exceptions)
+    share = above / len(ratios)
+    if share >= MEMORY_HOLDS_SHARE:
+        verdict = "holds"
+    elif share <= MEMORY_FAILS_SHARE:
+        verdict = "does not hold"
+    else:
+        verdict = "depends"
+    evidence = (
+        f"{heavier} over {fmt.percent(MEMORY_MARGIN)} above {lighter} on {above} of "
+        f"{len(ratios)} pairs ({heavier} / {lighter}: {_ratio_range(ratios)} over all "
+        f"{len(ratios)}; PSS)"
+    )
+    if exceptions:
+        evidence += "; not on " + "; ".join(exceptions[:3])
+        evidence += " …" if len(exceptions) > 3 else ""
+    return verdict, evidence
 
 
 def processes_use_more_memory(records: Records) -> Finding:
@@ -374,7 +596,10 @@ CLAIMS = (
         processes_give_true_parallelism,
     ),
     Claim(
-        "Multiprocessing adds inter-process communication overhead.", processes_cost_more_per_task
+        "Multiprocessing adds inter-process communication overhead (here: per task, one "
+        "dispatch per task on each side: a ProcessPoolExecutor against a thread pool; "
+        "Pool.map's batches stated apart).",
+        processes_cost_more_per_task,
     ),
     Claim(
         "Asyncio suits I/O-bound tasks that need high concurrency (here: fastest or tied "
@@ -387,13 +612,15 @@ CLAIMS = (
         asyncio_blocks_on_cpu,
     ),
     Claim(
-        "Multiprocessing has a higher memory footprint than threading (here: 10% more PSS "
-        "on the same work).",
+        "Multiprocessing has a higher memory footprint than threading (here: over 10% more "
+        "peak PSS on the same work; holds when at least 80% of the pairs show it, does not "
+        "hold when at most 20% do).",
         processes_use_more_memory,
     ),
     Claim(
-        "Asyncio's memory footprint is relatively low (here: threads use 10% more PSS at "
-        "100 or more tasks in flight).",
+        "Asyncio's memory footprint is relatively low (here: threads use over 10% more peak "
+        "PSS at 100 or more tasks in flight; holds when at least 80% of the pairs show it, "
+        "does not hold when at most 20% do).",
         asyncio_memory_is_low,
     ),
     Claim(
@@ -403,16 +630,20 @@ CLAIMS = (
     ),
     Claim(
         "PEP 734: tasks and data cost less to hand to another interpreter than to another "
-        "process (here: meaningfully faster on empty tasks and on data sent to the task).",
+        "process (here: meaningfully faster on empty tasks and on data sent to the task, "
+        "one dispatch per task on each side: against a ProcessPoolExecutor, not Pool.map's "
+        "batches).",
         subinterpreters_move_data_cheaper_than_processes,
     ),
 )
 
 
 def render(cells: Cells, context: Context) -> list[str]:
-    """Every claim against the run's cells (reference rows, run for comparison only, left
-    out); on a user's function, only the claims its cells tested."""
-    lines = claims_table([r for r in cells if not r.get("reference")])
+    """Every claim against the run's cells (reference rows, run for comparison only, and
+    A/A twins left out); on a user's function, only the claims its cells tested."""
+    lines = claims_table(
+        [r for r in cells if not r.get("reference") and twin_of(r["backend"]) is None]
+    )
     if not context.target:
         return lines
     kept = [line for line in lines if "| **not measured** |" not in line]

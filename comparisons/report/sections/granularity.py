@@ -3,7 +3,10 @@ left out of a run without one.
 
 A sweep splits a fixed amount of CPU work into tasks of several sizes (`cpu` workloads
 at three or more task sizes, two or more workers); per model, the section names the
-smallest task at which it still reaches 80% of its own best efficiency.
+smallest task at which it still reaches 80% of its own best efficiency, and how its tasks
+were dispatched: one per task, or batched (`Pool.map`'s chunks, `ray:batched`,
+`dask:bag`, with the batch sizes its records state), since a batched idiom pays a
+dispatch per batch, not per task, and affords smaller tasks for that alone.
 """
 
 from __future__ import annotations
@@ -11,23 +14,45 @@ from __future__ import annotations
 from collections import defaultdict
 
 from comparisons import formatting as fmt
+from comparisons.backends import REGISTRY, backend_class
+from comparisons.backends.base import BATCHED, PER_TASK
 from comparisons.cell.outcome import Status
 from comparisons.records.cells import Cell, baseline_of
+from comparisons.report.sections.claims import batch_size, batching
 from comparisons.report.sections.context import Cells, Context
 
 TITLE = "How small a task can each model afford?"
 INTRO = (
     "From the granularity sweep (a fixed amount of work split into tasks of each "
     "size): the smallest task, in serial seconds, at which each model reaches 80% "
-    "of its own best efficiency. Below it, per-task overhead eats the gain."
+    "of its own best efficiency. Below it, per-task overhead eats the gain. A batched "
+    "model sends several tasks per message, so its overhead is paid per batch."
 )
+
+
+def dispatch_label(rows: list[Cell]) -> str:
+    """How one backend's rows of a sweep dispatched their tasks: 'one per task',
+    'batched (chunks of 1-6250)', or the backend's own word."""
+    backend = rows[0]["backend"]
+    if backend not in REGISTRY:
+        return "–"
+    declared = backend_class(backend).dispatch
+    if declared != BATCHED:
+        return "one per task" if declared == PER_TASK else declared
+    sizes = sorted({size for r in rows if (size := batch_size(r)) is not None})
+    if not sizes:
+        return f"batched ({batching(rows[0])})"
+    spread = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]}"
+    return f"batched (chunks of {spread})"
 
 
 def render(cells: Cells, context: Context) -> list[str]:
     """Per model, the smallest task at which it reaches 80% of its own best efficiency."""
     sweeps: dict[tuple, list[Cell]] = defaultdict(list)
     for r in cells:
-        if r["status"] == Status.OK and r.get("baseline") and r["kind"] == "cpu":
+        base = r["baseline"]
+        # A task size whose serial baseline is unreliable says nothing of efficiency.
+        if r["status"] == Status.OK and base and not base.unreliable and r["kind"] == "cpu":
             sweeps[(r["workload"], r["workers"])].append(r)
     lines: list[str] = []
     for (workload, workers), rows in sorted(sweeps.items()):
@@ -36,8 +61,8 @@ def render(cells: Cells, context: Context) -> list[str]:
             continue
         if not lines:
             lines = [
-                "| work | model | best efficiency | smallest task reaching 80% of it |",
-                "|---|---|---|---|",
+                "| work | model | dispatch | best efficiency | smallest task reaching 80% of it |",
+                "|---|---|---|---|---|",
             ]
         for backend in sorted({r["backend"] for r in rows} - {"serial"}):
             mine = sorted(
@@ -48,7 +73,8 @@ def render(cells: Cells, context: Context) -> list[str]:
             good = [r for r in mine if baseline_of(r).efficiency >= 0.8 * best]
             smallest = baseline_of(good[0]).median_s / good[0]["tasks"]
             lines.append(
-                f"| {workload}, {workers} workers | {backend} | {fmt.percent(best)} | "
+                f"| {workload}, {workers} workers | {backend} | {dispatch_label(mine)} | "
+                f"{fmt.percent(best)} | "
                 f"{fmt.seconds(smallest)} of serial work per task |"
             )
     return lines

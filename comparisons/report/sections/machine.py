@@ -5,15 +5,24 @@ pinning and the project's commit, all from the first cell's recorded environment
 the emulated hosts and external clusters the cells used (`sections.clusters`), the
 machine's own speed while the cells ran (`comparisons.measure.machine_speed`) and what
 other programs took from it.
+
+A cell on an external cluster measures only its driver's process tree: the cluster's
+scheduler and workers run its tasks outside it. When those daemons run on this machine
+(the cluster's address is on loopback or on the run's emulated hosts, `cluster_here`),
+the CPU they take is the cluster's own, not other programs': it is named so, and no
+row is marked *busy machine* for it. A run of fault probes alone reads its environment
+from the probes.
 """
 
 from __future__ import annotations
 
 import statistics
 from typing import Any
+from urllib.parse import urlsplit
 
 from comparisons import formatting as fmt
 from comparisons.measure.machine_speed import PROBE_EVERY_S, SLOW_BY
+from comparisons.records.cells import Cell
 from comparisons.report.sections.clusters import cluster_lines, link_share_table
 from comparisons.report.sections.context import Cells, Context
 from comparisons.report.sections.rows import BUSY_NEIGHBOURS_CORES
@@ -32,14 +41,32 @@ def python_build(python: dict[str, Any]) -> str:
     return "free-threaded build, GIL disabled"
 
 
+def on_cluster(r: Cell) -> bool:
+    """The row ran on an external cluster (its record names the cluster's address): its
+    process tree, and so its CPU use, is the driver's alone."""
+    return bool((r.get("cluster") or {}).get("address"))
+
+
+def cluster_here(r: Cell) -> bool:
+    """The row ran on an external cluster whose daemons share this machine: its address
+    is on loopback or on one of the run's emulated hosts (network namespaces here)."""
+    address = (r.get("cluster") or {}).get("address")
+    if not address:
+        return False
+    host = urlsplit(address if "://" in address else f"//{address}").hostname or ""
+    hosts = ((r.get("env") or {}).get("hosts") or {}).get("hosts") or {}
+    return host in ("localhost", "::1") or host.startswith("127.") or host in hosts.values()
+
+
 def render(cells: Cells, context: Context) -> list[str]:
-    """One bullet per fact about the machine; a single sentence when no cell recorded
-    its environment."""
-    env = next((r["env"] for r in cells if r.get("env")), None)
+    """One bullet per fact about the machine; a single sentence when no cell (and no
+    fault probe) recorded its environment."""
+    recorded = [*cells, *context.probes]
+    env = next((r["env"] for r in recorded if r.get("env")), None)
     if env is None:
         return ["No cell recorded its environment."]
     return [
-        *_environment(env, cells),
+        *_environment(env, recorded),
         *_hosts(env.get("hosts"), cells),
         *cluster_lines(cells),
         *machine_speed(cells),
@@ -124,22 +151,53 @@ def machine_speed(cells: Cells) -> list[str]:
     ]
 
 
+# What the machine's CPU time less the cells' own is measured as.
+OUTSIDE = (
+    "the machine's CPU time less the cells' own process trees, their services, the "
+    "harness and the kernel's threads"
+)
+
+
 def _neighbours(cells: Cells) -> list[str]:
     """What other programs used while the cells ran, and a warning past
-    `BUSY_NEIGHBOURS_CORES`."""
-    neighbours = [c for r in cells if (c := r["other_cpu_cores"]) is not None]
+    `BUSY_NEIGHBOURS_CORES`; in a run on a cluster whose daemons share this machine,
+    what they used in the cells that ran on it, as the cluster's own."""
+    if not any(cluster_here(r) for r in cells):
+        return _others([c for r in cells if (c := r["other_cpu_cores"]) is not None], "")
+    on_it = [c for r in cells if cluster_here(r) and (c := r["other_cpu_cores"]) is not None]
+    rest = [c for r in cells if not cluster_here(r) and (c := r["other_cpu_cores"]) is not None]
+    lines = []
+    if on_it:
+        lines.append(
+            "- **The cluster's own CPU**: the cluster's scheduler and workers on this "
+            f"machine: {statistics.median(on_it):.2f} cores in the median cell that ran on "
+            f"it, {max(on_it):.2f} at most ({OUTSIDE}: a cell on the cluster holds only "
+            "its driver, and the cluster's workers run its tasks; the rows' CPU use is "
+            "the driver's alone). Not other programs: no row is marked *busy machine* "
+            "for it."
+        )
+    return lines + _others(rest, " that did not run on the cluster")
+
+
+def _others(neighbours: list[float], which: str) -> list[str]:
+    """The other programs' line over `neighbours` (their CPU in each of those cells),
+    `which` naming the cells when not all of them."""
     if not neighbours:
         return []
     busiest = max(neighbours)
+    idle = ", the cluster's idle daemons included" if which else ""
     lines = [
         f"- **Other programs**: used {statistics.median(neighbours):.2f} cores in the "
-        f"median cell, {busiest:.2f} at most (the machine's CPU time less the cells' "
-        "own process trees, their services, the harness and the kernel's threads)"
+        f"median cell{which}, {busiest:.2f} at most ({OUTSIDE}{idle})"
     ]
     if busiest > BUSY_NEIGHBOURS_CORES:
         lines.append(
             f"- **Warning**: other programs used up to {busiest:.2f} cores while cells "
             "ran (rows marked *busy machine*); those numbers may be slower and noisier "
             "than this machine can do. Close other programs and run again."
+            if not which
+            else f"- **Warning**: up to {busiest:.2f} cores went to other programs or "
+            "the cluster's daemons while cells off the cluster ran (rows marked *busy "
+            "machine*); those numbers may be slower and noisier than this machine can do."
         )
     return lines

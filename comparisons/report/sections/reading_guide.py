@@ -17,23 +17,31 @@ HOW_TO_READ = [
     "- **in flight** is how many tasks can run at once: the pool size or concurrency "
     "limit, or the tasks for a thread or process per task. Rows are ranked, and the "
     "verdict compares models, only at the same in-flight count.",
-    "- **median** is the work time of one repeat (all tasks). Each cell runs as several "
+    "- **lower quartile** is the verdict's estimator: the 25th percentile of the work "
+    "times of the repeats (a slow spell of the machine only adds time, so it is the time "
+    "outside such spells); rows are ranked by it. **median** is the work time of one "
+    "repeat (all tasks), the usual summary. Each cell runs as several "
     "fresh processes in a seeded, interleaved order; in each, set-up (pool, loop, "
     "cluster start), a first (warm-up) run and teardown are timed apart from the measured "
     "repeats.",
     "- **95% CI** is a two-level bootstrap interval for the median: it resamples the "
     "processes, then the repeats within each, so it covers run-to-run variance, not only "
     "the repeats inside one process.",
-    f"- A **tie**: two rows whose ratio's interval includes 1, or which differ by less "
-    f"than {PRACTICAL_THRESHOLD * 100:.0f}%, are not ranked apart; the verdict names "
-    "every co-winner.",
+    "- **tied / undecided with the fastest**: the row's lower quartile over the "
+    "fastest's has a 95% interval wholly within "
+    f"{PRACTICAL_THRESHOLD * 100:.0f}% (tied), or straddling that edge (undecided, with "
+    "the interval): the verdict's own rule, so a table never disagrees with it.",
     "- **run once** is set-up + first run + teardown: what a job run once waits for. "
     "The break-even says from how much work the steady-state winner pays for its "
     "start-up.",
     "- **% of the machine's ceiling**: the *ceiling* row runs the same tasks on "
     "pre-forked, warmed processes that share one task counter, the least any model must "
     "pay here; a model's share of it (with its interval) is what it leaves on the table. "
-    "A model that beats the ceiling beyond the interval is named and stands for it.",
+    "A model that beats the ceiling (over 100% of it) shows the ceiling was measured "
+    "slow: it is marked *ceiling unreliable*, with the ceiling's own times, never "
+    "replaced by the row that beat it. Likewise a speedup above the usable cores marks "
+    "the serial baseline *unreliable*: no machine can do that, so the figure is not "
+    "printed as a finding.",
     f"- **CV** is stdev / mean of the repeats. ⚠ marks a row whose CV exceeds "
     f"{UNSTABLE_CV * 100:.0f}%, whose min or max lies 50% or more from the mean, whose "
     "processes' medians differ by more than that, or whose repeats last under 1 ms "

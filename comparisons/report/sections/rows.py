@@ -15,8 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from comparisons import formatting as fmt
-from comparisons.records.cells import Cell, baseline_key, is_measured, median_s
-from comparisons.records.ranking import levels
+from comparisons.records.cells import Cell, baseline_key, is_measured
+from comparisons.records.ranking import levels, speed_s
 from comparisons.report.sections.context import Cells
 
 LOOP_NOTE = "CPU work runs on the event-loop thread"
@@ -34,11 +34,11 @@ def groups(cells: Cells) -> list[tuple[str, Cells]]:
 
 
 def _rank(rows: Cells) -> Cells:
-    """By in-flight level; within it, contenders by median, then yardsticks, then
-    failures."""
+    """By in-flight level; within it, contenders by the verdict's estimator (the lower
+    quartile: the table ranks as the verdict does), then yardsticks, then failures."""
 
     def order(r: Cell) -> tuple:
-        return (median_s(r), r["backend"], r["workers"])
+        return (speed_s(r), r["backend"], r["workers"])
 
     ranked = []
     for _level, at_level in levels(rows).items():

@@ -86,7 +86,8 @@ def verdict_sentences(records: list[Cell], function: str) -> list[str]:
         best = v.winners[0]
         names = _listed(list(dict.fromkeys(r["backend"] for r in v.winners)))
         tie = " tie" if len(v.winners) > 1 else ""
-        speedup = best["baseline"].speedup if best["baseline"] else None
+        base = best["baseline"]
+        speedup = base.speedup if base and not base.unreliable else None
         speed = f", {speedup:.2f}x serial" if speedup else ""
         parts = [f"{names}{tie} ({fmt.seconds(median_s(best))}{speed})"]
         if v.runner is not None and v.margin is not None:

@@ -3,9 +3,12 @@ out of a run without variants.
 
 For each model that ran with variants (`processes:spawn`, `asyncio:uvloop`, ...), one
 table per amount of work: the model's default idiom first, then each variant, with its
-median and its time relative to the default (95% interval). Above the tables, the cells
-where a variant changed the answer: the fastest of all rows is a variant, and it beats
-the fastest default idiom by more than the spread explains.
+median and its time relative to the model's default at the same in-flight count (95%
+interval). Above the tables, the cells where a variant changed the answer: the fastest
+contender at an in-flight count is a variant, and it beats the fastest default idiom at
+that count by more than the spread explains. Yardsticks (the serial loop, the ceiling)
+are never "the best default idiom", and rows at unequal concurrency are never compared:
+a variant given two workers has not beaten a loop given one.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from comparisons.records.cells import (
     memory_bytes,
     samples_of,
 )
+from comparisons.records.ranking import levels
 from comparisons.report.sections.context import Cells, Context
 
 TITLE = "Which way of using each model"
 INTRO = (
-    "Where a variant changed the answer (it is the fastest row of its cells and beats "
-    "every model's default idiom by more than the spread explains):"
+    "Where a variant changed the answer (it is the fastest row of its cells at its "
+    "in-flight count and beats every model's default idiom there by more than the "
+    "spread explains; yardsticks are not idioms):"
 )
 
 
@@ -40,40 +45,43 @@ def _timed(r: Cell) -> bool:
 def _relative(r: Cell, default: Cell | None) -> str:
     if r is default:
         return "1 (the model's default)"
-    if default is None or not _timed(r):
+    if not _timed(r):
         return ""
+    if default is None:
+        return "– (no default idiom measured at this in-flight count)"
     result = ratio_of_medians(samples_of(r), samples_of(default))
     word = "≈" if not result.meaningful else ("faster" if result.ratio < 1 else "slower")
     return f"{result.ratio:.3g} ({result.ci95_low:.3g}–{result.ci95_high:.3g}) {word}"
 
 
+def _level(r: Cell) -> int:
+    return r["in_flight"] or min(r["workers"], r["tasks"])
+
+
 def verdict_changes(records: list[Cell]) -> list[str]:
-    """One line per cell group where a variant, not a default idiom, is the fastest."""
+    """One line per piece of work and in-flight count where a variant, not a default
+    idiom, is the fastest contender (yardsticks are no idiom of any model)."""
     groups: dict[tuple, list[Cell]] = defaultdict(list)
     for r in records:
-        if _timed(r):
+        if _timed(r) and not r.get("yardstick"):
             groups[baseline_key(r)].append(r)
     lines = []
     for rows in sorted(groups.values(), key=lambda rows: fmt.group_title(rows[0])):
-        best = min(rows, key=lambda r: median_s(r))
-        defaults = [r for r in rows if r.get("variant", "default") == "default"]
-        if best.get("variant", "default") == "default" or not defaults:
-            continue
-        best_default = min(defaults, key=lambda r: median_s(r))
-        result = ratio_of_medians(samples_of(best), samples_of(best_default))
-        if result.meaningful:
-            concurrency = (
-                f", with {best['workers']} workers against {best_default['workers']}"
-                if best["workers"] != best_default["workers"]
-                else ""
-            )
-            lines.append(
-                f"- **{fmt.group_title(best)}**: `{best['backend']}` "
-                f"({fmt.seconds(median_s(best))}) beats the best default idiom, "
-                f"`{best_default['backend']}` ({fmt.seconds(median_s(best_default))}), "
-                f"in {result.ratio:.2g}x its time ({result.ci95_low:.2g}–"
-                f"{result.ci95_high:.2g}){concurrency}"
-            )
+        for level, at_level in levels(rows).items():
+            best = min(at_level, key=lambda r: median_s(r))
+            defaults = [r for r in at_level if r.get("variant", "default") == "default"]
+            if best.get("variant", "default") == "default" or not defaults:
+                continue
+            best_default = min(defaults, key=lambda r: median_s(r))
+            result = ratio_of_medians(samples_of(best), samples_of(best_default))
+            if result.meaningful:
+                lines.append(
+                    f"- **{fmt.group_title(best)}**, {level} in flight: `{best['backend']}` "
+                    f"({fmt.seconds(median_s(best))}) beats the best default idiom, "
+                    f"`{best_default['backend']}` ({fmt.seconds(median_s(best_default))}), "
+                    f"in {result.ratio:.2g}x its time ({result.ci95_low:.2g}–"
+                    f"{result.ci95_high:.2g})"
+                )
     return lines
 
 
@@ -117,13 +125,17 @@ def _model_tables(rows_of_model: list[Cell]) -> list[str]:
         if all(r.get("variant", "default") == "default" for r in rows):
             continue
         rows.sort(key=lambda r: (r.get("variant", "default") != "default", r["backend"]))
-        default = next((r for r in rows if r.get("variant") == "default" and _timed(r)), None)
+        # Each row against the model's default at its own in-flight count, never another.
+        defaults = {
+            level: next((r for r in at_level if r.get("variant") == "default" and _timed(r)), None)
+            for level, at_level in levels(rows).items()
+        }
         lines += [
             f"{fmt.group_title(rows[0])}",
             "",
             "| variant | workers | median | time vs default (95% CI) | set-up | peak RSS | notes |",
             "|---|---|---|---|---|---|---|",
-            *(_variant_row(r, default) for r in rows),
+            *(_variant_row(r, defaults.get(_level(r))) for r in rows),
             "",
         ]
     return lines

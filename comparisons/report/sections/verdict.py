@@ -19,20 +19,29 @@ Two answers per row:
 from __future__ import annotations
 
 from comparisons import formatting as fmt
-from comparisons.measure.stats import PRACTICAL_THRESHOLD
-from comparisons.records.cells import Cell, median_s
-from comparisons.records.ranking import VerdictRow, one_shot_s, verdict_rows
+from comparisons.measure.stats import PRACTICAL_THRESHOLD, Ratio
+from comparisons.records.cells import Cell
+from comparisons.records.ranking import (
+    VerdictRow,
+    executor_of,
+    one_shot_s,
+    speed_s,
+    verdict_rows,
+)
 from comparisons.report.sections.context import Cells, Context
 
 TITLE = "Verdict"
 INTRO = (
     "For each kind of work and each in-flight count (models are compared only at the "
-    "same concurrency, each by its best idiom): the fastest model here when the job "
-    "runs many times, every model tied with it (a difference under "
-    f"{PRACTICAL_THRESHOLD * 100:.0f}% or within the interval is a tie), the runner-up "
-    "with its margin (its median / the best's, 95% interval over fresh processes), and "
-    "the cheapest model when the job runs once. Yardsticks (serial, the ceiling, "
-    "in-process transfer) are never ranked. Generated from the records below."
+    "same concurrency, each by its best idiom), every model's standing against the "
+    "fastest when the job runs many times: **best**; **tied** (its time over the best's, "
+    f"95% interval over fresh processes, lies wholly within {PRACTICAL_THRESHOLD * 100:.0f}%); "
+    "**slower** (wholly beyond it; the fastest such is shown); **undecided** (the interval "
+    "straddles the edge: this run cannot say, and says so). Winners are grouped by what "
+    "runs the work. Times are each row's lower quartile over its repeats, the verdict's "
+    "estimator (a slow spell of the machine only adds time); the tables show it beside "
+    "the median. Then the cheapest model when the job runs once. Yardsticks (serial, the "
+    "ceiling, in-process transfer) are never ranked. Generated from the records below."
 )
 
 
@@ -41,40 +50,82 @@ def _names(rows: list[Cell]) -> str:
     return names[0] if len(names) == 1 else "tie: " + ", ".join(names)
 
 
+def grouped_by_executor(rows: list[Cell]) -> str:
+    """ "**a pool of 2 processes**: processes, trio:parallel; **2 threads**: threads"."""
+    groups: dict[str, list[str]] = {}
+    for r in rows:
+        groups.setdefault(executor_of(r), []).append(r["backend"])
+    return "; ".join(f"**{what}**: {', '.join(names)}" for what, names in groups.items())
+
+
 def _ceiling_share(r: Cell) -> str:
+    """The winner's share of the machine's ceiling, or why none is given: a ceiling
+    another row beat, or a serial baseline that implies more speed than the cores have."""
     base = r["baseline"]
-    share = base.ceiling_efficiency if base else None
-    if base is None or share is None:
+    if base is None:
         return ""
+    if base.unreliable:
+        return "; baseline unreliable"
+    share = base.ceiling_efficiency
+    if share is None:
+        return ""
+    if base.ceiling_unreliable:
+        return "; ceiling unreliable"
     low, high = base.ceiling_efficiency_ci95 or (share, share)
-    beaten = base.ceiling_beaten_by
-    limit = (
-        f"; the ceiling row was slower than {beaten}, whose time stands for it" if beaten else ""
-    )
     return (
-        f", {fmt.percent(share)} of the machine's ceiling "
-        f"({fmt.percent(low)}–{fmt.percent(high)}{limit})"
+        f", {fmt.percent(share)} of the machine's ceiling ({fmt.percent(low)}–{fmt.percent(high)})"
     )
 
 
-def _steady(v: VerdictRow) -> str:
+def _steady(v: VerdictRow, verdicts: list[VerdictRow]) -> str:
     best = v.winners[0]
+    if v.slower_than_serial is not None and v.serial is not None:
+        return _no_winner(v, v.slower_than_serial, v.serial, verdicts)
     rate = ""
     if best["measures_transfer"] and best["bytes_per_task"]:
-        per_gib = median_s(best) / (best["bytes_per_task"] * best["tasks"]) * 2**30
+        per_gib = speed_s(best) / (best["bytes_per_task"] * best["tasks"]) * 2**30
         rate = f", {fmt.seconds(per_gib)} per GiB moved"
-    median = fmt.seconds(median_s(best))
-    return f"{_names(v.winners)} ({median}{rate}{_ceiling_share(best)})"
+    time = fmt.seconds(speed_s(best))
+    return f"{grouped_by_executor(v.winners)} ({time}{rate}{_ceiling_share(best)})"
+
+
+def _no_winner(v: VerdictRow, behind: Ratio, serial: Cell, verdicts: list[VerdictRow]) -> str:
+    """Every model is slower than the plain loop: say so, and point at a row of the same
+    work where a model does beat it, if the run has one."""
+    best = v.winners[0]
+    text = (
+        f"no model: every one is slower than a plain loop here (serial "
+        f"{fmt.seconds(speed_s(serial))}; the fastest, {best['backend']}, ×{behind.ratio:.2f} "
+        f"({behind.ci95_low:.2f}–{behind.ci95_high:.2f}))"
+    )
+    better = [
+        w
+        for w in verdicts
+        if w is not v
+        and w.slower_than_serial is None
+        and w.winners[0]["workload"] == best["workload"]
+        and w.in_flight == v.in_flight
+    ]
+    if better:
+        text += f"; see {better[0].work}, where one is not"
+    return text
+
+
+def _undecided(v: VerdictRow) -> str:
+    if not v.undecided:
+        return "–"
+    return ", ".join(
+        f"{s.cell['backend']} ×{s.ratio.ratio:.2f} ({s.ratio.ci95_low:.2f}–{s.ratio.ci95_high:.2f})"
+        for s in v.undecided
+        if s.ratio is not None
+    )
 
 
 def _margin(v: VerdictRow) -> str:
     runner, margin = v.runner, v.margin
     if runner is None or margin is None:
-        return "every model ran within the tie band"
-    return (
-        f"{runner['backend']} ×{margin.ratio:.2f} slower "
-        f"({margin.ci95_low:.2f}–{margin.ci95_high:.2f})"
-    )
+        return "none decided slower"
+    return f"{runner['backend']} ×{margin.ratio:.2f} ({margin.ci95_low:.2f}–{margin.ci95_high:.2f})"
 
 
 def _once(v: VerdictRow) -> str:
@@ -98,13 +149,14 @@ def verdict_table(records: list[Cell]) -> list[str]:
     if not verdicts:
         return ["No kind of work had two or more models that succeeded at the same concurrency."]
     lines = [
-        "| kind of work | in flight | run many times: best here | runner-up (95% CI) "
-        "| run once: set-up + first run + teardown |",
-        "|---|---|---|---|---|",
+        "| kind of work | in flight | run many times: best and tied | undecided (95% CI) "
+        "| slower: the fastest of them (95% CI) | run once: set-up + first run + teardown |",
+        "|---|---|---|---|---|---|",
     ]
     for v in verdicts:
         lines.append(
-            f"| {v.category}: {v.work} | {v.in_flight} | {_steady(v)} | {_margin(v)} | {_once(v)} |"
+            f"| {v.category}: {v.work} | {v.in_flight} | {_steady(v, verdicts)} "
+            f"| {_undecided(v)} | {_margin(v)} | {_once(v)} |"
         )
     return lines
 

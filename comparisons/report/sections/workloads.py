@@ -6,13 +6,22 @@ ranked there by in-flight level and median. Above an I/O group's table stands it
 ceiling: what the waits alone take, and the least CPU the latency server needs. A row
 whose ratio to the fastest one is not significant (its 95% interval includes 1) is
 marked as a tie rather than declared slower.
+
+A figure against a yardstick that an impossible figure exposed is not printed: the
+speedup and efficiency read "baseline unreliable", the share of the ceiling "ceiling
+unreliable", and the notes say why (`comparisons.records.cells`). Where every model is
+decided slower than the serial loop at an in-flight count, the fastest of them is not
+crowned: its row says that every model is slower than a plain loop here. The CPU use of
+a row run on an external cluster is its driver's alone; the cluster's own CPU on this
+machine is named as the cluster's, not as a busy machine's (`sections.machine`).
 """
 
 from __future__ import annotations
 
 from comparisons import formatting as fmt
+from comparisons.backends import BASELINE
 from comparisons.cell.outcome import Status
-from comparisons.measure.stats import ratio_of_medians
+from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
 from comparisons.records.cells import (
     Cell,
     is_measured,
@@ -21,8 +30,9 @@ from comparisons.records.cells import (
     samples_of,
     stats_of,
 )
-from comparisons.records.ranking import first_run_s, levels
+from comparisons.records.ranking import Outcome, against_best, first_run_s, levels, outcome_of
 from comparisons.report.sections.context import Cells, Context
+from comparisons.report.sections.machine import cluster_here, on_cluster
 from comparisons.report.sections.rows import BUSY_NEIGHBOURS_CORES, LOOP_NOTE, groups, table_row
 
 TITLE = "Results by workload"
@@ -34,20 +44,63 @@ SHOWN_WHEN_EMPTY = True
 # is the limit of the cell, not the client being measured.
 SERVER_BOUND_SHARE = 0.8
 HEADER = [
-    "| # | backend | in flight | median | 95% CI | IQR | CV | tasks/s | per task "
+    "| # | backend | in flight | lower quartile | median | 95% CI | IQR | CV | tasks/s | per task "
     "| speedup (95% CI) | efficiency | CPU use | set-up | first run | teardown "
     "| peak PSS | RSS sum | notes |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ]
 
 
 def render(cells: Cells, context: Context) -> list[str]:
     """A `###` heading, the I/O ceiling if any and the table, per piece of work."""
     lines = []
+    cluster_run = any(cluster_here(r) for r in cells)
     for title, rows in groups(cells):
         ceiling = _io_ceiling(rows)
-        lines += [f"### {title}", "", *ceiling, *([""] if ceiling else []), *_table(rows), ""]
+        table = _table(rows, cluster_run)
+        lines += [f"### {title}", "", *ceiling, *([""] if ceiling else []), *table, ""]
     return lines[:-1]  # the report closes every section with its blank line
+
+
+def serial_of(rows: list[Cell]) -> Cell | None:
+    """The plain loop doing this work, measured, if the run has it."""
+    return next((r for r in rows if r["backend"] == BASELINE and is_measured(r)), None)
+
+
+def every_model_slower(contenders: list[Cell], serial: Cell | None) -> bool:
+    """True when every contender is decided slower than the plain loop: its time over
+    serial's has an interval wholly above the tie band (1 + `PRACTICAL_THRESHOLD`).
+    Never on a transfer workload: there the loop moves no bytes, so it does not do the
+    contenders' work (it is a yardstick, as every in-process row is)."""
+    if serial is None or not contenders or serial["measures_transfer"]:
+        return False
+    edge = 1 + PRACTICAL_THRESHOLD
+    return all(
+        ratio_of_medians(samples_of(r), samples_of(serial)).ci95_low > edge for r in contenders
+    )
+
+
+def slower_than_a_loop(serial: Cell) -> str:
+    """What a row says instead of crowning the fastest of models that all lose."""
+    return f"every model is slower than a plain loop here (serial {fmt.seconds(median_s(serial))})"
+
+
+def speedup_text(r: Cell) -> str:
+    """A row's speedup over serial with its interval, as the tables print it."""
+    base = r["baseline"]
+    if base is None:
+        return "no baseline"
+    if base.unreliable:
+        return "baseline unreliable"
+    low, high = base.speedup_ci95
+    return f"{fmt.ratio(base.speedup)} ({low:.2f}–{high:.2f})"
+
+
+def efficiency_text(r: Cell) -> str:
+    base = r["baseline"]
+    if base is not None and base.unreliable:
+        return "baseline unreliable"
+    return fmt.percent(base.efficiency if base else None)
 
 
 def _io_ceiling(rows: list[Cell]) -> list[str]:
@@ -94,25 +147,39 @@ def server_share(r: Cell) -> float | None:
     return per_request * r["tasks"] / median_s(r)
 
 
-def _table(rows: list[Cell]) -> list[str]:
+def _table(rows: list[Cell], cluster_run: bool = False) -> list[str]:
     """The group's table: contenders numbered per in-flight level, yardsticks and
-    failures unnumbered."""
+    failures unnumbered. At a level where every model is slower than the serial loop,
+    the first row says so instead of standing as the fastest."""
     lines = list(HEADER)
     fastest: dict[int, Cell] = {}
     position: dict[int, int] = {}
+    serial = serial_of(rows)
+    losing = {
+        level
+        for level, at_level in levels(rows).items()
+        if every_model_slower([r for r in at_level if _contender(r)], serial)
+    }
     for r in rows:
         level = r.get("in_flight") or r["workers"]
         if r["status"] != Status.OK:
             lines.append(_failed_row(r, level))
             continue
+        loser_note = None
         if r.get("yardstick"):
             place = "–"  # a yardstick, not a contender
         else:
             position[level] = position.get(level, 0) + 1
             place = str(position[level])
+            if level not in fastest and level in losing and serial is not None:
+                loser_note = slower_than_a_loop(serial)
             fastest.setdefault(level, r)
-        lines.append(_measured_row(r, place, level, fastest.get(level)))
+        lines.append(_measured_row(r, place, level, fastest.get(level), cluster_run, loser_note))
     return lines
+
+
+def _contender(r: Cell) -> bool:
+    return is_measured(r) and not r.get("yardstick")
 
 
 def _failed_row(r: Cell, level: int) -> str:
@@ -124,53 +191,70 @@ def _failed_row(r: Cell, level: int) -> str:
     )
 
 
-def _measured_row(r: Cell, place: str, level: int, best: Cell | None) -> str:
-    s, base = stats_of(r), r["baseline"]
-    speed = "no baseline"
-    if base:
-        low, high = base.speedup_ci95
-        speed = f"{fmt.ratio(base.speedup)} ({low:.2f}–{high:.2f})"
+def _measured_row(
+    r: Cell,
+    place: str,
+    level: int,
+    best: Cell | None,
+    cluster_run: bool = False,
+    loser_note: str | None = None,
+) -> str:
+    s = stats_of(r)
+    cpu = fmt.percent(r.get("cpu_utilisation"))
+    if on_cluster(r) and r.get("cpu_utilisation") is not None:
+        cpu += " (driver only)"  # the cluster's workers are not in the cell's tree
+    notes = ([loser_note] if loser_note else []) + _notes(r, best, cluster_run)
     return table_row(
         [
             place,
             r["backend"],
             str(level),
+            fmt.seconds(s.q1),
             fmt.seconds(s.median),
             f"{fmt.seconds(s.ci95_low)} – {fmt.seconds(s.ci95_high)}",
             fmt.seconds(s.iqr),
             fmt.percent(s.cv),
             fmt.rate(r["throughput_tasks_per_s"]),
             fmt.seconds(s.median / r["tasks"]),
-            speed,
-            fmt.percent(base.efficiency if base else None),
-            fmt.percent(r.get("cpu_utilisation")),
+            speedup_text(r),
+            efficiency_text(r),
+            cpu,
             fmt.seconds(r.get("setup_s")),
             fmt.seconds(first_run_s(r)),
             fmt.seconds(r.get("teardown_s")),
             fmt.mebibytes(memory_bytes(r)),
             fmt.mebibytes(r.get("peak_rss_bytes")),
-            "; ".join(_notes(r, best)),
+            "; ".join(notes),
         ]
     )
 
 
-def _notes(r: Cell, best: Cell | None) -> list[str]:
+def _notes(r: Cell, best: Cell | None, cluster_run: bool = False) -> list[str]:
     """What a reader should know about this row beyond its numbers; `best` is the
-    fastest contender at its in-flight level."""
+    fastest contender at its in-flight level; `cluster_run` says the run used a cluster
+    whose daemons share this machine."""
     s, base = stats_of(r), r["baseline"]
     notes = []
     if r["yardstick"]:
         notes.append(r["yardstick_reason"] or "reference")
         if r["ceiling_beaten_by"]:
-            notes.append(f"beaten by {r['ceiling_beaten_by']} beyond its interval")
+            why = base.ceiling_unreliable if base and base.ceiling_unreliable else None
+            notes.append(
+                "ceiling unreliable: "
+                + (why or f"beaten by {r['ceiling_beaten_by']} beyond its interval")
+            )
+    elif base and base.ceiling_unreliable:
+        notes.append(f"ceiling unreliable: {base.ceiling_unreliable}")
     elif base and base.ceiling_efficiency is not None:
         bounds = base.ceiling_efficiency_ci95
         notes.append(
             f"{fmt.percent(base.ceiling_efficiency)} of the machine's ceiling"
             + (f" ({fmt.percent(bounds[0])}–{fmt.percent(bounds[1])})" if bounds else "")
         )
-    if not r.get("yardstick") and best is not None and r is not best and _tied(r, best):
-        notes.append("tie with the fastest")
+    if base and base.unreliable:
+        notes.append(f"baseline unreliable: {base.unreliable}")
+    if not r.get("yardstick") and best is not None and r is not best:
+        notes += _against_fastest(r, best)
     share = server_share(r)
     if share is not None and share >= SERVER_BOUND_SHARE:
         notes.append(f"server-bound (server busy {fmt.percent(share)} of a core)")
@@ -188,13 +272,29 @@ def _notes(r: Cell, best: Cell | None) -> list[str]:
         notes.append(f"{rate / 1e9:.3g} GB/s")
     if r.get("blocks_event_loop"):
         notes.append(LOOP_NOTE)
-    if (r["other_cpu_cores"] or 0) > BUSY_NEIGHBOURS_CORES:
-        notes.append(f"busy machine ({r['other_cpu_cores']:.2f} cores used by others)")
+    other = r["other_cpu_cores"] or 0
+    if cluster_here(r):
+        if other > BUSY_NEIGHBOURS_CORES:
+            notes.append(f"the cluster's scheduler and workers on this machine: {other:.2f} cores")
+    elif other > BUSY_NEIGHBOURS_CORES:
+        others = "outside this cell, the cluster's daemons included" if cluster_run else "by others"
+        notes.append(f"busy machine ({other:.2f} cores used {others})")
     if r.get("leftover_processes"):
         notes.append(f"left {len(r['leftover_processes'])} process(es), ended by harness")
     return notes
 
 
-def _tied(a: Cell, b: Cell) -> bool:
-    """True when the two medians do not differ meaningfully (a tie)."""
-    return not ratio_of_medians(samples_of(a), samples_of(b)).meaningful
+def _against_fastest(r: Cell, best: Cell) -> list[str]:
+    """The row against the fastest at its level, by the verdict's own rule (its lower
+    quartile, the whole interval against the tie band), so the table and the verdict
+    never disagree: tied, or undecided with the interval; nothing when slower."""
+    ratio = against_best(r, best)
+    outcome = outcome_of(ratio)
+    if outcome is Outcome.TIED:
+        return ["tied with the fastest"]
+    if outcome is Outcome.UNDECIDED:
+        return [
+            f"undecided against the fastest (×{ratio.ratio:.2f}, "
+            f"{ratio.ci95_low:.2f}–{ratio.ci95_high:.2f})"
+        ]
+    return []
