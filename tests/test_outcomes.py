@@ -10,7 +10,13 @@ import made_up
 
 from comparisons.measure.stats import Ratio
 from comparisons.records.cells import Cell, cells_from
-from comparisons.records.ranking import Outcome, outcome_of, twin_checks, verdict_rows
+from comparisons.records.ranking import (
+    Outcome,
+    measured_once,
+    outcome_of,
+    twin_checks,
+    verdict_rows,
+)
 from comparisons.report.diff import compare_verdicts
 from comparisons.report.verdict_export import render_verdict_json
 
@@ -118,3 +124,22 @@ def test_twins_are_tied_when_equal_and_a_false_decision_when_the_design_splits_t
     assert twin_checks([row("processes", 1.0), row("threads", 1.0)]) == []
     document = json.loads(render_verdict_json(split))
     assert document["aa_control"][0]["outcome"] == "slower"
+
+
+def test_models_measured_once_are_named_apart_and_never_ranked():
+    once = [
+        made_up.cell([[2.0]], backend=name, workers=3, tasks=3) for name in ("threads", "asyncio")
+    ]
+    assert verdict_rows(once) == []
+    assert measured_once(once) == [("cpu.primes (3 tasks)", 3, ["threads", "asyncio"])]
+    twice = [row("threads", 1.0), row("asyncio", 1.0)]
+    assert measured_once(twice) == [] and len(verdict_rows(twice)) == 1
+
+
+def test_a_best_model_within_noise_of_a_plain_loop_is_undecided_against_it():
+    unsure = [row("serial", 1.0, workers=1, spread=0.2), row("ray", 1.05), row("threads", 2.0)]
+    (v,) = verdict_rows(unsure)
+    assert v.slower_than_serial is None and v.undecided_against_serial is not None
+    clear = [row("serial", 2.0, workers=1), row("ray", 1.0), row("threads", 2.1)]
+    (w,) = verdict_rows(clear)
+    assert w.undecided_against_serial is None and w.slower_than_serial is None

@@ -27,7 +27,7 @@ class AnyioAsyncioBackend(TaskGroupRuns, Backend):
     source = "anyio.readthedocs.io/en/stable/tasks.html"
     parallel = False
     event_loop = True
-    executor = "the event loop's one thread"
+    executor = "an event loop"
     dispatch = PER_TASK  # start_soon per input
     anyio_backend: ClassVar[str] = "asyncio"
     deadline_note = "the task group's tasks were cancelled"

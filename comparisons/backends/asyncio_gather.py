@@ -36,7 +36,7 @@ class AsyncioBackend(Backend):
     source = "docs.python.org/3/library/asyncio-task.html#running-tasks-concurrently"
     parallel = False
     event_loop = True
-    executor = "the event loop's one thread"
+    executor = "an event loop"
     dispatch = PER_TASK  # gather wraps each coroutine in a task of its own
 
     worst_loop_lag_s = 0.0

@@ -99,7 +99,7 @@ class Backend(ABC):
             which would route it through the caller, and for variants whose own idiom
             has no hand-off of its own.
         executor: what runs the work, in words, `{n}` standing for the worker count
-            ("a pool of {n} processes", "{n} threads", "the event loop's one thread");
+            ("a pool of {n} processes", "{n} threads", "an event loop");
             rows whose words match run the work the same way, whatever the front end
             (`executor_label` fills in the count). A backend's pool object, where it
             has one, is `self.pool`, never `self.executor`.

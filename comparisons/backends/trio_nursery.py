@@ -36,7 +36,7 @@ class TrioBackend(TaskGroupRuns, Backend):
     )
     parallel = False
     event_loop = True
-    executor = "the event loop's one thread"
+    executor = "an event loop"
     dispatch = PER_TASK  # start_soon per input
     primitives = TRIO
 

@@ -19,12 +19,12 @@ from typing import Any
 
 from comparisons.backends import BASELINE, TWINS, backend_class, model_of
 from comparisons.backends import REGISTRY as BACKENDS
+from comparisons.backends.base import BATCHED
 from comparisons.measure.stats import PRACTICAL_THRESHOLD, Ratio, ratio_of_lower_quartiles
 from comparisons.records.cells import (
     Cell,
     baseline_key,
     is_measured,
-    median_s,
     samples_of,
     stats_of,
 )
@@ -52,7 +52,10 @@ def executor_of(row: Cell) -> str:
     it as well as by the front end that drives it."""
     if row["backend"] not in BACKENDS:
         return row["backend"]
-    return backend_class(row["backend"]).executor.format(n=row["workers"])
+    backend = backend_class(row["backend"])
+    what = backend.executor.format(n=row["workers"])
+    # Batches are a mechanism of their own: a per-task cost is not one message each.
+    return what + (", tasks sent in batches" if backend.dispatch == BATCHED else "")
 
 
 def contenders(rows: list[Cell]) -> list[Cell]:
@@ -180,6 +183,10 @@ class VerdictRow(Ranking):
     # than serial at this work: no model is worth it here.
     slower_than_serial: Ratio | None = None
     serial: Cell | None = None
+    # The same comparison when it straddles the band's edge: the best may lose to a loop.
+    undecided_against_serial: Ratio | None = None
+    # Models left out: measured in one repeat of one process, no interval to decide on.
+    once_measured: tuple[str, ...] = ()
 
 
 def first_run_s(r: Cell) -> float | None:
@@ -192,7 +199,7 @@ def one_shot_s(r: Cell) -> float:
     """What running the work once costs: set-up + delivering a shared input (if the
     workload has one) + first run + teardown."""
     first = first_run_s(r)
-    first = median_s(r) if first is None else first
+    first = speed_s(r) if first is None else first
     return (r["setup_s"] or 0) + (r["share_s"] or 0) + first + (r["teardown_s"] or 0)
 
 
@@ -207,11 +214,11 @@ def one_shot_winners(rows: list[Cell]) -> list[Cell]:
 def break_even_s(steady: Cell, once: Cell) -> float | None:
     """Job length, in `steady`'s work seconds, from which `steady` beats `once` with
     start-up counted; None when `once` is also as fast per run."""
-    gain = median_s(once) - median_s(steady)
+    gain = speed_s(once) - speed_s(steady)
     if gain <= 0:
         return None
     runs = 1 + (one_shot_s(steady) - one_shot_s(once)) / gain
-    return max(runs, 1.0) * median_s(steady)
+    return max(runs, 1.0) * speed_s(steady)
 
 
 def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
@@ -226,7 +233,9 @@ def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
     for rows in groups.values():
         category = rows[0]["category"] or rows[0]["kind"]
         for level, at_level in levels(rows).items():
-            ranked = rank(best_per_model(at_level))
+            models = best_per_model(at_level)
+            single = [r for r in models if stats_of(r).n < 2]
+            ranked = rank([r for r in models if stats_of(r).n >= 2])
             if ranked is None:
                 continue
             once = one_shot_winners(ranked.rows)
@@ -237,12 +246,13 @@ def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
             # A transfer's serial loop moves no bytes: losing to it says nothing.
             serial = None if ranked.rows[0]["measures_transfer"] else _serial(rows)
             behind = against_best(ranked.rows[0], serial) if serial else None
+            judged = _against_serial(behind) if behind else None
             row = VerdictRow(
                 standings=ranked.standings,
-                slower_than_serial=behind
-                if behind and outcome_of(behind) is Outcome.SLOWER
-                else None,
+                slower_than_serial=behind if judged is Outcome.SLOWER else None,
                 serial=serial,
+                undecided_against_serial=behind if judged is Outcome.UNDECIDED else None,
+                once_measured=tuple(r["backend"] for r in single),
                 category=category,
                 work=group_label(rows[0]),
                 in_flight=level,
@@ -251,6 +261,18 @@ def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
             )
             found.append(((order.get(category, len(order)), category, row.work, level), row))
     return [row for _, row in sorted(found, key=lambda item: item[0])]
+
+
+def _against_serial(behind: Ratio) -> Outcome | None:
+    """The best model's time over a plain loop's, judged on one side only: slower when
+    wholly beyond the band, undecided when it straddles the edge, else nothing to say
+    (faster, or within the band of the loop)."""
+    edge = 1 + PRACTICAL_THRESHOLD
+    if behind.ci95_low > edge:
+        return Outcome.SLOWER
+    if behind.ci95_high > edge:
+        return Outcome.UNDECIDED
+    return None
 
 
 def _serial(rows: list[Cell]) -> Cell | None:
@@ -289,3 +311,14 @@ def twin_checks(cells: list[Cell]) -> list[TwinCheck]:
                     TwinCheck(group_label(rows[0]), level, original, ratio, outcome_of(ratio))
                 )
     return checks
+
+
+def measured_once(cells: list[Cell]) -> list[tuple[str, int, list[str]]]:
+    """(work, in flight, models) of the contenders the verdict leaves out for having one
+    sample (one repeat in one process): no interval, so no word can be decided."""
+    found: dict[tuple[str, int], list[str]] = {}
+    for r in contenders([c for c in cells if not c["fault"]]):
+        if stats_of(r).n < 2:
+            level = r["in_flight"] or min(r["workers"], r["tasks"])
+            found.setdefault((group_label(r), level), []).append(r["backend"])
+    return [(work, level, names) for (work, level), names in sorted(found.items())]

@@ -24,6 +24,7 @@ from comparisons.records.cells import Cell
 from comparisons.records.ranking import (
     VerdictRow,
     executor_of,
+    measured_once,
     one_shot_s,
     speed_s,
     verdict_rows,
@@ -50,30 +51,33 @@ def _names(rows: list[Cell]) -> str:
     return names[0] if len(names) == 1 else "tie: " + ", ".join(names)
 
 
-def grouped_by_executor(rows: list[Cell]) -> str:
-    """ "**a pool of 2 processes**: processes, trio:parallel; **2 threads**: threads"."""
+def grouped_by_executor(rows: list[Cell], suffix: str = "") -> str:
+    """ "**a pool of 2 processes**: processes 254 ms, trio:parallel 260 ms; **2 threads**:
+    threads 242 ms", each time the row's own (the verdict's estimator); `suffix` after
+    the first (the best's) time."""
     groups: dict[str, list[str]] = {}
-    for r in rows:
-        groups.setdefault(executor_of(r), []).append(r["backend"])
+    for i, r in enumerate(rows):
+        text = f"{r['backend']} {fmt.seconds(speed_s(r))}" + (suffix if i == 0 else "")
+        groups.setdefault(executor_of(r), []).append(text)
     return "; ".join(f"**{what}**: {', '.join(names)}" for what, names in groups.items())
 
 
 def _ceiling_share(r: Cell) -> str:
-    """The winner's share of the machine's ceiling, or why none is given: a ceiling
-    another row beat, or a serial baseline that implies more speed than the cores have."""
+    """The best row's share of the machine's ceiling, or why none is given: a ceiling
+    another row beat. (The serial baseline plays no part in the verdict, so a baseline
+    found unreliable is the tables' note, not the verdict's.)"""
     base = r["baseline"]
     if base is None:
         return ""
-    if base.unreliable:
-        return "; baseline unreliable"
     share = base.ceiling_efficiency
     if share is None:
         return ""
     if base.ceiling_unreliable:
-        return "; ceiling unreliable"
+        return " — ceiling unreliable"
     low, high = base.ceiling_efficiency_ci95 or (share, share)
     return (
-        f", {fmt.percent(share)} of the machine's ceiling ({fmt.percent(low)}–{fmt.percent(high)})"
+        f" — {r['backend']} at {fmt.percent(share)} of the machine's ceiling "
+        f"({fmt.percent(low)}–{fmt.percent(high)})"
     )
 
 
@@ -85,8 +89,14 @@ def _steady(v: VerdictRow, verdicts: list[VerdictRow]) -> str:
     if best["measures_transfer"] and best["bytes_per_task"]:
         per_gib = speed_s(best) / (best["bytes_per_task"] * best["tasks"]) * 2**30
         rate = f", {fmt.seconds(per_gib)} per GiB moved"
-    time = fmt.seconds(speed_s(best))
-    return f"{grouped_by_executor(v.winners)} ({time}{rate}{_ceiling_share(best)})"
+    text = grouped_by_executor(v.winners, rate) + _ceiling_share(best)
+    behind, serial = v.undecided_against_serial, v.serial
+    if behind is not None and serial is not None:
+        text += (
+            f"; undecided against a plain loop (serial {fmt.seconds(speed_s(serial))}, "
+            f"×{behind.ratio:.2f} ({behind.ci95_low:.2f}–{behind.ci95_high:.2f}))"
+        )
+    return text
 
 
 def _no_winner(v: VerdictRow, behind: Ratio, serial: Cell, verdicts: list[VerdictRow]) -> str:
@@ -139,8 +149,21 @@ def _once(v: VerdictRow) -> str:
 
 
 def render(cells: Cells, context: Context) -> list[str]:
-    """The verdict's table, then the cells given extra processes, if any were."""
-    return [*verdict_table(cells), *_extra_invocations(cells)]
+    """The verdict's table, the work measured once (not ranked), then the cells given
+    extra processes, if any were."""
+    return [*verdict_table(cells), *_measured_once(cells), *_extra_invocations(cells)]
+
+
+def _measured_once(cells: Cells) -> list[str]:
+    found = measured_once(cells)
+    if not found:
+        return []
+    named = "; ".join(f"{work} at {level}: {', '.join(names)}" for work, level, names in found)
+    return [
+        "",
+        f"Not ranked, measured in one repeat of one process (no interval to decide on; the "
+        f"claims read them): {named}.",
+    ]
 
 
 def verdict_table(records: list[Cell]) -> list[str]:

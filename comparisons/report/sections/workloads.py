@@ -19,7 +19,9 @@ machine is named as the cluster's, not as a busy machine's (`sections.machine`).
 from __future__ import annotations
 
 from comparisons import formatting as fmt
-from comparisons.backends import BASELINE
+from comparisons.backends import BASELINE, backend_class
+from comparisons.backends import REGISTRY as BACKENDS
+from comparisons.backends.base import BATCHED
 from comparisons.cell.outcome import Status
 from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
 from comparisons.records.cells import (
@@ -94,6 +96,14 @@ def speedup_text(r: Cell) -> str:
         return "baseline unreliable"
     low, high = base.speedup_ci95
     return f"{fmt.ratio(base.speedup)} ({low:.2f}–{high:.2f})"
+
+
+def _per_task(r: Cell, median: float) -> str:
+    """Work time over tasks, marked where the tasks travelled in batches: then it is no
+    cost of one dispatch."""
+    text = fmt.seconds(median / r["tasks"])
+    batched = r["backend"] in BACKENDS and backend_class(r["backend"]).dispatch == BATCHED
+    return text + " (batched)" if batched else text
 
 
 def efficiency_text(r: Cell) -> str:
@@ -215,7 +225,7 @@ def _measured_row(
             fmt.seconds(s.iqr),
             fmt.percent(s.cv),
             fmt.rate(r["throughput_tasks_per_s"]),
-            fmt.seconds(s.median / r["tasks"]),
+            _per_task(r, s.median),
             speedup_text(r),
             efficiency_text(r),
             cpu,
