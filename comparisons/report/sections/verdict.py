@@ -185,8 +185,9 @@ def verdict_table(records: list[Cell]) -> list[str]:
 
 
 def _extra_invocations(records: list[Cell]) -> list[str]:
-    """A line naming the cells that got extra processes because their verdict row was
-    in doubt after the planned ones (`comparisons.run.adaptive`), if any did."""
+    """A line naming the cells that got extra processes after the planned ones
+    (`comparisons.run.adaptive`): yardsticks a figure exposed as unreliable, and cells of
+    verdict rows in doubt; nothing if none did."""
     extra = [r for r in records if r["invocations_done"] > r["invocations"] and r["stats"]]
     if not extra:
         return []
@@ -197,7 +198,8 @@ def _extra_invocations(records: list[Cell]) -> list[str]:
     )
     return [
         "",
-        f"Extra processes: {added} more, for {len(extra)} cells whose verdict row was in "
-        f"doubt after the planned ones (a ratio's interval across the {PRACTICAL_THRESHOLD:.0%} "
+        f"Extra processes: {added} more, for {len(extra)} cells after the planned ones: "
+        "yardsticks (serial, the ceiling) that a figure exposed as unreliable, and cells of "
+        f"verdict rows in doubt (a ratio's interval across the {PRACTICAL_THRESHOLD:.0%} "
         f"edge): {names}.",
     ]
