@@ -44,7 +44,7 @@ help: ## list targets and variables
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "Variables:"
 	@echo "  SUITE=$(SUITE)      suite (smoke, quick, default, variants, full, faults, shared,"
-	@echo "                     multihost, host-loss) or a .toml path"
+	@echo "                     aa, multihost, host-loss) or a .toml path"
 	@echo "  BACKENDS=a,b       only these backends or variants, e.g. threads,processes:* (serial stays)"
 	@echo "  WORKLOADS=x,y      only these workloads"
 	@echo "  REPEATS=N          measured repeats per cell (overrides the suite)"
