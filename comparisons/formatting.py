@@ -17,16 +17,22 @@ def _three_figures(value: float) -> str:
     return f"{value:.2f}"
 
 
+def time_unit(value: float) -> tuple[float, str]:
+    """(scale, unit) a duration of this size is printed in: s, ms or µs."""
+    magnitude = abs(value)
+    if magnitude >= 1:
+        return 1.0, "s"
+    if magnitude >= 1e-3:
+        return 1e-3, "ms"
+    return 1e-6, "µs"
+
+
 def seconds(value: float | None) -> str:
     """A duration in s, ms or µs, with three significant figures."""
     if value is None:
         return "–"
-    magnitude = abs(value)
-    if magnitude >= 1:
-        return f"{_three_figures(value)} s"
-    if magnitude >= 1e-3:
-        return f"{_three_figures(value * 1e3)} ms"
-    return f"{_three_figures(value * 1e6)} µs"
+    scale, unit = time_unit(value)
+    return f"{_three_figures(value / scale)} {unit}"
 
 
 def mebibytes(value: float | None) -> str:

@@ -4,6 +4,7 @@ here, one per invocation, as a run writes them; the rule is the test's subject."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,16 @@ def rounds(tmp_path: Path, records: list[dict[str, Any]], budget_s: float) -> li
     path = tmp_path / "records.jsonl"
     for record in records:
         append_record(path, record)
-    calls: list[tuple] = []
+    calls: list[tuple[str, int]] = []
+    run_extra_rounds(
+        specs(), path, budget_s, {"seed": 1}, copying_run_one(path, calls), Console(quiet=True)
+    )
+    return calls
+
+
+def copying_run_one(path: Path, calls: list[tuple[str, int]]) -> Callable[[CellSpec, str], None]:
+    """A `run_one` that records the call and writes the cell's last record again as its
+    next invocation."""
 
     def run_one(spec: CellSpec, label: str) -> None:
         calls.append((spec.backend, spec.invocation))
@@ -88,8 +98,7 @@ def rounds(tmp_path: Path, records: list[dict[str, Any]], budget_s: float) -> li
         )
         append_record(path, {**last, "invocation": spec.invocation})
 
-    run_extra_rounds(specs(), path, budget_s, {"seed": 1}, run_one, Console(quiet=True))
-    return calls
+    return run_one
 
 
 def test_rounds_number_the_extra_processes_after_the_planned_ones_and_stop_at_the_cap(tmp_path):
@@ -167,25 +176,18 @@ def test_an_unreliable_yardstick_runs_before_the_rows_in_doubt(tmp_path):
     for record in records:
         append_record(path, record)
     calls: list[tuple[str, int]] = []
-
-    def run_one(spec: CellSpec, label: str) -> None:
-        calls.append((spec.backend, spec.invocation))
-        last = max(
-            (r for r in load_records(path) if r["backend"] == spec.backend),
-            key=lambda r: r["invocation"],
-        )
-        append_record(path, {**last, "invocation": spec.invocation})
-
     specs = [
         CellSpec("cpu.primes", "serial", 1, 32, invocations=3),
         *(CellSpec("cpu.primes", b, 2, 32, invocations=3) for b in ("processes", "threads")),
     ]
-    run_extra_rounds(specs, path, 600, {"seed": 1}, run_one, Console(quiet=True))
+    run_extra_rounds(
+        specs, path, 600, {"seed": 1}, copying_run_one(path, calls), Console(quiet=True)
+    )
     # The copies leave both as they were: each round re-runs the serial cell first.
     assert calls[0] == ("serial", 3) and calls[3] == ("serial", 4)
     assert sorted(calls[1:3]) == [("processes", 3), ("threads", 3)]
     assert len(calls) == 3 * MAX_EXTRA_ROUNDS
     # No budget, no extra process, however broken the yardstick.
     calls.clear()
-    run_extra_rounds(specs, path, 0, {"seed": 1}, run_one, Console(quiet=True))
+    run_extra_rounds(specs, path, 0, {"seed": 1}, copying_run_one(path, calls), Console(quiet=True))
     assert calls == []

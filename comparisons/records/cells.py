@@ -139,8 +139,7 @@ def invocations_text(row: Record) -> str:
     """A row's samples as a reader checks them: each invocation's repeats joined by "/",
     invocations by ", ", in the unit of the row's median ("668/667/619, 464/475/534 ms")."""
     runs = samples_of(row)
-    middle = statistics.median(v for run in runs for v in run)
-    scale, unit = next(((s, u) for s, u in ((1.0, "s"), (1e-3, "ms")) if middle >= s), (1e-6, "µs"))
+    scale, unit = fmt.time_unit(statistics.median(v for run in runs for v in run))
     joined = ", ".join("/".join(f"{v / scale:.3g}" for v in run) for run in runs)
     return f"{joined} {unit}"
 
