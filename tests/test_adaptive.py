@@ -93,7 +93,11 @@ def copying_run_one(path: Path, calls: list[tuple[str, int]]) -> Callable[[CellS
     def run_one(spec: CellSpec, label: str) -> None:
         calls.append((spec.backend, spec.invocation))
         last = max(
-            (r for r in load_records(path) if r["backend"] == spec.backend),
+            (
+                r
+                for r in load_records(path)
+                if r["backend"] == spec.backend and r["workload"] == spec.workload
+            ),
             key=lambda r: r["invocation"],
         )
         append_record(path, {**last, "invocation": spec.invocation})
@@ -133,6 +137,49 @@ def test_rows_come_most_ambiguous_first_and_each_row_whole():
     rows = contested_rows(far + near)
     assert rows[0] == ["cpu.primes|processes|w=2|t=32|", "cpu.primes|threads|w=2|t=32|"]
     assert rows[1] == ["cpu.hash|processes|w=2|t=32|", "cpu.hash|ray|w=2|t=32|"]
+
+
+def on(workload: str, records: list[Record], wall_s: float) -> list[Record]:
+    """The records as another workload's, each invocation taking `wall_s`."""
+    return [
+        {
+            **r,
+            "key": r["key"].replace("cpu.primes", workload),
+            "workload": workload,
+            "cell_wall_s": wall_s,
+        }
+        for r in records
+    ]
+
+
+def test_a_cheap_row_comes_before_a_costly_one_and_a_row_past_the_budget_is_passed_over(
+    tmp_path,
+):
+    # Both rows equally in doubt; one more process of the costly row's cells takes 60 s
+    # (Ray's start-up), of the cheap row's 2 s.
+    doubtful = cell("processes", [1.0, 1.0, 1.0]) + cell("threads", [1.0, 1.1, 1.3])
+    costly = on("cpu.hash", doubtful, 60.0)
+    cheap = on("cpu.numpy", doubtful, 2.0)
+    rows = contested_rows(costly + cheap)
+    assert [row[0].split("|")[0] for row in rows] == ["cpu.numpy", "cpu.hash"]
+    path = tmp_path / "records.jsonl"
+    for record in costly + cheap:
+        append_record(path, record)
+    calls: list[tuple[str, int]] = []
+    cells = [
+        CellSpec(w, b, 2, 32, invocations=3)
+        for w in ("cpu.hash", "cpu.numpy")
+        for b in ("processes", "threads")
+    ]
+    ran: list[str] = []
+
+    def run_one(spec: CellSpec, label: str) -> None:
+        ran.append(spec.workload)
+        copying_run_one(path, calls)(spec, label)
+
+    # 30 s of budget: the cheap row runs (4 s a round), the costly one (120 s) never.
+    run_extra_rounds(cells, path, 30, {"seed": 1}, run_one, Console(quiet=True))
+    assert ran and set(ran) == {"cpu.numpy"}
 
 
 TWO_CORES = {"usable_cores": 2, "logical_cores": 2}

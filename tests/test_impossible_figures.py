@@ -226,3 +226,28 @@ def test_a_transfer_workload_is_never_said_to_lose_to_a_loop_that_moves_no_bytes
     )
     assert "plain loop" not in table(cells)
     assert "**ray**" in fastest.render(cells, Context())[2]
+
+
+def test_threads_on_cpu_with_an_unreliable_baseline_are_judged_by_the_ceiling():
+    """The serial cell ran slow (processes 2.24x on 2 cores): the threads row is not
+    dropped from the claim but bounded by the ceiling: its share of it (0.48) times the
+    2 cores it could use is at most 0.96x, no speedup however the ceiling scales."""
+    from comparisons.report.sections import claims
+
+    gil = {"category": "GIL-bound CPU"}
+    ceiling = row("ceiling", [[0.25, 0.251, 0.249], [0.25, 0.252, 0.248]], **gil)
+    threads = row("threads", [[0.52, 0.521, 0.519], [0.52, 0.522, 0.518]], **gil)
+    cells = attach_baselines(
+        [serial(SLOW_SERIAL, **gil), row("processes", TWO_PROCESSES, **gil), ceiling, threads]
+    )
+    attach_ceiling(cells[2], [cells[1], cells[3]])
+    assert cells[3]["baseline"].unreliable is not None
+    verdict, evidence = claims.threads_do_not_speed_up_cpu(cells)
+    assert verdict == "holds"
+    assert "cpu.primes with 2 threads 0.96x at most, by the ceiling" in evidence
+    # With the ceiling broken too there is nothing to judge by: named, not counted.
+    beaten = row("processes", [[0.2, 0.201, 0.199], [0.2, 0.2, 0.2]], **gil)
+    cells = attach_baselines([serial(SLOW_SERIAL, **gil), beaten, ceiling, threads])
+    attach_ceiling(cells[2], [cells[1], cells[3]])
+    verdict, evidence = claims.threads_do_not_speed_up_cpu(cells)
+    assert verdict == "not measured" and "not judged: cpu.primes" in evidence

@@ -10,8 +10,16 @@ import sys
 
 import pytest
 
+from comparisons.cell.child import measure_cell
 from comparisons.cell.contract import CellSpec
-from comparisons.measure.process_tree import CpuCgroup, TreeWatcher, _cgroup_bases
+from comparisons.measure.process_tree import (
+    MEASURING_INTERVAL_S,
+    SAMPLE_INTERVAL_S,
+    CpuCgroup,
+    JoinInChild,
+    MemoryCgroup,
+    TreeWatcher,
+)
 from comparisons.run.harness import run_cell
 from comparisons.run.runner import run_order
 
@@ -67,17 +75,91 @@ def test_a_process_per_task_cell_keeps_its_exited_childrens_cpu():
     assert record["cpu_utilisation"] <= cores * 1.05
 
 
+def _bases() -> list[str]:
+    return [base for kind in (CpuCgroup, MemoryCgroup) for base, _ in kind.bases()]
+
+
 def _cgroup_dirs() -> list[str]:
-    return [
-        entry for base, _ in _cgroup_bases() if os.path.isdir(base) for entry in os.listdir(base)
-    ]
+    return [entry for base in _bases() if os.path.isdir(base) for entry in os.listdir(base)]
 
 
 def _remove_probe() -> None:
-    for base, _ in _cgroup_bases():
+    for base in _bases():
         path = os.path.join(base, "comparisons-probe")
         if os.path.isdir(path):
             os.rmdir(path)
+
+
+SPIKE_BYTES = 64 * 2**20
+
+
+def test_the_kernels_peak_counter_sees_a_spike_shorter_than_any_sample_interval():
+    """A 64 MiB buffer that lives 20 ms, in a process that joined the group before it
+    ran anything: the group's peak holds it however seldom the tree is sampled."""
+    group = MemoryCgroup.create("comparisons-spike-test")
+    if group is None:
+        pytest.skip("no memory cgroup can be made here (not root, or no cgroup file system)")
+    join = JoinInChild([group])
+    script = (
+        "import time\n"
+        "time.sleep(0.3)\n"
+        f"spike = bytearray({SPIKE_BYTES}); spike[::4096] = b'x' * len(spike[::4096])\n"
+        "time.sleep(0.02); del spike; time.sleep(0.3)\n"
+    )
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", script], preexec_fn=join)
+        join.close()
+        assert group.add(proc.pid)  # it is in the group already: adding again is a no-op
+        assert proc.wait(30) == 0
+        assert group.peak_bytes() >= SPIKE_BYTES
+        assert "peak" in group.counter or "max_usage" in group.counter
+    finally:
+        group.remove()
+    assert not os.path.isdir(group.path)
+
+
+def test_a_cell_record_carries_the_kernels_memory_peak_where_one_can_be_read():
+    record = run_cell(CellSpec("cpu.hash", "threads", 2, 4, {"megabytes": 8}, repeats=2))
+    assert record["status"] == "ok", record["error"]
+    memory = record["memory"]
+    assert memory["samples"] >= 1 and memory["peak_pss_bytes"] > 0
+    if MemoryCgroup.create("comparisons-probe") is None:
+        assert "kernel_peak_bytes" not in memory
+        return
+    _remove_probe()
+    # The tree's anonymous memory is charged to it: at least the 2 x 8 MiB of input held.
+    assert memory["kernel_peak_bytes"] > 8 * 2**20
+    assert memory["kernel_peak_counter"].startswith("cgroup v")
+    assert not [p for p in _cgroup_dirs() if "comparisons-" in p]
+
+
+def test_the_tree_is_sampled_seldom_while_the_measured_repeats_run():
+    watcher = TreeWatcher(os.getpid())
+    assert watcher.sample_due(measuring=False)
+    watcher.sample()
+    assert watcher.samples == 1
+    # Just sampled: not due either way; a cheap sample is due after SAMPLE_INTERVAL_S
+    # outside the repeats and only after MEASURING_INTERVAL_S during them.
+    assert not watcher.sample_due(measuring=False) and not watcher.sample_due(measuring=True)
+    watcher.sample_cost_s = 0.0
+    watcher.sampled_at -= SAMPLE_INTERVAL_S
+    assert watcher.sample_due(measuring=False) and not watcher.sample_due(measuring=True)
+    watcher.sampled_at -= MEASURING_INTERVAL_S
+    assert watcher.sample_due(measuring=True)
+    # A costly sample (a tree of many processes) waits in proportion to its own cost.
+    watcher.sample_cost_s = 0.1
+    assert not watcher.sample_due(measuring=True) and not watcher.sample_due(measuring=False)
+
+
+def test_the_cell_says_when_its_measured_repeats_run_and_probes_around_each():
+    calls: list[bool] = []
+    outcome = measure_cell(
+        CellSpec("cpu.primes", "threads", 2, 4, {"span": 200}, repeats=3, warmups=1),
+        on_measuring=calls.append,
+    )
+    assert outcome.error is None and len(outcome.samples_s) == 3
+    assert calls == [True, False]
+    assert len(outcome.speed_probes_s) == 4 and all(p > 0 for p in outcome.speed_probes_s)
 
 
 def test_cpu_use_of_a_serial_loop_is_one_core_at_most():

@@ -35,23 +35,22 @@ def test_the_usual_speed_is_the_fast_end_not_the_fastest() -> None:
     assert probe.usual_s == USUAL
 
 
-def test_probes_are_taken_at_most_every_interval() -> None:
-    probe = SpeedProbe(every_s=3600)
-    probe.start_window()
-    probe.maybe_take()
-    probe.maybe_take()
-    assert len(probe.window) == 1 and len(probe.history) == 1
-    probe = SpeedProbe(every_s=0)
-    probe.start_window()
-    probe.maybe_take()
-    assert len(probe.window) == 2
+def test_each_invocations_probes_make_its_window_and_join_the_usual_speed() -> None:
+    probe = SpeedProbe()
+    probe.add_window([USUAL, USUAL * 2])
+    probe.add_window([USUAL])
+    assert probe.window == [USUAL] and probe.history == [USUAL, USUAL * 2, USUAL]
+    # An invocation that measured no repeat has no probe and says nothing of the machine.
+    probe.add_window([])
+    assert probe.summary() is None
 
 
-def test_a_record_carries_the_machine_speed_of_its_invocation() -> None:
+def test_a_record_carries_a_probe_before_and_after_each_measured_repeat() -> None:
     record = run_cell(CellSpec("cpu.primes", "serial", 1, 4, {"span": 200}, repeats=2))
     machine = record["machine"]
-    assert record["status"] == "ok" and machine["probes"] >= 1
+    assert record["status"] == "ok" and machine["probes"] == 3
     assert machine["slowdown"] > 0 and 0 <= machine["slow_share"] <= 1
+    assert "before its first measured repeat" in machine["taken"]
 
 
 def machine(slowdown: float, share: float = 0.0) -> dict[str, float | int]:

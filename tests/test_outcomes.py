@@ -143,3 +143,49 @@ def test_a_best_model_within_noise_of_a_plain_loop_is_undecided_against_it():
     clear = [row("serial", 2.0, workers=1), row("ray", 1.0), row("threads", 2.1)]
     (w,) = verdict_rows(clear)
     assert w.undecided_against_serial is None and w.slower_than_serial is None
+
+
+def test_a_shared_inputs_naive_form_is_a_way_of_running_the_work_not_other_work():
+    """Passing the input with every task and the model's idiom compete in one row, each
+    model judged by its faster form, as by its best variant."""
+
+    def shared(backend: str, time_s: float, per_task: int) -> Cell:
+        form = {
+            "idiom": "naive" if per_task else "put",
+            "crossing": "per task" if per_task else "once",
+            "per_task_form": bool(per_task),
+        }
+        return row(
+            backend,
+            time_s,
+            workload="cpu.shared",
+            key=f"cpu.shared|{backend}|w=2|t=16|per_task={per_task}",
+            params={"megabytes": 64, "per_task": per_task},
+            shared_input=form,
+        )
+
+    (v,) = verdict_rows(
+        [
+            shared("ray", 0.5, 0),
+            shared("ray", 1.4, 1),
+            shared("processes", 0.3, 0),
+            shared("processes", 2.0, 1),
+        ]
+    )
+    assert [(s.cell["backend"], s.cell["params"]["per_task"]) for s in v.standings] == [
+        ("processes", 0),
+        ("ray", 0),
+    ]
+    assert "per_task" not in v.work and "megabytes=64" in v.work
+    # Other parameters still make other work: two sizes, two rows.
+    bigger = [
+        row(
+            b,
+            t,
+            workload="cpu.shared",
+            params={"megabytes": 256, "per_task": 0},
+            shared_input={"per_task_form": False},
+        )
+        for b, t in (("ray", 2.0), ("processes", 1.0))
+    ]
+    assert len(verdict_rows([shared("ray", 0.5, 0), shared("processes", 0.3, 0), *bigger])) == 2

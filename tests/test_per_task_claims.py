@@ -169,6 +169,29 @@ def test_memory_claim_depends_in_between_and_fails_on_few_pairs():
     )
 
 
+def test_memory_claim_reads_the_kernels_peak_where_both_rows_have_it():
+    """Sampled PSS missed threads' 48 MiB buffer (40 vs 80 MiB); the kernel's counter
+    did not (120 vs 80 MiB): the pair is judged by the counter and says so."""
+    work = {"tasks": 10}
+    processes = row(
+        "processes",
+        1.0,
+        peak_pss_bytes=80 * 2**20,
+        memory={"kernel_peak_bytes": 80 * 2**20},
+        **work,
+    )
+    threads = row(
+        "threads", 1.0, peak_pss_bytes=40 * 2**20, memory={"kernel_peak_bytes": 120 * 2**20}, **work
+    )
+    verdict, evidence = claims.processes_use_more_memory([processes, threads])
+    assert verdict == "does not hold" and "on 0 of 1 pairs" in evidence
+    assert "kernel peak" in evidence and "threads 120 MiB" in evidence
+    # One side without the counter: both by PSS, named so.
+    threads["memory"] = {}
+    verdict, evidence = claims.processes_use_more_memory([processes, threads])
+    assert verdict == "holds" and "PSS" in evidence and "kernel" not in evidence
+
+
 # --- claims leave A/A twins out ------------------------------------------------------
 
 

@@ -83,6 +83,29 @@ def test_a_hung_task_does_not_hang_the_variant(backend):
     assert finding["others_completed"] == 3
 
 
+def test_the_cooperative_variant_verifies_and_records_its_loops_lag():
+    """CPU work awaiting between chunks keeps the loop freer than the same work in
+    coroutines that never await; both cells record the loop's worst lag."""
+    cells = {
+        backend: run_cell(CellSpec("cpu.primes", backend, 2, 8, {"span": 3000}, repeats=2))
+        for backend in ("asyncio", "asyncio:cooperative")
+    }
+    for record in cells.values():
+        assert record["status"] == "ok", record["error"]
+        assert record["verification"]["ok"] and record["verification"]["repeats_checked"] == 3
+        assert record["backend_info"]["loop_lag_max_s"] >= 0
+    cooperative = cells["asyncio:cooperative"]
+    assert cooperative["model"] == "asyncio" and cooperative["variant"] == "cooperative"
+    blocked = cells["asyncio"]["backend_info"]["loop_lag_max_s"]
+    assert 2 * cooperative["backend_info"]["loop_lag_max_s"] < blocked
+
+
+def test_the_cooperative_variant_skips_a_workload_without_that_form():
+    record = run_cell(CellSpec("io.sleep", "asyncio:cooperative", 2, 4, {"latency": 0.01}))
+    assert record["status"] == "skipped"
+    assert "io.sleep has no" in record["error"] and "asyncio.sleep(0)" in record["error"]
+
+
 def test_variants_without_a_deadline_skip_fault_probes_with_the_reason():
     record = run_cell(CellSpec("fault.raise", "dask:threaded", 2, tasks=4, repeats=1, warmups=0))
     assert record["status"] == "skipped" and "no way to wait with a deadline" in record["error"]

@@ -208,19 +208,68 @@ def test_asyncio_at_high_concurrency_holds_when_it_ties_and_fails_when_behind():
     assert claims.asyncio_suits_high_concurrency_io(mixed)[0] == "not measured"
 
 
-def loop_row(backend: str, lag: float) -> dict[str, Any]:
+def loop_row(backend: str, lag: float, **extra: Any) -> dict[str, Any]:
+    """A row of an asyncio idiom whose loop's worst lag was `lag` (one task: 20 ms)."""
     return row(
-        backend, 1.0, blocks_event_loop=backend == "asyncio", backend_info={"loop_lag_max_s": lag}
+        backend,
+        1.0,
+        blocks_event_loop=backend in ("asyncio", "asyncio:cooperative"),
+        backend_info={"loop_lag_max_s": lag},
+        **extra,
     )
 
 
-def test_blocking_asyncio_is_judged_by_the_loops_lag():
-    serial = row("serial", 0.64, workers=1)  # one task: 0.64 / 32 = 20 ms
-    stalled = [serial, loop_row("asyncio", 0.5), loop_row("asyncio:to-thread", 0.01)]
-    assert claims.asyncio_blocks_on_cpu(with_baseline(stalled))[0] == "holds"
-    responsive = [serial, loop_row("asyncio", 0.005), loop_row("asyncio:to-thread", 0.004)]
-    assert claims.asyncio_blocks_on_cpu(with_baseline(responsive))[0] == "does not hold"
-    assert claims.asyncio_blocks_on_cpu([row("asyncio", 1.0)])[0] == "not measured"
+def stall_rows(blocking: float, awaiting: float, **extra: Any) -> list[dict[str, Any]]:
+    """Serial (one task: 0.64 s / 32 = 20 ms), coroutines that never await and the same
+    work awaiting between chunks, with those worst lags."""
+    return [
+        row("serial", 0.64, workers=1, **extra),
+        loop_row("asyncio", blocking, **extra),
+        loop_row("asyncio:cooperative", awaiting, **extra),
+    ]
+
+
+def test_blocking_asyncio_holds_when_only_the_form_that_never_awaits_stalls_the_loop():
+    verdict, evidence = claims.asyncio_blocks_on_cpu(with_baseline(stall_rows(0.5, 0.002)))
+    assert verdict == "holds"
+    assert evidence == (
+        "cpu.primes at 2 in flight: the loop waited up to 500 ms with coroutines that never "
+        "await (one task: 20.0 ms); 2.00 ms when they await every chunk (250x smaller)"
+    )
+    # to_thread's lag is quoted, and decides nothing: here it is close to asyncio's.
+    threaded = [*stall_rows(0.5, 0.002), loop_row("asyncio:to-thread", 0.4)]
+    verdict, evidence = claims.asyncio_blocks_on_cpu(with_baseline(threaded))
+    assert verdict == "holds" and evidence.endswith("; 400 ms with to_thread")
+
+
+def test_blocking_asyncio_does_not_hold_when_the_loop_stays_responsive_without_awaits():
+    # Four times the awaiting form's lag, but under one task: no stall.
+    rows = stall_rows(0.008, 0.001)
+    assert claims.asyncio_blocks_on_cpu(with_baseline(rows))[0] == "does not hold"
+
+
+def test_blocking_asyncio_does_not_hold_when_awaiting_between_chunks_stalls_too():
+    # The loop stalls either way: the lag is not the not awaiting's.
+    rows = stall_rows(0.5, 0.3)
+    verdict, evidence = claims.asyncio_blocks_on_cpu(with_baseline(rows))
+    assert verdict == "does not hold" and "300 ms when they await every chunk" in evidence
+    # One piece of work where it holds, one where the awaiting form stalls too.
+    other = {"workload": "cpu.mandelbrot"}
+    mixed = stall_rows(0.5, 0.002) + stall_rows(0.5, 0.3, **other)
+    verdict, evidence = claims.asyncio_blocks_on_cpu(with_baseline(mixed))
+    assert verdict == "depends" and "cpu.mandelbrot at 2 in flight" in evidence
+
+
+def test_blocking_asyncio_is_not_measured_without_both_forms_on_the_same_work():
+    serial = row("serial", 0.64, workers=1)
+    alone = [serial, loop_row("asyncio", 0.5), loop_row("asyncio:to-thread", 0.01)]
+    verdict, evidence = claims.asyncio_blocks_on_cpu(with_baseline(alone))
+    assert verdict == "not measured" and "SUITE=default" in evidence
+    # The forms at different concurrency are different work.
+    apart = [serial, loop_row("asyncio", 0.5), loop_row("asyncio:cooperative", 0.002, workers=4)]
+    assert claims.asyncio_blocks_on_cpu(with_baseline(apart))[0] == "not measured"
+    # Without a serial baseline there is no task length to measure the stall by.
+    assert claims.asyncio_blocks_on_cpu(stall_rows(0.5, 0.002)[1:])[0] == "not measured"
 
 
 def test_memory_claims_need_a_real_difference_on_the_same_work():

@@ -10,7 +10,12 @@ import pytest
 import trio
 
 from workloads import REGISTRY, UnknownWorkload, load_workload
-from workloads.cpu_primes import count_primes, expected_counts
+from workloads.cpu_primes import (
+    COOPERATIVE_CHUNK,
+    count_primes,
+    count_primes_cooperatively,
+    expected_counts,
+)
 from workloads.spec import ParameterError
 
 
@@ -37,6 +42,51 @@ def test_sieve_expectation_agrees_with_trial_division(start, span, tasks):
     params = {"start": start, "span": span}
     inputs = workload.make_inputs(tasks, params)
     assert expected_counts(tasks, params) == [count_primes(item) for item in inputs]
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [(0, 100), (999_983, 1_002_000), (2, 3), (5, 5), (10**6, 10**6 + 3 * COOPERATIVE_CHUNK)],
+)
+def test_the_cooperative_form_counts_what_the_task_function_counts(bounds):
+    assert asyncio.run(count_primes_cooperatively(bounds)) == count_primes(bounds)
+
+
+async def _turns_of_another_task(form, bounds) -> tuple[int, int]:
+    """(the form's result, how many times another task on the loop ran meanwhile)."""
+    turns = 0
+    done = False
+
+    async def other() -> None:
+        nonlocal turns
+        while not done:
+            turns += 1
+            await asyncio.sleep(0)
+
+    beside = asyncio.create_task(other())
+    await asyncio.sleep(0)  # the other task starts, then waits for its next turn
+    started = turns
+    result = await form(bounds)
+    done = True
+    await beside
+    return result, turns - started
+
+
+def test_the_cooperative_form_lets_other_tasks_run_between_chunks_and_the_async_form_not():
+    workload = load_workload("cpu.primes")
+    chunks = 6
+    bounds = (1_000_000, 1_000_000 + chunks * COOPERATIVE_CHUNK)
+    expected = count_primes(bounds)
+    result, turns = asyncio.run(_turns_of_another_task(workload.asyncio_cooperative, bounds))
+    assert result == expected and turns >= chunks - 1
+    # The async form every asyncio row runs never awaits: nothing else runs until it ends.
+    result, turns = asyncio.run(_turns_of_another_task(workload.asyncio, bounds))
+    assert result == expected and turns == 0
+
+
+def test_a_cooperative_form_is_declared_where_cpu_work_runs_on_the_loop():
+    assert load_workload("mixed.pipeline").asyncio_cooperative is not None
+    assert load_workload("io.sleep").asyncio_cooperative is None  # it awaits already
 
 
 def test_verify_reports_the_first_wrong_result():

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workloads.cpu_primes import count_primes, expected_counts
+from workloads.cpu_primes import count_primes, count_primes_cooperatively, expected_counts
 from workloads.io_http import (
     SERVICE,
     expected_digests,
@@ -43,6 +43,13 @@ def fetch_then_count(item: Item) -> tuple[str, int]:
 async def fetch_then_count_asyncio(item: Item) -> tuple[str, int]:
     request, bounds = item
     return await fetch_asyncio(request), count_primes(bounds)
+
+
+async def fetch_then_count_cooperatively(item: Item) -> tuple[str, int]:
+    """The asyncio form whose CPU part awaits between chunks, so other tasks' fetches
+    move on while this one counts."""
+    request, bounds = item
+    return await fetch_asyncio(request), await count_primes_cooperatively(bounds)
 
 
 async def fetch_then_count_trio(item: Item) -> tuple[str, int]:
@@ -78,6 +85,7 @@ WORKLOAD = Workload(
     sync=fetch_then_count,
     asyncio=fetch_then_count_asyncio,
     trio=fetch_then_count_trio,
+    asyncio_cooperative=fetch_then_count_cooperatively,
     make_inputs=make_inputs,
     expected=expected_results,
     params=PARAMS,

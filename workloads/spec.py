@@ -94,6 +94,12 @@ class Workload:
             threads, processes, Dask and Ray.
         asyncio: an `async def item -> result` run on an asyncio loop.
         trio: an `async def item -> result` run under `trio.run`.
+        asyncio_cooperative: optionally, for CPU work on the loop, an `async def item ->
+            result` doing the same work in chunks with `await asyncio.sleep(0)` between
+            them, so the loop runs other tasks meanwhile; the `asyncio:cooperative`
+            variant runs it and skips workloads without one. It gives the same results
+            as `sync`: beside `asyncio`, which never awaits, the loop's lag under it
+            shows how much of the stall comes from not awaiting rather than the work.
         make_inputs: `(tasks, params) -> list of items`, deterministic.
         expected: `(tasks, params) -> list of results`, computed without any backend and
             by a method independent of `sync` wherever one exists.
@@ -151,6 +157,7 @@ class Workload:
     shared_bytes: Callable[[Mapping[str, Any]], int] | None = None
     crossing_problem: str | None = None
     produce: Callable[[Any], Any] | None = None
+    asyncio_cooperative: Callable[[Any], Awaitable[Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

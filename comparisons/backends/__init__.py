@@ -38,6 +38,7 @@ REGISTRY: dict[str, str] = {
     "asyncio": "comparisons.backends.asyncio_gather:AsyncioBackend",
     "asyncio:uvloop": "comparisons.backends.asyncio_gather:UvloopBackend",
     "asyncio:to-thread": "comparisons.backends.asyncio_gather:ToThreadBackend",
+    "asyncio:cooperative": "comparisons.backends.asyncio_gather:CooperativeBackend",
     "asyncio:process-pool": "comparisons.backends.asyncio_gather:ProcessPoolHybridBackend",
     "asyncio:anyio": "comparisons.backends.anyio_taskgroup:AnyioAsyncioBackend",
     "trio": "comparisons.backends.trio_nursery:TrioBackend",

@@ -8,8 +8,10 @@ does in plain asyncio code (the report marks those rows).
 
 Variants: the same code on uvloop's loop; blocking calls handed to threads with
 `asyncio.to_thread` (the sync form of each task, on a default executor of `workers`
-threads); and the standard hybrid for CPU work, `loop.run_in_executor` on a
-`ProcessPoolExecutor(workers)`, which takes the work off the loop and off the GIL.
+threads); CPU work kept on the loop but written cooperatively (the workload's form that
+awaits `asyncio.sleep(0)` between chunks of its work); and the standard hybrid for CPU
+work, `loop.run_in_executor` on a `ProcessPoolExecutor(workers)`, which takes the work
+off the loop and off the GIL. Every variant on this loop records its worst lag.
 """
 
 from __future__ import annotations
@@ -137,6 +139,40 @@ class ToThreadBackend(AsyncioBackend):
 
     async def _task(self, workload: Workload, item: Any) -> Any:
         return await asyncio.to_thread(workload.sync, item)
+
+
+class CooperativeBackend(AsyncioBackend):
+    """`asyncio:cooperative`: the same gather, each task the workload's cooperative form.
+
+    CPU work stays on the loop's one thread but yields to it between chunks (`await
+    asyncio.sleep(0)`, which asyncio's documentation gives for long-running code that
+    must not block the loop), so other tasks, and the heartbeat, run between chunks.
+    Beside `asyncio`, whose CPU work never awaits, its loop lag says how much of the
+    stall comes from not awaiting. A workload without such a form (`asyncio_cooperative`
+    in its spec) is skipped, saying so.
+    """
+
+    name = "asyncio:cooperative"
+    summary = (
+        "asyncio.gather of each task's cooperative form: its CPU work in chunks, "
+        "await asyncio.sleep(0) between them"
+    )
+    source = "docs.python.org/3/library/asyncio-task.html#asyncio.sleep"
+
+    def cannot_run_workload(self, workload: Workload) -> str | None:
+        if workload.asyncio_cooperative is None:
+            return (
+                f"{self.name} runs a workload's cooperative form (its CPU work in chunks, "
+                f"awaiting asyncio.sleep(0) between them); {workload.name} has none "
+                "(cpu.primes has one)"
+            )
+        return None
+
+    async def _task(self, workload: Workload, item: Any) -> Any:
+        cooperative = workload.asyncio_cooperative
+        if cooperative is None:  # `cannot_run_workload` skips such cells before any task
+            raise TypeError(f"{workload.name} has no cooperative form")
+        return await cooperative(item)
 
 
 class ProcessPoolHybridBackend(InstallsShared, AsyncioBackend):

@@ -48,7 +48,8 @@ class DaskBackend(Backend):
     caveats: ClassVar[dict[str, str]] = {
         Category.GIL_RELEASING_CPU: (
             "Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, "
-            "so arrays over 128 KiB are mmapped afresh each time; compare dask:untrimmed"
+            "so arrays over 128 KiB are mmapped afresh each time; dask:untrimmed, in "
+            "SUITE=variants, runs without it"
         )
     }
     # Peak PSS measured by `python -m comparisons.run.memory_model`:

@@ -30,12 +30,24 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
 from comparisons.backends.base import BATCHED, PER_TASK, Backend, CellSkipped, DeadlineExceeded
 from workloads.sharing import RayShared
 from workloads.spec import Workload
+
+# How long each start-up task holds its worker, and how many rounds of them set-up runs
+# at most before it measures with the workers it has (`RayBackend._await_workers`).
+WORKER_HOLD_S = 0.2
+WORKER_START_ROUNDS = 50
+
+
+def _worker_pid(hold_s: float) -> int:
+    """The worker process's id, after holding the worker for `hold_s`."""
+    time.sleep(hold_s)
+    return os.getpid()
 
 
 class RayBackend(Backend):
@@ -91,6 +103,20 @@ class RayBackend(Backend):
             logging_level=logging.ERROR,
             log_to_driver=True,
         )
+        self._await_workers()
+
+    def _await_workers(self) -> None:
+        """Set-up ends once `workers` worker processes run, as a process pool's and Dask's
+        LocalCluster's do. Ray starts them as tasks arrive: at 16 workers on a few cores
+        they were still starting during the first measured repeats, which then paid for
+        them. Rounds of `workers` tasks, each holding its worker a moment so that all are
+        in flight at once, until as many distinct worker processes have answered."""
+        remote = self.ray.remote(num_cpus=1)(_worker_pid)
+        seen: set[int] = set()
+        for _ in range(WORKER_START_ROUNDS):
+            seen |= set(self.ray.get([remote.remote(WORKER_HOLD_S) for _ in range(self.workers)]))
+            if len(seen) >= self.workers:
+                return
 
     def _connect(self) -> None:
         import tempfile

@@ -34,10 +34,11 @@ import psutil
 
 from comparisons.backends.base import Backend, CellSkipped
 from comparisons.backends.clusters import CONNECT_TIMEOUT_S
-from comparisons.cell.contract import EXIT_GAVE_UP, CellSpec, ResolvedCell
+from comparisons.cell.contract import EXIT_GAVE_UP, CellSpec, ResolvedCell, measuring_flag
 from comparisons.cell.faults import probe_fault, probe_host_loss
 from comparisons.cell.outcome import CellOutcome, Checked
 from comparisons.measure.environment import capture_environment
+from comparisons.measure.machine_speed import probe_cpu_s
 from comparisons.measure.process_tree import (
     TOKEN_VARIABLE,
     TreeWatcher,
@@ -74,8 +75,15 @@ def tree_cpu_seconds() -> float:
     return total
 
 
-def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None) -> CellOutcome:
-    """Set up, warm up, measure, verify and tear down one cell; return what it measured."""
+def measure_cell(
+    spec: CellSpec,
+    on_setup_done: Callable[[], None] | None = None,
+    on_measuring: Callable[[bool], None] | None = None,
+) -> CellOutcome:
+    """Set up, warm up, measure, verify and tear down one cell; return what it measured.
+
+    `on_measuring(True)` is called as the measured repeats begin, `(False)` once they end.
+    """
     try:
         cell = spec.resolve()
     except ModuleNotFoundError as exc:
@@ -107,7 +115,7 @@ def measure_cell(spec: CellSpec, on_setup_done: Callable[[], None] | None = None
             elif outcome.error is None and cell.workload.kind == Kind.FAULT:
                 probe(backend, cell.workload, inputs, outcome)
             elif outcome.error is None:
-                measure(spec, backend, cell.workload, inputs, outcome)
+                measure(spec, backend, cell.workload, inputs, outcome, on_measuring)
     tear_down(backend, outcome)
     return outcome
 
@@ -233,21 +241,32 @@ def run_repeat(
 
 
 def measure(
-    spec: CellSpec, backend: Backend, workload: Workload, inputs: list[Any], outcome: CellOutcome
+    spec: CellSpec,
+    backend: Backend,
+    workload: Workload,
+    inputs: list[Any],
+    outcome: CellOutcome,
+    on_measuring: Callable[[bool], None] | None = None,
 ) -> None:
     """Warm-ups (kept apart: the first call pays what warm-up hides, imports, code
     shipping, caches, part of what a user who runs the job once waits for), then the
-    measured repeats, calibrated to `min_repeat_s`."""
+    measured repeats, calibrated to `min_repeat_s`, with the machine's speed probed
+    before the first and after each, outside every timed span."""
     expected = workload.expected(spec.tasks, outcome.params)
     checked = 0
     last: float | None = None
     loops = 1
+    measuring = on_measuring or (lambda active: None)
     try:
         for repeat in range(spec.warmups + spec.repeats):
             measured = repeat >= spec.warmups
             if repeat == spec.warmups:
                 loops = calibrate(backend, workload, inputs, spec.min_repeat_s, last)
+                outcome.speed_probes_s.append(probe_cpu_s())
+                measuring(True)
             result = run_repeat(backend, workload, inputs, expected, loops if measured else 1)
+            if measured:
+                outcome.speed_probes_s.append(probe_cpu_s())
             checked += result.runs_checked
             outcome.verification = Checked(result.check.ok, result.check.detail, checked)
             if not result.check.ok:
@@ -265,6 +284,8 @@ def measure(
     except BaseException:
         backend.interrupted = True
         outcome.fail("run failed: " + traceback.format_exc(limit=8))
+    finally:
+        measuring(False)
 
 
 def _missing_package(backend: str, exc: ModuleNotFoundError) -> str:
@@ -396,6 +417,18 @@ def _connect_watchdog(spec: CellSpec, result_path: str) -> threading.Timer | Non
     return timer
 
 
+def _flag_measuring(flag: Path) -> Callable[[bool], None]:
+    """Show the harness when the measured repeats run: the flag file exists meanwhile."""
+
+    def measuring(active: bool) -> None:
+        if active:
+            flag.touch()
+        else:
+            flag.unlink(missing_ok=True)
+
+    return measuring
+
+
 def cell_main(spec_path: str, result_path: str) -> int:
     """Entry point of the cell subprocess: read the spec, measure, write the result."""
     _die_with_harness()
@@ -403,7 +436,11 @@ def cell_main(spec_path: str, result_path: str) -> int:
     spec = CellSpec.from_json(json.loads(Path(spec_path).read_text()))
     watchdog = _connect_watchdog(spec, result_path)
     try:
-        outcome = measure_cell(spec, on_setup_done=watchdog.cancel if watchdog else None)
+        outcome = measure_cell(
+            spec,
+            on_setup_done=watchdog.cancel if watchdog else None,
+            on_measuring=_flag_measuring(measuring_flag(result_path)),
+        )
     except BaseException:
         outcome = CellOutcome(error="cell failed: " + traceback.format_exc(limit=8))
     outcome.limits = limits

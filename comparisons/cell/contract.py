@@ -10,6 +10,7 @@ of the parent's.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from comparisons.backends import backend_class
@@ -20,6 +21,12 @@ from workloads.spec import Workload
 # The cell's exit status when it gave up on an external cluster that did not answer in
 # time (the harness then fails later cells on that address at once).
 EXIT_GAVE_UP = 3
+
+
+def measuring_flag(result_path: str | Path) -> Path:
+    """The file that exists, beside the cell's result file, while its measured repeats
+    run: the harness then watches its tree with a lighter hand (`TreeWatcher`)."""
+    return Path(result_path).with_name("measuring")
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,9 @@ class CellOutcome(_JsonFields):
 
     Timings are seconds: `samples_s` one per measured repeat (the mean of its `loops`
     runs), `warmup_s` one per warm-up run, `cpu_s` the tree's CPU per run over
-    `cpu_window_s` of wall time. `skip_reason` says why the cell could not run here;
-    `error` what failed; `fault` is a fault probe's finding.
+    `cpu_window_s` of wall time, `speed_probes_s` the machine's speed between repeats.
+    `skip_reason` says why the cell could not run here; `error` what failed; `fault` is
+    a fault probe's finding.
     """
 
     params: dict[str, Any] = field(default_factory=dict)
@@ -80,6 +81,9 @@ class CellOutcome(_JsonFields):
     limits: dict[str, list[int]] | None = None
     env: dict[str, Any] | None = None
     leftover_processes: list[str] = field(default_factory=list)
+    # The machine's speed probe (`comparisons.measure.machine_speed`), CPU seconds of a
+    # fixed loop: one before the first measured repeat and one after each.
+    speed_probes_s: list[float] = field(default_factory=list)
 
     def fail(self, error: str) -> None:
         """Keep the first error: a teardown failing after a run failed is not the news."""
@@ -118,7 +122,7 @@ class Monitor(_JsonFields):
     output_tail: str = ""
     services: list[str] = field(default_factory=list)
     # The machine's own speed while the cell ran (`comparisons.measure.machine_speed`).
-    machine: dict[str, float | int] | None = None
+    machine: dict[str, float | int | str] | None = None
     # A cell never started: skipped for this reason, or failed to start with this error.
     skip_reason: str | None = None
     start_error: str | None = None

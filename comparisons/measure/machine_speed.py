@@ -6,14 +6,17 @@ alternating spells of 2-3 s, idle or not, and its *thread CPU time* grows with i
 time, so the guest kernel charges the slowness to whoever runs. Two runs of one commit
 then differ by which cells met which spells.
 
-`SpeedProbe` makes that visible. The harness, which only watches while a cell runs,
-spins a ~1 ms loop every `PROBE_EVERY_S` (0.4% of one core) and times it with
-`time.thread_time()`: a probe descheduled because the cell keeps every core busy is not
-charged for the wait, so the probe reads the machine's speed, not the cell's load. Each
-record keeps the median probe of its invocation and the harness's usual probe (a low
-quantile of every probe it took), so the report shows how much of a run met a slow
-spell and `make diff` can tell "the machine ran slower during this cell" from "the code
-got slower". Nothing is corrected or dropped: the numbers stay what was measured.
+`probe_cpu_s` makes that visible: a ~1 ms loop timed with `time.thread_time()`, so a
+probe descheduled by other work is not charged for the wait and reads the machine's
+speed, not the load. The cell process takes one just before its first measured repeat
+and one after each (`comparisons.cell.child`), outside every timed span, so the probe
+costs the measured work nothing and each repeat has a probe beside it; the harness
+collects them (`SpeedProbe`, one per harness process) and judges each invocation's
+probes against the usual speed, a low quantile of every probe of the run. Each record
+keeps the median probe of its invocation, its slowdown and the share of its probes taken
+in a slow spell, so the report shows how much of a run met a slow spell and `make diff`
+can tell "the machine ran slower during this cell" from "the code got slower". Nothing is
+corrected or dropped: the numbers stay what was measured.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from dataclasses import dataclass, field
 
 # ~1 ms of pure-Python work on a 2020s x86 core under CPython 3.11.
 PROBE_LOOPS = 20_000
-PROBE_EVERY_S = 0.25
 # The usual speed: this quantile of the probes so far (the fast end, not the fastest).
 USUAL_QUANTILE = 0.25
 # A probe this much slower than usual was taken during a slow spell.
 SLOW_BY = 0.20
+# When the probes are taken, as the report says it.
+TAKEN = "in each cell's own process before its first measured repeat and after each"
 
 
 def _spin(loops: int) -> int:
@@ -47,38 +51,28 @@ def probe_cpu_s(loops: int = PROBE_LOOPS) -> float:
 
 @dataclass
 class SpeedProbe:
-    """Probes taken at most every `every_s`, kept for the whole process (the usual
-    speed) and per window (one invocation of a cell)."""
+    """The probes of every cell the harness ran (`history`: the usual speed) and those of
+    the invocation at hand (`window`), as the cell process took them."""
 
-    every_s: float = PROBE_EVERY_S
     history: list[float] = field(default_factory=list)
     window: list[float] = field(default_factory=list)
-    last: float = -float("inf")
 
-    def start_window(self) -> None:
-        self.window = []
-        self.take()
-
-    def maybe_take(self) -> None:
-        if time.monotonic() - self.last >= self.every_s:
-            self.take()
-
-    def take(self) -> float:
-        self.last = time.monotonic()
-        value = probe_cpu_s()
-        self.history.append(value)
-        self.window.append(value)
-        return value
+    def add_window(self, probes: list[float]) -> None:
+        """One invocation's probes: judged against the usual speed, and part of it."""
+        self.window = list(probes)
+        self.history.extend(probes)
 
     @property
     def usual_s(self) -> float:
         ordered = sorted(self.history)
         return ordered[int(USUAL_QUANTILE * (len(ordered) - 1))]
 
-    def summary(self) -> dict[str, float | int]:
+    def summary(self) -> dict[str, float | int | str] | None:
         """The window's probes against the usual speed: `slowdown` is the window's
         median probe over the usual one, `slow_share` the share of its probes taken in a
-        slow spell."""
+        slow spell; None for an invocation that measured no repeat."""
+        if not self.window:
+            return None
         usual = self.usual_s
         return {
             "probes": len(self.window),
@@ -86,6 +80,7 @@ class SpeedProbe:
             "usual_probe_cpu_s": usual,
             "slowdown": statistics.median(self.window) / usual,
             "slow_share": sum(v > usual * (1 + SLOW_BY) for v in self.window) / len(self.window),
+            "taken": TAKEN,
         }
 
 

@@ -1,7 +1,11 @@
 """Watching and ending the process tree a cell starts (psutil).
 
 `TreeWatcher` samples a root process and all its descendants: the peak of the tree's
-memory, the last CPU times seen for each, and every process ever seen.
+memory, the last CPU times seen for each, and every process ever seen. It samples
+seldom while the cell's measured repeats run (`sample_due`), and the cell's own control
+groups (`CpuCgroup`, `MemoryCgroup`, joined by the cell process before it executes
+anything, `JoinInChild`) give the kernel's exact CPU time and memory peak of the whole
+tree where they can be made.
 
 Memory is what the processes really own: PSS (proportional set size, each shared page
 split among the processes that map it, from `/proc/PID/smaps_rollup` through psutil's
@@ -29,11 +33,17 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Self
 
 import psutil
 
 SAMPLE_INTERVAL_S = 0.1
+# The watcher's own CPU as a share of one core (`TreeWatcher.sample_due`): while the
+# cell sets up, warms up and tears down, and, far less, while its measured repeats run
+# (the kernel's peak counter, `MemoryCgroup`, still sees a spike between samples then).
+SAMPLING_SHARE = 0.05
+MEASURING_SAMPLING_SHARE = 0.005
+MEASURING_INTERVAL_S = 0.5
 TOKEN_VARIABLE = "COMPARISONS_CELL_TOKEN"
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_GET_CHILD_SUBREAPER = 37
@@ -120,6 +130,22 @@ class TreeWatcher:
         self.memory_measure = "pss"
         # CPU of descendants re-parented to this process and reaped here.
         self.orphan_cpu_s = 0.0
+        self.samples = 0
+        self.sampled_at = -float("inf")
+        self.sample_cost_s = 0.0  # this process's CPU for the last sample
+
+    def sample_due(self, measuring: bool) -> bool:
+        """Whether to sample now: at most every `SAMPLE_INTERVAL_S`, and never so often
+        that sampling takes over `SAMPLING_SHARE` of a core; while the measured repeats
+        run, at most every `MEASURING_INTERVAL_S` and `MEASURING_SAMPLING_SHARE` (reading a
+        process's page tables costs about a millisecond each, and contends with it)."""
+        share, floor = (
+            (MEASURING_SAMPLING_SHARE, MEASURING_INTERVAL_S)
+            if measuring
+            else (SAMPLING_SHARE, SAMPLE_INTERVAL_S)
+        )
+        wait = max(floor, self.sample_cost_s / share)
+        return time.monotonic() - self.sampled_at >= wait
 
     def members(self, sweep: bool = False) -> list[psutil.Process]:
         """Live processes in the tree now, plus earlier members that are still alive.
@@ -146,6 +172,7 @@ class TreeWatcher:
         return found
 
     def sample(self) -> None:
+        began = time.thread_time()
         rss = pss = uss = root_uss = 0
         children_uss: list[int] = []
         live = self.members()
@@ -170,6 +197,9 @@ class TreeWatcher:
             self.root_uss_at_peak = root_uss
             self.children_uss_at_peak = sorted(children_uss)
         self.peak_processes = max(self.peak_processes, len(live))
+        self.samples += 1
+        self.sampled_at = time.monotonic()
+        self.sample_cost_s = time.thread_time() - began
 
     def _memory(self, proc: psutil.Process) -> tuple[int, int, int]:
         """(RSS, PSS, USS) of one process; RSS stands in for both where PSS is unreadable."""
@@ -194,6 +224,7 @@ class TreeWatcher:
             "processes_at_peak": len(children) + 1,
             "child_uss_median_bytes": (children[len(children) // 2] if children else None),
             "child_uss_max_bytes": (children[-1] if children else None),
+            "samples": self.samples,
         }
 
     def reap_orphans(self) -> None:
@@ -276,35 +307,43 @@ def end_processes(
     return names
 
 
-class CpuCgroup:
-    """A control group of the cell's own, for its exact CPU time (Linux, when allowed).
-
-    Every process the cell starts stays in the group, however it is re-parented or
-    reaped, so the group's usage counter is the CPU of the cell's whole tree, exited
-    processes included (`os.wait4` misses what a dying daemon's children spent after
-    they left its tree: Ray's workers, seen here). Only the CPU counter is read: cgroup
-    v2's `cpu.stat` (present in every group without any controller enabled), else v1's
-    `cpuacct.usage`. Where no group can be made (not root, no cgroup file system) the
-    harness falls back to rusage and says so in the record.
-    """
-
-    def __init__(self, path: str, version: int) -> None:
-        self.path = path
-        self.version = version
+class CellCgroup:
+    """A control group of the cell's own (Linux, when allowed): every process the cell
+    starts stays in it, however it is re-parented or reaped, so its counters cover the
+    cell's whole tree, exited processes included. The harness makes one per counter it
+    reads (`CpuCgroup`, `MemoryCgroup`) before the cell starts, and the cell process
+    joins them before it executes anything (`join_in_child`). Where none can be made (not
+    root, no cgroup file system) the harness falls back and says so in the record."""
 
     PREFIX = "comparisons-"
     # An empty group of ours older than this was left by a harness killed outright.
     STALE_AFTER_S = 5.0
 
+    def __init__(self, path: str, version: int) -> None:
+        self.path = path
+        self.version = version
+
     @classmethod
-    def create(cls, name: str) -> CpuCgroup | None:
-        for base, version in _cgroup_bases():
+    def bases(cls) -> list[tuple[str, int]]:
+        """Where this kind of group may be made: (folder, cgroup version)."""
+        raise NotImplementedError
+
+    def usable(self) -> bool:
+        """Whether the new group has the counter this kind reads."""
+        return True
+
+    @classmethod
+    def create(cls, name: str) -> Self | None:
+        for base, version in cls.bases():
             path = os.path.join(base, name)
             try:
                 os.mkdir(path)
             except OSError:
                 continue
             group = cls(path, version)
+            if not group.usable():
+                group.remove()
+                continue
             group.remove_stale_siblings()
             return group
         return None
@@ -331,6 +370,7 @@ class CpuCgroup:
                 continue
 
     def add(self, pid: int) -> bool:
+        """Move `pid` into the group (true if it is in it now)."""
         try:
             with open(os.path.join(self.path, "cgroup.procs"), "w") as procs:
                 procs.write(str(pid))
@@ -338,18 +378,11 @@ class CpuCgroup:
         except OSError:
             return False
 
-    def cpu_seconds(self) -> float | None:
+    def _read(self, name: str) -> str | None:
         try:
-            if self.version == 2:
-                with open(os.path.join(self.path, "cpu.stat")) as stat:
-                    for line in stat:
-                        name, _, value = line.partition(" ")
-                        if name == "usage_usec":
-                            return int(value) / 1e6
-                return None
-            with open(os.path.join(self.path, "cpuacct.usage")) as usage:
-                return int(usage.read()) / 1e9
-        except (OSError, ValueError):
+            with open(os.path.join(self.path, name)) as handle:
+                return handle.read()
+        except OSError:
             return None
 
     def remove(self, timeout_s: float = 2.0) -> None:
@@ -368,9 +401,85 @@ class CpuCgroup:
                 time.sleep(0.05)
 
 
-def _cgroup_bases() -> list[tuple[str, int]]:
+class JoinInChild:
+    """A `preexec_fn` that moves the new process into the cell's groups between fork and
+    exec, so that nothing it does is charged elsewhere (writing 0 to `cgroup.procs` moves
+    the writer). The files are opened here, in the parent: the child only writes, and the
+    parent closes them once the child has started."""
+
+    def __init__(self, groups: list[CellCgroup]) -> None:
+        self.handles = [os.open(os.path.join(g.path, "cgroup.procs"), os.O_WRONLY) for g in groups]
+
+    def __call__(self) -> None:
+        for handle in self.handles:
+            try:
+                os.write(handle, b"0")
+            except OSError:
+                pass  # the harness checks membership after the start and falls back
+
+    def close(self) -> None:
+        for handle in self.handles:
+            os.close(handle)
+        self.handles = []
+
+
+class CpuCgroup(CellCgroup):
+    """The cell's exact CPU time: `os.wait4` misses what a dying daemon's children spent
+    after they left its tree (Ray's workers, seen here). Only the CPU counter is read:
+    cgroup v2's `cpu.stat` (present in every group without any controller enabled), else
+    v1's `cpuacct.usage`."""
+
+    @classmethod
+    def bases(cls) -> list[tuple[str, int]]:
+        return _cgroup_bases("cpuacct")
+
+    def cpu_seconds(self) -> float | None:
+        try:
+            if self.version == 2:
+                for line in (self._read("cpu.stat") or "").splitlines():
+                    name, _, value = line.partition(" ")
+                    if name == "usage_usec":
+                        return int(value) / 1e6
+                return None
+            usage = self._read("cpuacct.usage")
+            return int(usage) / 1e9 if usage else None
+        except ValueError:
+            return None
+
+
+class MemoryCgroup(CellCgroup):
+    """The kernel's own peak of the memory charged to the cell's tree: cgroup v2's
+    `memory.peak`, else v1's `memory.max_usage_in_bytes`. The kernel updates it on every
+    charge, so a buffer that lives for a millisecond between two samples of the tree
+    still shows. It counts what the tree made the machine allocate, each page once:
+    anonymous memory, shared memory, and page cache the tree read or wrote first (not
+    library pages other programs had already loaded, which PSS shares out instead); the
+    same figure a container's memory limit is held to."""
+
+    COUNTERS = {2: "memory.peak", 1: "memory.max_usage_in_bytes"}
+
+    @classmethod
+    def bases(cls) -> list[tuple[str, int]]:
+        return _cgroup_bases("memory")
+
+    def usable(self) -> bool:
+        return os.path.exists(os.path.join(self.path, self.COUNTERS[self.version]))
+
+    def peak_bytes(self) -> int | None:
+        value = self._read(self.COUNTERS[self.version])
+        try:
+            return int(value) if value else None
+        except ValueError:
+            return None
+
+    @property
+    def counter(self) -> str:
+        return f"cgroup v{self.version} {self.COUNTERS[self.version]}"
+
+
+def _cgroup_bases(v1_controller: str) -> list[tuple[str, int]]:
     """Where this process may make a child cgroup: its own group in the v2 hierarchy,
-    then in v1's cpuacct hierarchy."""
+    then in v1's hierarchy of `v1_controller`."""
     if not sys.platform.startswith("linux"):
         return []
     try:
@@ -387,8 +496,8 @@ def _cgroup_bases() -> list[tuple[str, int]]:
                 if fields[2] == "cgroup2":
                     bases.append((fields[1] + path.rstrip("/"), 2))
     for _, controllers, path in own:
-        if "cpuacct" in controllers.split(","):
+        if v1_controller in controllers.split(","):
             for fields in mounts:
-                if fields[2] == "cgroup" and "cpuacct" in fields[3].split(","):
+                if fields[2] == "cgroup" and v1_controller in fields[3].split(","):
                     bases.append((fields[1] + path.rstrip("/"), 1))
     return bases

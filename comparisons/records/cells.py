@@ -111,6 +111,13 @@ def memory_bytes(row: Record) -> int | None:
     return row["peak_pss_bytes"] or row["peak_rss_bytes"]
 
 
+def kernel_peak_bytes(row: Record) -> int | None:
+    """The kernel's own peak of the memory charged to the row's tree (a cgroup's peak
+    counter, `comparisons.measure.process_tree.MemoryCgroup`), which no spike between two
+    samples escapes; None where the run could not read one."""
+    return (row["memory"] or {}).get("kernel_peak_bytes")
+
+
 def memory_measure(row: Record) -> str:
     if row["peak_pss_bytes"]:
         return "PSS"
@@ -399,6 +406,9 @@ MERGERS: dict[Merge, Callable[[list[Any]], Any]] = {
 }
 
 
+PROBED_BESIDE = "every 0.25 s beside each cell"
+
+
 def _merge_machine(runs: list[Record]) -> dict[str, Any] | None:
     """The machine's speed over a cell's invocations (`comparisons.measure.machine_speed`):
     the median slowdown, each invocation's, and the share of probes in a slow spell."""
@@ -411,6 +421,9 @@ def _merge_machine(runs: list[Record]) -> dict[str, Any] | None:
         "slow_share": statistics.fmean(m["slow_share"] for m in seen),
         "usual_probe_cpu_s": statistics.median(m["usual_probe_cpu_s"] for m in seen),
         "probes": sum(m["probes"] for m in seen),
+        # Records from before the probe moved into the cell say nothing: it then ran
+        # every 0.25 s in the harness, beside the cell.
+        "taken": seen[0].get("taken", PROBED_BESIDE),
     }
 
 

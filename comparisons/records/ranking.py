@@ -38,9 +38,25 @@ CATEGORY_ORDER = tuple(c for c in Category if c is not Category.FAULTS)
 NOTICEABLE_START_S = 0.05
 
 
+# How a shared input reaches the tasks (`cpu.shared`'s `per_task`: with every task, or
+# by the model's idiom) is a way of running the work, not other work.
+WAYS_OF_RUNNING = ("per_task",)
+
+
+def work_key(row: Cell) -> tuple[Any, ...]:
+    """Rows that do the same work and compete in one verdict row: `baseline_key`, less
+    the parameters that only choose how a model runs it (`WAYS_OF_RUNNING`, for a shared
+    input), so each model is judged by its best way as by its best variant."""
+    workload, tasks, params = baseline_key(row)
+    if row.get("shared_input"):
+        params = tuple((k, v) for k, v in params if k not in WAYS_OF_RUNNING)
+    return (workload, tasks, params)
+
+
 def group_label(row: Cell) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in sorted(row["params"].items()))
-    return f"{row['workload']} ({row['tasks']} tasks{', ' + params if params else ''})"
+    _, _, params = work_key(row)
+    named = ", ".join(f"{k}={v}" for k, v in params)
+    return f"{row['workload']} ({row['tasks']} tasks{', ' + named if named else ''})"
 
 
 def model(r: Cell) -> str:
@@ -227,7 +243,7 @@ def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
     groups: dict[tuple[Any, ...], list[Cell]] = defaultdict(list)
     for r in cells:
         if not r["fault"]:
-            groups[baseline_key(r)].append(r)
+            groups[work_key(r)].append(r)
     order: dict[str, int] = {name: i for i, name in enumerate(CATEGORY_ORDER)}
     found = []
     for rows in groups.values():

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from comparisons.measure.stats import Summary
-from comparisons.records.cells import Cell
+from comparisons.records.cells import Cell, kernel_peak_bytes
 
 
 def _stat(name: str) -> Callable[[Cell], Any]:
@@ -70,6 +70,8 @@ COLUMNS: tuple[tuple[str, Callable[[Cell], Any]], ...] = (
     ("teardown_s", lambda c: c["teardown_s"]),
     ("peak_pss_bytes", lambda c: c["peak_pss_bytes"]),
     ("peak_rss_bytes", lambda c: c["peak_rss_bytes"]),
+    # The kernel's peak counter of the tree's cgroup, where one could be read.
+    ("kernel_peak_bytes", kernel_peak_bytes),
     ("in_flight", lambda c: c["in_flight"]),
     ("invocations", lambda c: len(c["runs_s"]) or None),
     ("first_run_s", lambda c: c["warmup_s"][0] if c["warmup_s"] else None),

@@ -9,7 +9,8 @@ by the drift has an interval that excludes 1 and differs from 1 by at least `thr
 (`PRACTICAL_THRESHOLD`, 10%, as everywhere in the report). The raw per-cell ratios stay in the
 table. Where both runs have the machine's speed probe (`comparisons.measure.machine_speed`), a
 change that the probe moved with as far during that cell is marked "machine too": a
-hint, never a verdict (the probe runs beside the cell and is also slowed by it).
+hint, never a verdict (the probe runs between the cell's repeats, or in older runs beside
+the cell, and the cell's own use of shared caches slows it too).
 The summary counts faster / slower / same against the drift, compares each
 verdict row's winners (same winner or the same declared tie), and lists how the two
 environments differ, since a diff across machines measures the machines as much as the
@@ -76,8 +77,8 @@ def classify(
     `machine` is the probe's slowdown during B's invocations of the cell over A's
     (`machine_ratio`). A change that dividing by it too would make "same" keeps its
     verdict and is flagged `machine_too`: the machine may account for it. Only a flag:
-    the probe is noisy (it runs beside the cell, whose own use of shared caches slows it
-    too), and waiting I/O does not slow with the CPU, so it never hides a change.
+    the probe is noisy (the cell's own use of shared caches slows it too), and waiting
+    I/O does not slow with the CPU, so it never hides a change.
     """
     result = ratio_of_medians(samples_of(b), samples_of(a))
     verdict = _judge(result, threshold, drift)

@@ -2,9 +2,13 @@
 
 After every planned invocation has run, `runner.run_suite` asks `contested_rows` which
 verdict rows are still in doubt and which cells decide each, runs one more fresh
-process of each such cell, a whole row at a time, most ambiguous row first, and asks
-again, within the suite's `extra_budget_s` of wall time. asv does the same with its
-extra rounds for benchmarks whose result is unclear.
+process of each such cell, a whole row at a time, and asks again, within the suite's
+`extra_budget_s` of wall time. asv does the same with its extra rounds for benchmarks
+whose result is unclear. Rows come cheapest first, by the seconds one more process of
+each of its cells costs per comparison in doubt (a row of Ray and Dask cells pays their
+start-up again; a row of pools settles as many comparisons for a fraction of that), the
+most ambiguous first among rows that cost alike; a row that no longer fits in the
+budget left is passed over for a cheaper one.
 
 A comparison is in doubt when the verdict calls it *undecided*
 (`comparisons.records.ranking.outcome_of`): the 95% interval of the row's time over the
@@ -48,24 +52,33 @@ def ambiguity(ratio: Ratio) -> float:
 
 
 def contested_rows(records: list[Record]) -> list[list[str]]:
-    """The cell keys of each verdict row in doubt, most ambiguous row first: the best
-    cell and every cell whose comparison with it is in doubt (undecided). A row is
-    extended whole, both sides of each comparison, so that a budget running out never
-    favours one side."""
-    return _contested(cells_from(records))
+    """The cell keys of each verdict row in doubt, cheapest row per comparison in doubt
+    first, then most ambiguous: the best cell and every cell whose comparison with it is
+    in doubt (undecided). A row is extended whole, both sides of each comparison, so
+    that a budget running out never favours one side."""
+    merged = cells_from(records)
+    return _contested(merged, invocation_costs(merged))
 
 
-def _contested(merged: list[Cell]) -> list[list[str]]:
-    found: list[tuple[float, list[str]]] = []
+def invocation_costs(merged: list[Cell]) -> dict[str, float]:
+    """What one more fresh process of each cell costs: the mean wall time of its
+    invocations so far, start-up and teardown included."""
+    return {c["key"]: c["cell_wall_s"] / max(1, c["invocations_done"]) for c in merged}
+
+
+def _contested(merged: list[Cell], costs: dict[str, float]) -> list[list[str]]:
+    found: list[tuple[float, float, list[str]]] = []
     for row in verdict_rows(merged):
         best = row.rows[0]
         ratios = {s.cell["key"]: s.ratio for s in row.standings if s.ratio is not None}
         doubtful = [key for key, ratio in ratios.items() if in_doubt(ratio)]
         if doubtful:
+            keys = [best["key"], *doubtful]
+            per_comparison = sum(costs.get(key, 0.0) for key in keys) / len(doubtful)
             closest = min(ambiguity(ratios[key]) for key in doubtful)
-            found.append((closest, [best["key"], *doubtful]))
-    found.sort(key=lambda item: item[0])
-    return [keys for _, keys in found]
+            found.append((round(per_comparison, 1), closest, keys))
+    found.sort(key=lambda item: item[:2])
+    return [keys for *_, keys in found]
 
 
 def unreliable_yardsticks(records: list[Record]) -> list[str]:
@@ -81,11 +94,13 @@ def _unreliable(merged: list[Cell]) -> list[str]:
     return list(dict.fromkeys(serial + ceilings))
 
 
-def extra_rows(records: list[Record]) -> tuple[list[str], list[list[str]]]:
+def extra_rows(records: list[Record]) -> tuple[list[str], list[list[str]], dict[str, float]]:
     """What an extra round runs: the unreliable yardsticks (`unreliable_yardsticks`),
-    then the verdict's rows in doubt (`contested_rows`), from one reading of the records."""
+    then the verdict's rows in doubt (`contested_rows`), from one reading of the records,
+    with what one more process of each cell costs (`invocation_costs`)."""
     merged = cells_from(records)
-    return _unreliable(merged), _contested(merged)
+    costs = invocation_costs(merged)
+    return _unreliable(merged), _contested(merged, costs), costs
 
 
 def contested_keys(records: list[Record]) -> list[str]:

@@ -25,14 +25,17 @@ from typing import Any
 import psutil
 
 from comparisons.backends.clusters import unreachable
-from comparisons.cell.contract import EXIT_GAVE_UP, CellSpec
+from comparisons.cell.contract import EXIT_GAVE_UP, CellSpec, measuring_flag
 from comparisons.cell.outcome import CellOutcome, Monitor
 from comparisons.measure.environment import PROJECT_ROOT
 from comparisons.measure.machine_speed import PROBE
 from comparisons.measure.process_tree import (
     SAMPLE_INTERVAL_S,
     TOKEN_VARIABLE,
+    CellCgroup,
     CpuCgroup,
+    JoinInChild,
+    MemoryCgroup,
     TreeWatcher,
     adopting_orphans,
     reap_if_exited,
@@ -123,29 +126,26 @@ def _measure(
     around = CpuAround.start(services)
     paths = _CellFiles.make(scratch, spec)
     token = secrets.token_hex(8)
+    groups = _CellGroups.create(token)
     with adopting_orphans():
         begin = time.perf_counter()
-        proc = _start(python, paths, token, services)
-        PROBE.start_window()
-        # Before the cell has started anything (its imports come first): every process
-        # it starts from here on is in the group.
-        group = CpuCgroup.create(CpuCgroup.PREFIX + token)
-        if group is not None and not group.add(proc.pid):
-            group.remove()
-            group = None
+        proc = _start(python, paths, token, services, groups)
+        groups.confirm(proc.pid)
         watcher = _watch(proc, token)
         try:
-            timed_out, root_cpu = _wait(proc, watcher, begin, spec.timeout_s)
+            timed_out, root_cpu = _wait(proc, watcher, begin, spec.timeout_s, paths.measuring)
         except BaseException:
             _stop_cell(proc, watcher)
-            if group is not None:
-                group.remove()
+            groups.remove()
             raise
         leftovers, survivors_cpu = _end_leftovers(proc, watcher, timed_out)
     wall_s = time.perf_counter() - begin
-    group_cpu = group.cpu_seconds() if group is not None else None
-    if group is not None:
-        group.remove()
+    group_cpu = groups.cpu.cpu_seconds() if groups.cpu is not None else None
+    kernel_peak = groups.memory.peak_bytes() if groups.memory is not None else None
+    memory = watcher.memory_summary() if watcher else {}
+    if kernel_peak is not None and groups.memory is not None:
+        memory |= {"kernel_peak_bytes": kernel_peak, "kernel_peak_counter": groups.memory.counter}
+    groups.remove()
     others = around.finish(services)
     if group_cpu is not None and not timed_out:
         tree_cpu: float | None = group_cpu
@@ -155,6 +155,8 @@ def _measure(
         accounting = "rusage"
     else:
         tree_cpu, accounting = None, None
+    outcome = _read_outcome(paths.result)
+    PROBE.add_window(outcome.speed_probes_s if outcome else [])
     monitor = Monitor(
         started_at=started_at,
         finished_at=_now(),
@@ -163,7 +165,7 @@ def _measure(
         exit_code=proc.returncode,
         timed_out=timed_out,
         peak_rss_bytes=watcher.peak_rss_bytes if watcher else None,
-        memory=watcher.memory_summary() if watcher else {},
+        memory=memory,
         peak_processes=watcher.peak_processes if watcher else None,
         cpu_s_total=tree_cpu,
         cpu_accounting=accounting,
@@ -176,7 +178,39 @@ def _measure(
         services=sorted(services.variables),
         machine=PROBE.summary(),
     )
-    return monitor, _read_outcome(paths.result)
+    return monitor, outcome
+
+
+@dataclass
+class _CellGroups:
+    """The cell's own control groups, for its CPU and for the kernel's memory peak
+    (either None where it cannot be made), joined by the cell process before it runs."""
+
+    cpu: CpuCgroup | None
+    memory: MemoryCgroup | None
+
+    @classmethod
+    def create(cls, token: str) -> _CellGroups:
+        name = CellCgroup.PREFIX + token
+        return cls(CpuCgroup.create(name), MemoryCgroup.create(name))
+
+    @property
+    def made(self) -> list[CellCgroup]:
+        return [g for g in (self.cpu, self.memory) if g is not None]
+
+    def confirm(self, pid: int) -> None:
+        """Keep only the groups the cell is in (a failed join in the child is caught
+        here; the cell then counts by rusage and PSS samples alone)."""
+        if self.cpu is not None and not self.cpu.add(pid):
+            self.cpu.remove()
+            self.cpu = None
+        if self.memory is not None and not self.memory.add(pid):
+            self.memory.remove()
+            self.memory = None
+
+    def remove(self) -> None:
+        for group in self.made:
+            group.remove()
 
 
 @dataclass(frozen=True)
@@ -187,36 +221,56 @@ class _CellFiles:
     result: Path
     log: Path
     tmp: Path
+    measuring: Path  # exists while the measured repeats run
 
     @classmethod
     def make(cls, scratch: Path, spec: CellSpec) -> _CellFiles:
+        result = scratch / "result.json"
         files = cls(
-            scratch / "spec.json", scratch / "result.json", scratch / "output.log", scratch / "tmp"
+            scratch / "spec.json",
+            result,
+            scratch / "output.log",
+            scratch / "tmp",
+            measuring_flag(result),
         )
         files.tmp.mkdir()
         files.spec.write_text(json.dumps(spec.to_json()))
         return files
 
 
-def _start(python: str, paths: _CellFiles, token: str, services: Services) -> subprocess.Popen:
-    """The cell process, in a session of its own, its output to the log."""
-    with open(paths.log, "wb") as log:
-        return subprocess.Popen(
-            [python, "-m", "comparisons.cell", str(paths.spec), str(paths.result)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**cell_environment(paths.tmp, token), **services.variables},
-            cwd=PROJECT_ROOT,
-            start_new_session=True,
-        )
+def _start(
+    python: str, paths: _CellFiles, token: str, services: Services, groups: _CellGroups
+) -> subprocess.Popen:
+    """The cell process, in a session of its own and in the cell's control groups from
+    before its first instruction, its output to the log."""
+    join = JoinInChild(groups.made) if groups.made else None
+    try:
+        with open(paths.log, "wb") as log:
+            return subprocess.Popen(
+                [python, "-m", "comparisons.cell", str(paths.spec), str(paths.result)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**cell_environment(paths.tmp, token), **services.variables},
+                cwd=PROJECT_ROOT,
+                start_new_session=True,
+                preexec_fn=join,
+            )
+    finally:
+        if join is not None:
+            join.close()
 
 
 def _wait(
-    proc: subprocess.Popen, watcher: TreeWatcher | None, begin: float, timeout_s: float
+    proc: subprocess.Popen,
+    watcher: TreeWatcher | None,
+    begin: float,
+    timeout_s: float,
+    measuring: Path,
 ) -> tuple[bool, float | None]:
     """Sample the tree until the cell exits (its CPU, children reaped included) or
-    outlives `timeout_s`: (timed out, the root's CPU seconds or None)."""
+    outlives `timeout_s`: (timed out, the root's CPU seconds or None). While the cell's
+    measured repeats run (`measuring` exists) the tree is sampled far less often."""
     while True:
         # wait4 rather than Popen.poll: its rusage keeps the CPU of every
         # descendant the cell reaped, however short-lived.
@@ -224,10 +278,9 @@ def _wait(
         if code is not None:
             proc.returncode = code
             return False, cpu
-        if watcher is not None:
+        if watcher is not None and watcher.sample_due(measuring.exists()):
             watcher.sample()
             watcher.reap_orphans()
-        PROBE.maybe_take()
         if time.perf_counter() - begin > timeout_s:
             return True, None
         time.sleep(SAMPLE_INTERVAL_S)

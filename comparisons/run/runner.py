@@ -179,14 +179,15 @@ def run_extra_rounds(
     `MAX_EXTRA_ROUNDS`, or `budget_s` of wall time is spent (`comparisons.run.adaptive`):
     first one for each serial or ceiling cell a figure showed unreliable, so it is
     measured again before anything is compared with it, then for the cells of verdict
-    rows still in doubt. The budget is checked before each yardstick and each row, never
-    inside a row: a row's cells all get their extra process, in a seeded shuffled
-    order, so no side of a comparison is favoured."""
+    rows still in doubt, cheapest first. The budget is checked before each yardstick and
+    each row, never inside a row: a row's cells all get their extra process, in a seeded
+    shuffled order, so no side of a comparison is favoured; a row whose processes cost
+    more than the budget left is passed over."""
     by_key = {c.key: c for c in cells}
     deadline = time.monotonic() + budget_s
     for extra_round in range(MAX_EXTRA_ROUNDS):
         records = load_records(records_path)
-        yardsticks, contested = extra_rows(records)
+        yardsticks, contested, costs = extra_rows(records)
         yardsticks = [k for k in yardsticks if k in by_key]
         rows = [[k for k in row if k in by_key] for row in contested]
         rows = [row for row in rows if len(row) > 1]
@@ -219,6 +220,8 @@ def run_extra_rounds(
                 console.print("extra rounds: budget spent", highlight=False)
                 return
             todo = [k for k in row if k not in done]
+            if sum(costs.get(k, 0.0) for k in todo) > deadline - time.monotonic():
+                continue
             order.shuffle(todo)
             for key in todo:
                 done.add(key)

@@ -42,8 +42,14 @@ SETUP_GUESS_DEFAULT_S = 0.3
 # Starting each cell's fresh interpreter, its imports and its teardown.
 CELL_OVERHEAD_GUESS_S = 1.5
 # Variants that cannot run a plain function at equal footing (one worker per task, a
-# shared-input idiom) or only restate a model when there is no async form.
-NEVER = {"threads:per-task", "processes:per-task", "processes:shared-memory"}
+# shared-input idiom, a cooperative form no target module gives) or only restate a model
+# when there is no async form.
+NEVER = {
+    "threads:per-task",
+    "processes:per-task",
+    "processes:shared-memory",
+    "asyncio:cooperative",
+}
 ASYNC_ONLY = {
     "asyncio:uvloop",
     "asyncio:anyio",

@@ -42,6 +42,7 @@ from comparisons.records.cells import (
     Cell,
     baseline_of,
     is_measured,
+    kernel_peak_bytes,
     median_s,
     memory_bytes,
     samples_of,
@@ -70,8 +71,12 @@ MEMORY_HOLDS_SHARE = 0.8
 MEMORY_FAILS_SHARE = 0.2
 # Where the built-in suites are, to say which one measures what a run lacks.
 SUITES_DIR = Path(__file__).resolve().parents[2] / "suites"
-# The loop is "stalled" when its worst lag reaches this share of one task's CPU time.
+# The loop is "stalled" when its worst lag reaches this share of one task's CPU time;
+# the stall comes from not awaiting when the same work awaiting between chunks
+# (COOPERATIVE) keeps the worst lag at least AWAIT_FACTOR times smaller.
 STALL_SHARE = 0.8
+AWAIT_FACTOR = 4
+COOPERATIVE = "asyncio:cooperative"
 
 
 def _ok(records: Records, **match: Any) -> Records:
@@ -116,26 +121,47 @@ def _verdict(results: list[bool]) -> str:
     return "depends"
 
 
+def threads_speedup_bound(r: Cell) -> tuple[float, float, str] | None:
+    """The thread pool's speedup over serial, as (interval low, point, how): from the
+    serial baseline, or, where a figure exposed that baseline as unreliable, from the
+    machine's ceiling: its share of the ceiling times the cores it could use, an upper
+    bound (the ceiling is at best a perfect speedup), so a row found below `NO_SPEEDUP`
+    by it is below by any measure. None with neither yardstick."""
+    base = r["baseline"]
+    if base is None:
+        return None
+    if not base.unreliable:
+        return base.speedup_ci95[0], base.speedup, "over serial"
+    if base.ceiling_efficiency is None or base.ceiling_unreliable:
+        return None
+    cores = min(r["workers"], _cores(r))
+    low = (base.ceiling_efficiency_ci95 or (base.ceiling_efficiency,) * 2)[0]
+    return cores * low, cores * base.ceiling_efficiency, "at most, by the ceiling"
+
+
 def threads_do_not_speed_up_cpu(records: Records) -> Finding:
     """Per CPU row of the thread pool: no speedup (the interval reaches below 1.1).
-    GIL-bound and GIL-releasing work are stated apart: the GIL explains only the first."""
-    checks, notes = [], []
+    GIL-bound and GIL-releasing work are stated apart: the GIL explains only the first.
+    A row whose serial baseline is unreliable is judged by the ceiling instead
+    (`threads_speedup_bound`), and named as unjudged when that is unreliable too."""
+    checks, notes, unjudged = [], [], []
     for category in CPU_CATEGORIES:
-        rows = [
-            r
-            for r in _ok(records, backend="threads", category=category)
-            if r["workers"] > 1 and _speedup(r) is not None
-        ]
-        for r in rows:
-            checks.append(baseline_of(r).speedup_ci95[0] <= NO_SPEEDUP)
-        if rows:
-            notes.append(
-                f"{category}: "
-                + ", ".join(
-                    f"{r['workload']} with {r['workers']} threads {fmt.ratio(_speedup(r))}"
-                    for r in rows
-                )
-            )
+        judged = []
+        for r in _ok(records, backend="threads", category=category):
+            if r["workers"] <= 1 or r["baseline"] is None:
+                continue
+            bound = threads_speedup_bound(r)
+            if bound is None:
+                unjudged.append(f"{r['workload']} (baseline and ceiling unreliable)")
+                continue
+            low, point, how = bound
+            checks.append(low <= NO_SPEEDUP)
+            suffix = "" if how == "over serial" else f" {how}"
+            judged.append(f"{r['workload']} with {r['workers']} threads {fmt.ratio(point)}{suffix}")
+        if judged:
+            notes.append(f"{category}: " + ", ".join(judged))
+    if unjudged:
+        notes.append("not judged: " + ", ".join(unjudged))
     return _verdict(checks), "; ".join(notes) or "no threads cell on CPU work with >1 worker"
 
 
@@ -473,29 +499,52 @@ def asyncio_suits_high_concurrency_io(records: Records) -> Finding:
     return _verdict(checks), "; ".join(notes)
 
 
+def _loop_lag(r: Cell | None) -> float | None:
+    """The event loop's worst lag over a row's runs, as its record states it."""
+    return (r.get("backend_info") or {}).get("loop_lag_max_s") if r else None
+
+
 def asyncio_blocks_on_cpu(records: Records) -> Finding:
-    """The loop's worst lag while CPU work runs in coroutines reaches one task's length
-    (nothing else can run meanwhile), and is at least twice the lag with `to_thread`."""
+    """Per piece of CPU work that `asyncio` (coroutines that never await) and
+    `asyncio:cooperative` (the same work awaiting `asyncio.sleep(0)` between chunks) both
+    ran at the same in-flight count: the loop's worst lag without awaits reaches one
+    task's CPU time (`STALL_SHARE` of it), and the awaiting form's is at least
+    `AWAIT_FACTOR` times smaller, so the stall comes from not awaiting, not from the work
+    or the machine. Fails where the non-awaiting lag stays small, or where the awaiting
+    form stalls the loop nearly as long. The lag with `to_thread` is quoted beside,
+    deciding nothing."""
     checks, notes = [], []
+    cooperative = {_same_work(r): r for r in _ok(records, backend=COOPERATIVE)}
     threaded = {_same_work(r): r for r in _ok(records, backend="asyncio:to-thread")}
     for r in _ok(records, backend="asyncio"):
-        lag = (r.get("backend_info") or {}).get("loop_lag_max_s")
-        base = r["baseline"]
-        if not r["blocks_event_loop"] or lag is None or base is None:
+        lag, base = _loop_lag(r), r["baseline"]
+        awaiting = _loop_lag(cooperative.get(_same_work(r)))
+        if not r["blocks_event_loop"] or lag is None or base is None or awaiting is None:
             continue
         task = base.median_s / r["tasks"]
-        other = threaded.get(_same_work(r))
-        other_lag = (other.get("backend_info") or {}).get("loop_lag_max_s") if other else None
-        stalled = lag >= STALL_SHARE * task
-        if other_lag is not None:
-            stalled = stalled and lag >= 2 * other_lag
-        checks.append(stalled)
+        checks.append(lag >= STALL_SHARE * task and lag >= AWAIT_FACTOR * awaiting)
+        smaller = f" ({_ratio_range([lag / awaiting])} smaller)" if awaiting > 0 else ""
+        other = _loop_lag(threaded.get(_same_work(r)))
         notes.append(
-            f"{r['workload']}: the loop waited up to {fmt.seconds(lag)} (one task: "
-            f"{fmt.seconds(task)})"
-            + (f", {fmt.seconds(other_lag)} with to_thread" if other_lag is not None else "")
+            f"{r['workload']} at {_level(r)} in flight: the loop waited up to "
+            f"{fmt.seconds(lag)} with coroutines that never await (one task: "
+            f"{fmt.seconds(task)}); {fmt.seconds(awaiting)} when they await every chunk"
+            + smaller
+            + (f"; {fmt.seconds(other)} with to_thread" if other is not None else "")
         )
-    return _verdict(checks), "; ".join(notes) or "no asyncio CPU cell with its loop's lag"
+    if not checks:
+        suites = suites_measuring([COOPERATIVE], "cpu.primes")
+        where = (
+            f"{' and '.join(f'SUITE={s}' for s in suites)} run{'s' if len(suites) == 1 else ''}"
+            if suites
+            else "no built-in suite runs"
+        )
+        return (
+            "not measured",
+            f"no asyncio and {COOPERATIVE} rows with the loop's lag on the same CPU work "
+            f"({where} both on cpu.primes)",
+        )
+    return _verdict(checks), "; ".join(notes)
 
 
 def _ratio_range(ratios: list[float]) -> str:
@@ -508,18 +557,30 @@ def _ratio_range(ratios: list[float]) -> str:
     return f"{short(low)}x" if short(low) == short(high) else f"{short(low)}-{short(high)}x"
 
 
+def pair_memory(a: Cell, b: Cell) -> tuple[int | None, int | None, str]:
+    """Both rows' peak memory by one measure: the kernel's peak counter where both have
+    it (no spike between samples escapes it), else the sampled peak PSS."""
+    kernel_a, kernel_b = kernel_peak_bytes(a), kernel_peak_bytes(b)
+    if kernel_a and kernel_b:
+        return kernel_a, kernel_b, "kernel peak"
+    return memory_bytes(a), memory_bytes(b), "PSS"
+
+
 def _memory_claim(records: Records, heavier: str, lighter: str, minimum_level: int) -> Finding:
     """A count over the pairs of rows doing the same work at the same in-flight count
-    (at least `minimum_level`): `heavier`'s headline memory over `MEMORY_MARGIN` above
-    `lighter`'s. Holds when at least `MEMORY_HOLDS_SHARE` of the pairs show it, does not
-    hold when at most `MEMORY_FAILS_SHARE` do, depends in between; the evidence gives the
-    count, the range of ratios over every pair and the pairs that did not show it."""
-    ratios, exceptions = [], []
+    (at least `minimum_level`): `heavier`'s peak memory over `MEMORY_MARGIN` above
+    `lighter`'s, both by the kernel's peak counter where both have it, else by sampled
+    PSS (`pair_memory`). Holds when at least `MEMORY_HOLDS_SHARE` of the pairs show it,
+    does not hold when at most `MEMORY_FAILS_SHARE` do, depends in between; the evidence
+    gives the count, the range of ratios over every pair, the measure of each pair and
+    the pairs that did not show it."""
+    ratios, exceptions, measures = [], [], []
     for a, b in _pairs(records, heavier, lighter):
-        mem_a, mem_b = memory_bytes(a), memory_bytes(b)
+        mem_a, mem_b, measure = pair_memory(a, b)
         if _level(a) < minimum_level or not mem_a or not mem_b:
             continue
         ratios.append(mem_a / mem_b)
+        measures.append(measure)
         if mem_a <= mem_b * (1 + MEMORY_MARGIN):
             exceptions.append(
                 f"{a['workload']} ({_level(a)} in flight): {heavier} "
@@ -535,10 +596,14 @@ def _memory_claim(records: Records, heavier: str, lighter: str, minimum_level: i
         verdict = "does not hold"
     else:
         verdict = "depends"
+    by = ", ".join(
+        f"{name} on {measures.count(name)}" if len(set(measures)) > 1 else name
+        for name in sorted(set(measures))
+    )
     evidence = (
         f"{heavier} over {fmt.percent(MEMORY_MARGIN)} above {lighter} on {above} of "
         f"{len(ratios)} pairs ({heavier} / {lighter}: {_ratio_range(ratios)} over all "
-        f"{len(ratios)}; PSS)"
+        f"{len(ratios)}; {by})"
     )
     if exceptions:
         evidence += "; not on " + "; ".join(exceptions[:3])
@@ -607,20 +672,24 @@ CLAIMS = (
         asyncio_suits_high_concurrency_io,
     ),
     Claim(
-        "Blocking work inside coroutines stalls asyncio (here: the event loop's worst lag "
-        "reaches one task's length, and twice its lag with to_thread).",
+        "Blocking work inside coroutines stalls asyncio (here: with CPU work in coroutines "
+        "that never await, the event loop's worst lag reaches one task's CPU time, and it "
+        f"is at least {AWAIT_FACTOR} times what the same work gives when it awaits "
+        "asyncio.sleep(0) between chunks; the lag with to_thread is quoted beside).",
         asyncio_blocks_on_cpu,
     ),
     Claim(
         "Multiprocessing has a higher memory footprint than threading (here: over 10% more "
-        "peak PSS on the same work; holds when at least 80% of the pairs show it, does not "
-        "hold when at most 20% do).",
+        "peak memory on the same work, by the kernel's peak counter where the run read one, "
+        "else peak PSS; holds when at least 80% of the pairs show it, does not hold when "
+        "at most 20% do).",
         processes_use_more_memory,
     ),
     Claim(
         "Asyncio's memory footprint is relatively low (here: threads use over 10% more peak "
-        "PSS at 100 or more tasks in flight; holds when at least 80% of the pairs show it, "
-        "does not hold when at most 20% do).",
+        "memory at 100 or more tasks in flight, by the kernel's peak counter where the run "
+        "read one, else peak PSS; holds when at least 80% of the pairs show it, does not "
+        "hold when at most 20% do).",
         asyncio_memory_is_low,
     ),
     Claim(

@@ -47,12 +47,18 @@ HOW_TO_READ = [
     "processes' medians differ by more than that, or whose repeats last under 1 ms "
     "(pyperf's warnings): close other programs or raise REPEATS before trusting it.",
     "- **speedup** is the serial baseline's median divided by this row's, with its own "
-    "interval; **efficiency** is speedup / workers (1.0 = perfect use of every worker).",
+    "interval; **efficiency** is speedup / workers (1.0 = perfect use of every worker). "
+    "Both are of medians, the usual summary; only the verdict's ranking uses lower "
+    "quartiles.",
     "- **CPU use** is CPU seconds of the cell's whole process tree per second over the "
     "same window (exited children included). **peak PSS** is the tree's proportional set "
     "size at its peak: pages shared between processes (a forked parent's, Ray's object "
     "store) are split among them, so each is counted once; **RSS sum** counts them once "
-    "per process and is kept for comparison.",
+    "per process and is kept for comparison. The tree is sampled up to 10 times a second "
+    "outside the measured repeats and at most every 0.5 s during them, so the sampling "
+    "costs the timed work nearly nothing; where the harness could make a memory cgroup "
+    "for the cell, the kernel's own peak counter (`kernel_peak_bytes` in summary.csv) "
+    "holds what falls between samples, and the memory claims compare by it.",
     "- *yardsticks* (the serial loop, the ceiling, in-process rows of a transfer "
     "workload, which move no bytes) are shown but never ranked.",
     f"- *{LOOP_NOTE}*: asyncio and Trio run CPU work on their one thread, as plain code "

@@ -22,6 +22,7 @@ from comparisons import formatting as fmt
 from comparisons.measure.stats import PRACTICAL_THRESHOLD, Ratio
 from comparisons.records.cells import Cell
 from comparisons.records.ranking import (
+    NOTICEABLE_START_S,
     VerdictRow,
     executor_of,
     measured_once,
@@ -139,8 +140,16 @@ def _margin(v: VerdictRow) -> str:
 
 
 def _once(v: VerdictRow) -> str:
+    """The cheapest model to run once with its time; others close to it each with their
+    own time and the rule that kept them (a few tens of milliseconds nobody waits for)."""
     once = v.once
-    text = f"{_names(once)} ({fmt.seconds(one_shot_s(once[0]))})"
+    text = f"**{once[0]['backend']}** ({fmt.seconds(one_shot_s(once[0]))})"
+    if len(once) > 1:
+        text += (
+            ", within "
+            f"{PRACTICAL_THRESHOLD * 100:.0f}% or {fmt.seconds(NOTICEABLE_START_S)} of it: "
+            + ", ".join(f"**{r['backend']}** {fmt.seconds(one_shot_s(r))}" for r in once[1:])
+        )
     if v.break_even_s is not None:
         text += (
             f"; {v.winners[0]['backend']} pays off from ~{fmt.seconds(v.break_even_s)} of this work"
