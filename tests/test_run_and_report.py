@@ -85,7 +85,7 @@ def test_a_run_writes_records_csv_env_and_report(finished_run):
         "## Machine",
         "## Verdict",
         "## Fastest per workload",
-        "## The tutorial's claims, checked",
+        "## Published claims, checked",
         "## Plots",
         "### cpu.primes: 4 tasks",
         "### io.sleep: 3 tasks",
