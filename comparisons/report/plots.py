@@ -256,14 +256,14 @@ def io_concurrency(records: Records, path: Path) -> str | None:
         _label(
             bottom,
             in_flight,
-            "peak memory of the tree (MiB)",
+            "peak PSS of the tree (MiB)",
             f"{workload}: memory against tasks in flight",
         )
     _save(fig, path, f"I/O against concurrency: {_machine(records)}")
     return (
         "I/O against concurrency, one column per workload. Top: tasks per second "
         "(median, with its 95% interval) against tasks in flight. Bottom: the tree's peak "
-        "memory (the kernel's peak where read, else PSS) against tasks in flight; each "
+        "PSS against tasks in flight; each "
         "model's legend gives what one more task in flight costs (the least-squares "
         "slope over its points) and its fixed part (the line's value at none in flight)."
     )
