@@ -14,7 +14,8 @@ CELLS_FILE = "cells.json"
 # The machine and software at the start of the run.
 ENV_FILE = "env.json"
 # Derived from the records by `make report`:
-REPORT_FILE = "REPORT.md"
+REPORT_FILE = "REPORT.md"  # the front page: the answer in two minutes
+DETAILS_FILE = "DETAILS.md"  # everything else, one click from the front page
 SUMMARY_FILE = "summary.csv"
 VERDICT_FILE = "verdict.json"
 PYPERF_FILE = "pyperf.json"

@@ -193,7 +193,7 @@ def test_local_and_cluster_runs_compare_with_make_diff(dask_address, ray_address
     )
     assert remote.returncode == 0, remote.stderr
     cluster_run = (tmp_path / "cluster" / "latest").resolve()
-    report = (cluster_run / "REPORT.md").read_text()
+    report = (cluster_run / "DETAILS.md").read_text()
     assert f"**Dask cluster** `{dask_address}`: 2 workers on 1 host(s), 1 thread(s) each" in report
     assert f"**Ray cluster** `{ray_address}`: 1 node(s), 2 CPUs" in report
     done = cli("diff", str((tmp_path / "local" / "latest").resolve()), str(cluster_run))
@@ -218,7 +218,7 @@ def test_make_compare_goes_on_past_an_unreachable_cluster(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert f"error: cannot reach the dask cluster at tcp://127.0.0.1:{port}" in done.stderr
-    report = Path(tmp_path, "latest", "REPORT.md").read_text()
+    report = Path(tmp_path, "latest", "DETAILS.md").read_text()
     assert f"**Dask cluster** `tcp://127.0.0.1:{port}`: not used; cannot reach" in report
     assert "threads" in report
 

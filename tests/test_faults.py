@@ -100,7 +100,7 @@ def test_a_suite_with_fault_probes_reports_them(tmp_path):
     )
     done = run_cli("compare", "--suite", str(suite), "--results", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
-    report = (tmp_path / "out" / "latest" / "REPORT.md").read_text()
+    report = (tmp_path / "out" / "latest" / "DETAILS.md").read_text()
     assert "## When things go wrong" in report
     assert "| serial | raises `DeliberateFailure`" in report
 

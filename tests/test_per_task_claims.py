@@ -17,7 +17,7 @@ import made_up
 
 from comparisons.measure.stats import ratio_of_medians
 from comparisons.records.cells import Cell, attach_baselines, samples_of
-from comparisons.report.sections import claims, granularity
+from comparisons.report.sections import claims, granularity, ledger
 from comparisons.report.sections.context import Context
 
 NOOP = {"workload": "overhead.noop", "category": "tiny tasks", "kind": "overhead", "tasks": 300}
@@ -203,7 +203,7 @@ def test_claims_leave_the_aa_twins_out():
     ]
     # Read as a model of its own, the twin would be "the best other model".
     assert "twin-asyncio" in claims.asyncio_suits_high_concurrency_io(rows)[1]
-    table = "\n".join(claims.render(rows, Context()))
+    table = "\n".join(ledger.render(rows, Context()))
     assert "twin" not in table
 
 

@@ -14,6 +14,12 @@ import pytest
 from cli_helper import run_cli
 
 from comparisons.records.cells import load_cells, merge_invocations
+from comparisons.report.markdown import (
+    FRONT_MAX_COLUMNS,
+    FRONT_MAX_LINES,
+    FRONT_MAX_WORDS,
+    anchor,
+)
 from comparisons.records.store import load_records
 
 SUITE = """
@@ -73,19 +79,23 @@ def test_a_run_writes_records_csv_env_and_report(finished_run):
     }
     env = json.loads((finished_run / "env.json").read_text())
     assert env["environment"]["logical_cores"] >= 1 and env["suite"] == "mini"
-    report = (finished_run / "REPORT.md").read_text()
-    # The title names the suite and interpreter the records say they ran under.
+    report = (finished_run / "DETAILS.md").read_text()
+    # The title names the suite and interpreter the records say they ran under, on both
+    # pages.
     python = records[0]["env"]["python"]
-    assert report.splitlines()[0] == (
+    title = (
         f"# Concurrency comparison: {finished_run.name} (suite `mini`, "
         f"{python['implementation']} {python['version']})"
     )
-    assert f"(`{records[0]['python']}`)" in report.splitlines()[2]
+    front = (finished_run / "REPORT.md").read_text()
+    assert report.splitlines()[0] == title == front.splitlines()[0]
+    assert f"(`{records[0]['python']}`)" in front.splitlines()[2]
+    assert "(REPORT.md)" in report.splitlines()[2]
     for heading in (
         "## Machine",
         "## Verdict",
         "## Fastest per workload",
-        "## The tutorial's claims, checked",
+        "## Published claims, checked",
         "## Plots",
         "### cpu.primes: 4 tasks",
         "### io.sleep: 3 tasks",
@@ -119,7 +129,8 @@ def test_report_is_rebuilt_byte_identical_from_records_alone(finished_run, tmp_p
     for _ in range(2):
         done = cli("report", str(copy))
         assert done.returncode == 0, done.stderr
-        assert (copy / "REPORT.md").read_bytes() == (finished_run / "REPORT.md").read_bytes()
+        for page in ("REPORT.md", "DETAILS.md"):
+            assert (copy / page).read_bytes() == (finished_run / page).read_bytes()
         assert (copy / "summary.csv").read_bytes() == (finished_run / "summary.csv").read_bytes()
 
 
@@ -133,6 +144,36 @@ def test_a_corrupt_records_line_is_named_and_nothing_is_written(finished_run, tm
     assert done.returncode == 2
     assert "records.jsonl:3: not valid JSON" in done.stderr and "Traceback" not in done.stderr
     assert not (copy / "REPORT.md").exists() and not (copy / "summary.csv").exists()
+
+
+def test_the_front_page_answers_within_its_limits_and_links_each_detail(finished_run):
+    """REPORT.md: the machine in two lines, one answer line per kind of work with its
+    state, the claims' verdicts, and a link to every section of DETAILS.md; at most 120
+    lines and 1,500 words, no table wider than 7 columns."""
+    front = (finished_run / "REPORT.md").read_text()
+    details = (finished_run / "DETAILS.md").read_text()
+    lines = front.splitlines()
+    assert len(lines) <= FRONT_MAX_LINES and len(front.split()) <= FRONT_MAX_WORDS
+    widths = [line.count("|") - 1 for line in lines if line.startswith("|")]
+    assert widths and max(widths) <= FRONT_MAX_COLUMNS
+    assert any(line.startswith("**Machine**: ") for line in lines)
+    answers = front.split("## Which model for which work", 1)[1].split("## ", 1)[0]
+    kinds = [line for line in answers.splitlines() if line.startswith("- **")]
+    # cpu.primes (GIL-bound CPU) and io.sleep (waiting I/O): a line each, with a state.
+    assert len(kinds) == 2 and all(
+        re.search(r"\*(decided|tied|undecided|depends)\*$", line) for line in kinds
+    )
+    assert "Pure-Python CPU work" in kinds[0] and "Waiting on timers" in kinds[1]
+    assert "| claim | source | here |" in front
+    headings = [line[3:] for line in details.splitlines() if line.startswith("## ")]
+    for heading in headings:
+        assert f"(DETAILS.md#{anchor(heading)})" in front, heading
+
+
+def test_github_anchors_of_the_details_headings():
+    assert anchor("Which idiom for a shared input") == "which-idiom-for-a-shared-input"
+    assert anchor("Published claims, checked") == "published-claims-checked"
+    assert anchor("The tutorial's 3 x 2 s") == "the-tutorials-3-x-2-s"
 
 
 def test_an_unwritable_results_directory_is_refused(tmp_path):

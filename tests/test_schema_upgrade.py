@@ -22,7 +22,7 @@ def test_schema_1_records_from_a_committed_run_load_upgraded_and_report(tmp_path
     cells = merge_invocations(records)
     assert len(cells) == 3 and all(c["stats"].runs == 1 for c in cells)
     shutil.copy(SCHEMA_1, tmp_path / "records.jsonl")
-    report = build_report(tmp_path).read_text()
+    report = build_report(tmp_path).with_name("DETAILS.md").read_text()
     assert "## Verdict" in report and "RSS" in report
     # Serial is a yardstick: the 3 x 2 s demo is a tie of the models, never serial.
     verdict = report.split("## Verdict", 1)[1].split("## Fastest", 1)[0]

@@ -262,7 +262,7 @@ def test_make_compare_target_writes_a_report_phrased_for_the_function(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "filed as" in done.stdout
-    report = (tmp_path / "latest" / "REPORT.md").read_text()
+    report = (tmp_path / "latest" / "DETAILS.md").read_text()
     assert "## Your function" in report and "**For `blur` at 2 in flight**" in report
     assert "Correctness** is relative to serial" in report and "blur (examples/blur.py)" in report
     cells = json.loads((tmp_path / "latest" / "cells.json").read_text())

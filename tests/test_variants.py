@@ -153,7 +153,7 @@ def test_the_report_groups_variants_under_their_model(tmp_path):
     )
     done = run_cli("compare", "--suite", str(suite), "--results", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
-    report = (tmp_path / "out" / "latest" / "REPORT.md").read_text()
+    report = (tmp_path / "out" / "latest" / "DETAILS.md").read_text()
     section = report.split("## Which way of using each model", 1)[1].split("\n## ", 1)[0]
     assert "### processes" in section and "### asyncio" in section
     processes = section.split("### processes", 1)[1].split("###", 1)[0]

@@ -14,6 +14,7 @@ from typing import Any
 
 from comparisons.layout import (
     CELLS_FILE,
+    DETAILS_FILE,
     PLOTS_DIR,
     PYPERF_FILE,
     REPORT_FILE,
@@ -22,7 +23,7 @@ from comparisons.layout import (
 )
 from comparisons.records.cells import load_cells
 from comparisons.report.csv_export import render_csv
-from comparisons.report.markdown import render_markdown
+from comparisons.report.markdown import render_details, render_markdown
 from comparisons.report.plots import write_plots
 from comparisons.report.pyperf_export import write_pyperf
 from comparisons.report.sections.target import shown
@@ -30,15 +31,17 @@ from comparisons.report.verdict_export import render_verdict_json
 
 
 def build_report(run_dir: Path) -> Path:
-    """Write summary.csv, pyperf.json, plots/, verdict.json and REPORT.md for `run_dir`;
-    return the report's path."""
+    """Write summary.csv, pyperf.json, plots/, verdict.json, DETAILS.md and REPORT.md (the
+    front page) for `run_dir`; return the front page's path."""
     records = load_cells(run_dir)
     _write(run_dir / SUMMARY_FILE, render_csv(records))
     write_pyperf(records, run_dir / PYPERF_FILE)
     figures = write_plots([shown(r) for r in records if not r["fault"]], run_dir / PLOTS_DIR)
     _write(run_dir / VERDICT_FILE, render_verdict_json(records))
+    suite = _suite(run_dir)
+    _write(run_dir / DETAILS_FILE, render_details(records, figures, suite=suite))
     report_path = run_dir / REPORT_FILE
-    _write(report_path, render_markdown(records, figures, suite=_suite(run_dir)))
+    _write(report_path, render_markdown(records, figures, suite=suite))
     return report_path
 
 

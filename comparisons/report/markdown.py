@@ -1,4 +1,11 @@
-"""`REPORT.md`: the sections of `comparisons.report.sections.SECTIONS`, in order, joined.
+"""`REPORT.md` and `DETAILS.md`: the front page that answers, and every section in full.
+
+The front page (`FRONT`) is the run's title, the machine in two lines, *Which model for
+which work* (`sections.answers`), the published claims with their verdicts (the rules
+and numbers are one click away) and links to each section of the details; it stays
+within `FRONT_MAX_LINES` lines and `FRONT_MAX_WORDS` words, and no table on it is wider
+than `FRONT_MAX_COLUMNS` columns. `DETAILS.md` is every section of
+`comparisons.report.sections.SECTIONS`, in order.
 
 Everything is derived from the loaded records (with baselines attached), so rebuilding
 from the same `records.jsonl` gives the same bytes. This module only splits the records
@@ -8,12 +15,72 @@ each section out: its heading, its introduction, its lines, one blank line after
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from comparisons.layout import DETAILS_FILE, REPORT_FILE
 from comparisons.records.cells import Cell
-from comparisons.report.sections import SECTIONS, Section
-from comparisons.report.sections.context import Context
+from comparisons.report.sections import SECTIONS, Section, answers, ledger, machine, preamble
+from comparisons.report.sections.context import Cells, Context
 from comparisons.report.sections.target import shown
+
+FRONT_MAX_LINES = 120
+FRONT_MAX_WORDS = 1500
+FRONT_MAX_COLUMNS = 7
+
+
+@dataclass(frozen=True)
+class Part:
+    """A front-page section that is a view of another's (`Section`'s shape)."""
+
+    TITLE: str | None
+    INTRO: str
+    render: Callable[[Cells, Context], list[str]]
+
+
+def anchor(title: str) -> str:
+    """The link fragment GitHub gives a `##` heading."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+
+
+def _claims_verdicts(cells: Cells, context: Context) -> list[str]:
+    """The claims with their source and verdict; the rules and numbers in the details."""
+    lines = ["| claim | source | here |", "|---|---|---|"]
+    for claim, verdict, _ in ledger.findings(ledger.claim_rows(cells)):
+        if context.target and verdict == "not measured":
+            continue
+        lines.append(f"| {claim.text} | {claim.source} | **{verdict}** |")
+    link = f"[{ledger.TITLE}]({DETAILS_FILE}#{anchor(ledger.TITLE)})"
+    return [*lines, "", f"Each claim's rule and the numbers that decided it: {link}."]
+
+
+def _contents(cells: Cells, context: Context) -> list[str]:
+    """A link to each section of the details this run has."""
+    shown_sections = [
+        s.TITLE
+        for s in SECTIONS
+        if s.TITLE and (s.render(cells, context) or getattr(s, "SHOWN_WHEN_EMPTY", False))
+    ]
+    return [" · ".join(f"[{t}]({DETAILS_FILE}#{anchor(t)})" for t in shown_sections)]
+
+
+FRONT: tuple[Section, ...] = (
+    preamble,
+    Part(None, "", machine.brief),
+    answers,
+    Part("Published claims", "", _claims_verdicts),
+    Part("Details", "Every table, plot and note, with the reading guide:", _contents),
+)
+
+
+def _context(records: list[Cell], figures: list[tuple[str, str]] | None, suite: Any) -> Context:
+    return Context(
+        figures=tuple(figures or ()),
+        suite=suite or {},
+        probes=tuple(r for r in records if r["fault"]),
+    )
 
 
 def render_markdown(
@@ -21,16 +88,33 @@ def render_markdown(
     figures: list[tuple[str, str]] | None = None,
     suite: dict[str, Any] | None = None,
 ) -> str:
-    """The whole REPORT.md for the records of one run; `figures` are (path, caption);
-    `suite` is the run's suite settings, which for a user's function hold its probe."""
-    context = Context(
-        figures=tuple(figures or ()),
-        suite=suite or {},
-        probes=tuple(r for r in records if r["fault"]),
-    )
+    """The front page, REPORT.md, for the records of one run; `figures` are (path,
+    caption); `suite` is the run's suite settings, which for a user's function hold its
+    probe."""
+    return _page(FRONT, records, figures, suite)
+
+
+def render_details(
+    records: list[Cell],
+    figures: list[tuple[str, str]] | None = None,
+    suite: dict[str, Any] | None = None,
+) -> str:
+    """DETAILS.md: every section in full, after a link back to the front page."""
+    page = _page(SECTIONS, records, figures, suite).split("\n", 1)
+    back = f"[← the front page: which model for which work]({REPORT_FILE})"
+    return "\n".join([page[0], "", back, *page[1:]])
+
+
+def _page(
+    sections: tuple[Section, ...],
+    records: list[Cell],
+    figures: list[tuple[str, str]] | None,
+    suite: dict[str, Any] | None,
+) -> str:
+    context = _context(records, figures, suite)
     cells = [shown(r) for r in records if not r["fault"]]
     lines: list[str] = []
-    for section in SECTIONS:
+    for section in sections:
         body = section.render(cells, context)
         if body or getattr(section, "SHOWN_WHEN_EMPTY", False):
             lines += _laid_out(section, body)

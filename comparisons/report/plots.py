@@ -23,7 +23,14 @@ import matplotlib
 
 from comparisons.backends import BASELINE, display_order
 from comparisons.cell.outcome import Status
-from comparisons.records.cells import Cell, baseline_of, median_s, memory_bytes, stats_of
+from comparisons.records.cells import (
+    Cell,
+    baseline_of,
+    kernel_peak_bytes,
+    median_s,
+    memory_bytes,
+    stats_of,
+)
 from workloads.vocabulary import Category, waits_on_peers
 
 matplotlib.use("Agg")
@@ -111,7 +118,11 @@ def speedup_vs_workers(records: Records, path: Path) -> str | None:
     if not groups:
         return None
     _panel_grid(groups, _speedup_panel, f"Speedup against workers: {_machine(records)}", path)
-    return "Speedup against workers, per CPU workload (dashed: ideal; bars: 95% interval)."
+    return (
+        "Speedup against workers, one panel per CPU workload: each point is a model's "
+        "median time over serial's at that worker count, with its 95% interval (dashed: "
+        "the ideal, one per worker; dotted grey: the machine's ceiling, where measured)."
+    )
 
 
 def _unreliable(rows: Records) -> bool:
@@ -173,7 +184,11 @@ def efficiency_vs_task_size(records: Records, path: Path) -> str | None:
         return None
     title = f"Efficiency against task size: {_machine(records)}"
     _panel_grid(groups, _efficiency_panel, title, path)
-    return "Efficiency against task size (dotted: 80%): how small a task each model can afford."
+    return (
+        "Efficiency against task size, one panel per CPU workload and worker count: each "
+        "point is a model's speedup per worker at one task size (serial time per task); "
+        "dotted: 80%. How small a task each model can afford."
+    )
 
 
 def _efficiency_panel(ax: Axes, key: tuple, rows: Records) -> tuple[str, str, str]:
@@ -231,25 +246,48 @@ def io_concurrency(records: Records, path: Path) -> str | None:
                 capsize=3,
                 label=backend,
             )
-            bottom.plot(
-                x,
-                [(memory_bytes(r) or 0) / r["workers"] / 2**10 for r in points],
-                marker="o",
-                label=backend,
-            )
+            memory = [(memory_bytes(r) or 0) / 2**20 for r in points]
+            bottom.plot(x, memory, marker="o", label=_marginal_label(backend, x, memory))
         in_flight = "tasks in flight (workers / concurrency limit, log)"
-        for ax in (top, bottom):
-            ax.set_xscale("log")
-            ax.set_yscale("log")
+        top.set_xscale("log")
+        top.set_yscale("log")
+        bottom.set_xscale("log")
         _label(top, in_flight, "throughput (tasks/s, log)", f"{workload}: throughput")
         _label(
             bottom,
             in_flight,
-            "peak PSS per task in flight (KiB, log)",
-            f"{workload}: memory per task in flight",
+            "peak PSS of the tree (MiB)",
+            f"{workload}: memory against tasks in flight",
         )
     _save(fig, path, f"I/O against concurrency: {_machine(records)}")
-    return "I/O throughput and memory per in-flight task against concurrency."
+    return (
+        "I/O against concurrency, one column per workload. Top: tasks per second "
+        "(median, with its 95% interval) against tasks in flight. Bottom: the tree's peak "
+        "PSS against tasks in flight; each "
+        "model's legend gives what one more task in flight costs (the least-squares "
+        "slope over its points) and its fixed part (the line's value at none in flight)."
+    )
+
+
+def marginal_cost(in_flight: list[int], mebibytes: list[float]) -> tuple[float, float] | None:
+    """(MiB per task in flight, fixed MiB): the least-squares line through the points;
+    None with fewer than two in-flight counts."""
+    if len(set(in_flight)) < 2:
+        return None
+    mean_x = statistics.fmean(in_flight)
+    mean_y = statistics.fmean(mebibytes)
+    spread = sum((x - mean_x) ** 2 for x in in_flight)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(in_flight, mebibytes, strict=True))
+    slope /= spread
+    return slope, mean_y - slope * mean_x
+
+
+def _marginal_label(backend: str, in_flight: list[int], mebibytes: list[float]) -> str:
+    fit = marginal_cost(in_flight, mebibytes)
+    if fit is None:
+        return backend
+    slope, fixed = fit
+    return f"{backend}: {slope * 1024:+.0f} KiB each, {fixed:.0f} MiB fixed"
 
 
 def overheads(records: Records, path: Path) -> str | None:
@@ -298,7 +336,13 @@ def overheads(records: Records, path: Path) -> str | None:
     for ax in axes[0]:
         _label_bars(ax, len(backends))
     _save(fig, path, f"What each model costs before any work: {_machine(records)}")
-    return "Start-up and per-task overhead of each model."
+    return (
+        "What each model costs before any work. Left: set-up + teardown, paid once per "
+        "job: each bar is the median over the model's cells, its whisker the min–max. "
+        "Right: time per empty task on overhead.noop (a batch of empty tasks at the "
+        "run's in-flight count, one bar per model or variant that ran it), with the 95% "
+        "interval; a batched idiom (Pool.map chunks) pays per batch, not per task."
+    )
 
 
 def _bar_chart_width(bars: int, minimum: float) -> float:
@@ -314,36 +358,54 @@ def _label_bars(ax: Axes, bars: int) -> None:
         ax.tick_params(axis="x", rotation=30)
 
 
+def equal_footing(records: Records) -> Records:
+    """The rows of the one piece of work, at one in-flight count, that the most models
+    ran (ties: the work listed first): peak memory compared at equal work and
+    concurrency."""
+    groups = _grouped(
+        [r for r in _ok(records) if memory_bytes(r) and r["backend"] != "ceiling"],
+        lambda r: (
+            r["workload"],
+            r["tasks"],
+            _params_key(r),
+            r.get("in_flight") or min(r["workers"], r["tasks"]),
+        ),
+    )
+    if not groups:
+        return []
+    return max(groups.values(), key=lambda rows: len({r["backend"] for r in rows}))
+
+
 def peak_memory(records: Records, path: Path) -> str | None:
-    rows = [r for r in _ok(records) if memory_bytes(r)]
-    backends = [b for b in _backends(rows) if b != "ceiling"]
+    rows = equal_footing(records)
+    backends = _backends(rows)
     if len(backends) < 2:
         return None
-    values = {
-        b: [(memory_bytes(r) or 0) / 2**20 for r in rows if r["backend"] == b] for b in backends
-    }
-    medians = [statistics.median(values[b]) for b in backends]
+    by_backend = {r["backend"]: r for r in rows}
+    kernel = all(kernel_peak_bytes(r) for r in rows)
+    measure = "the kernel's peak" if kernel else "peak PSS"
+    values = [
+        ((kernel_peak_bytes(by_backend[b]) if kernel else memory_bytes(by_backend[b])) or 0)
+        / 2**20
+        for b in backends
+    ]
+    first = rows[0]
+    level = first.get("in_flight") or min(first["workers"], first["tasks"])
+    work = f"{first['workload']} ({first['tasks']} tasks) at {level} in flight"
     fig, ax = plt.subplots(figsize=(_bar_chart_width(len(backends), 7), 4.6))
-    ax.bar(
-        backends,
-        medians,
-        yerr=[
-            [m - min(values[b]) for m, b in zip(medians, backends, strict=True)],
-            [max(values[b]) - m for m, b in zip(medians, backends, strict=True)],
-        ],
-        capsize=3,
-        color="tab:green",
-    )
+    ax.bar(backends, values, color="tab:green")
     ax.set_yscale("log")
-    ax.set_ylabel("peak PSS of the cell's tree (MiB, log)")
-    ax.set_title(
-        f"Peak memory per model (median, bars: min–max over cells): {_machine(records)}",
-        fontsize=10,
-    )
+    ax.set_ylabel(f"{measure} of the cell's tree (MiB, log)")
+    ax.set_title(f"Peak memory on {work}: {_machine(records)}", fontsize=10)
     ax.grid(alpha=0.3, axis="y")
     _label_bars(ax, len(backends))
     _save(fig, path)
-    return "Peak memory of each model's whole process tree (median over its cells)."
+    return (
+        f"Peak memory of each model's whole process tree doing the same work, {work} "
+        f"(the piece of work the most models ran): one bar per model that ran it, "
+        f"{measure} ({'the cgroup counter, which no spike between samples escapes' if kernel else 'shared pages counted once'}), "
+        "median over its fresh processes."
+    )
 
 
 FIGURES = (

@@ -14,7 +14,7 @@ Every section module declares:
 a new section is a module here and one entry in `SECTIONS`. Modules in this package that
 are not in `SECTIONS` serve them: `context` (what `render` is given), `rows` (groups and
 marks several sections share) and `clusters` (part of the machine section, also read by
-`make diff`).
+`make diff`), `claims` and `engine_claims` (the rules `ledger` prints).
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from typing import Protocol
 
 from comparisons.report.sections import (
     aa_control,
-    claims,
     failures,
     fastest,
     faults,
     granularity,
+    ledger,
     machine,
     plots,
     preamble,
@@ -62,7 +62,7 @@ SECTIONS: tuple[Section, ...] = (
     aa_control,
     fastest,
     granularity,
-    claims,
+    ledger,
     plots,
     faults,
     shared_input,

@@ -1,13 +1,14 @@
-"""REPORT.md's "The tutorial's claims, checked": the tutorial's claims (and PEP 734's for
-subinterpreters), each checked against this run.
+"""The tutorial's claims (and PEP 734's for subinterpreters) as rules over a run's cells,
+and the shared machinery of every claim (`Claim`, the row helpers, per-task costs); the
+engines' own claims are in `engine_claims`, and `ledger` is the report's section.
 
 `shared/seed-tutorial.txt`, the tutorial this project grew from, makes testable claims
 about threading, multiprocessing and asyncio; PEP 734 makes two about subinterpreters.
 Each claim below is a rule over the records: it finds the cells that bear on it, and
 says *holds*, *does not hold*, *depends* (holds for some of the cells, not others) or
 *not measured* (this run has no cell that bears on it), with the numbers that decided.
-Nothing here is written by hand beyond the claim's wording and its rule. `CLAIMS` is
-the declared list; a claim is added by writing its rule and one entry there.
+Nothing here is written by hand beyond the claim's wording, its source and its rule.
+`CLAIMS` is the declared list; a claim is added by writing its rule and one entry there.
 
 Per-task costs are compared one dispatch per task on every side (`per_task_claim`): a
 model is represented by its best row that hands each task over on its own (a
@@ -47,14 +48,7 @@ from comparisons.records.cells import (
     memory_bytes,
     samples_of,
 )
-from comparisons.report.sections.context import Cells, Context
 from workloads.vocabulary import CPU_CATEGORIES, OVERHEAD_CATEGORIES, Category, waits_on_peers
-
-TITLE = "The tutorial's claims, checked"
-INTRO = (
-    "The claims of the tutorial this project grew from (`shared/seed-tutorial.txt`), "
-    "and PEP 734's for subinterpreters, each checked by a rule over this run's cells."
-)
 
 Records = list[Cell]
 Finding = tuple[str, str]  # (verdict, evidence)
@@ -79,24 +73,24 @@ AWAIT_FACTOR = 4
 COOPERATIVE = "asyncio:cooperative"
 
 
-def _ok(records: Records, **match: Any) -> Records:
+def ok_rows(records: Records, **match: Any) -> Records:
     return [r for r in records if is_measured(r) and all(r.get(k) == v for k, v in match.items())]
 
 
-def _level(r: Cell) -> int:
+def in_flight_of(r: Cell) -> int:
     return r.get("in_flight") or min(r["workers"], r["tasks"])
 
 
-def _same_work(r: Cell) -> tuple:
+def same_work(r: Cell) -> tuple:
     """Rows comparable with each other: same work, same in-flight count."""
-    return (r["workload"], r["tasks"], tuple(sorted(r["params"].items())), _level(r))
+    return (r["workload"], r["tasks"], tuple(sorted(r["params"].items())), in_flight_of(r))
 
 
 def _pairs(records: Records, first: str, second: str) -> list[tuple[Cell, Cell]]:
     """(first, second) rows of the two backends doing the same work at the same level."""
     by_work: dict[tuple[Any, ...], dict[str, Cell]] = {}
-    for r in _ok(records):
-        by_work.setdefault(_same_work(r), {})[r["backend"]] = r
+    for r in ok_rows(records):
+        by_work.setdefault(same_work(r), {})[r["backend"]] = r
     return [
         (rows[first], rows[second])
         for _, rows in sorted(by_work.items(), key=lambda item: str(item[0]))
@@ -111,7 +105,7 @@ def _speedup(r: Cell) -> float | None:
     return base.speedup if base and not base.unreliable else None
 
 
-def _verdict(results: list[bool]) -> str:
+def verdict_of(results: list[bool]) -> str:
     if not results:
         return "not measured"
     if all(results):
@@ -147,7 +141,7 @@ def threads_do_not_speed_up_cpu(records: Records) -> Finding:
     checks, notes, unjudged = [], [], []
     for category in CPU_CATEGORIES:
         judged = []
-        for r in _ok(records, backend="threads", category=category):
+        for r in ok_rows(records, backend="threads", category=category):
             if r["workers"] <= 1 or r["baseline"] is None:
                 continue
             bound = threads_speedup_bound(r)
@@ -162,13 +156,13 @@ def threads_do_not_speed_up_cpu(records: Records) -> Finding:
             notes.append(f"{category}: " + ", ".join(judged))
     if unjudged:
         notes.append("not judged: " + ", ".join(unjudged))
-    return _verdict(checks), "; ".join(notes) or "no threads cell on CPU work with >1 worker"
+    return verdict_of(checks), "; ".join(notes) or "no threads cell on CPU work with >1 worker"
 
 
 def processes_give_true_parallelism(records: Records) -> Finding:
     rows = [
         (r, speedup)
-        for r in _ok(records, backend="processes")
+        for r in ok_rows(records, backend="processes")
         if r["category"] in CPU_CATEGORIES
         and r["workers"] > 1
         and (speedup := _speedup(r)) is not None
@@ -179,7 +173,7 @@ def processes_give_true_parallelism(records: Records) -> Finding:
         f"(efficiency {fmt.percent(speedup / r['workers'])})"
         for r, speedup in rows
     )
-    return _verdict(checks), evidence or "no processes cell on CPU work with >1 worker"
+    return verdict_of(checks), evidence or "no processes cell on CPU work with >1 worker"
 
 
 def _not_measured(records: Records, backend: str, what: str) -> Finding:
@@ -207,7 +201,7 @@ def _pairwise(
         result = ratio_of_medians(samples_of(a), samples_of(b))
         checks.append(holds(result))
         notes.append(note(a, b, result))
-    return (_verdict(checks), "; ".join(notes)) if checks else missing
+    return (verdict_of(checks), "; ".join(notes)) if checks else missing
 
 
 def _work_label(r: Cell) -> str:
@@ -229,7 +223,7 @@ def subinterpreters_match_processes_on_gil_bound_cpu(records: Records) -> Findin
         (Category.GIL_BOUND_CPU,),
         holds=lambda slower: not (slower.meaningful and slower.ratio > 1),
         note=lambda sub, procs, slower: (
-            f"{sub['workload']} at {_level(sub)} in flight: subinterpreters "
+            f"{sub['workload']} at {in_flight_of(sub)} in flight: subinterpreters "
             f"{fmt.seconds(median_s(sub))}, processes "
             f"{fmt.seconds(median_s(procs))} ({fmt.ratio(slower.ratio)})"
         ),
@@ -369,7 +363,7 @@ def _where_measured(model: str, workload: str) -> str:
     return f"{workload} on {idioms} is in {', '.join(f'SUITE={s}' for s in suites)}"
 
 
-def _per_task_s(r: Cell) -> float:
+def per_task_s(r: Cell) -> float:
     return median_s(r) / r["tasks"]
 
 
@@ -392,7 +386,7 @@ def batching(r: Cell) -> str:
 
 def _batched_figure(r: Cell) -> str:
     """A batched row as its own figure: 'processes 2.50 µs (chunks of 38)'."""
-    return f"{r['backend']} {fmt.seconds(_per_task_s(r))} ({batching(r)})"
+    return f"{r['backend']} {fmt.seconds(per_task_s(r))} ({batching(r)})"
 
 
 def per_task_claim(
@@ -412,9 +406,9 @@ def per_task_claim(
     decides nothing. `missing` when neither model has a row to speak of; `aside` ends
     each measured comparison."""
     by_work: dict[tuple[Any, ...], Records] = {}
-    for r in _ok(records):
+    for r in ok_rows(records):
         if r.get("category") in categories and _model(r) in pair:
-            by_work.setdefault(_same_work(r), []).append(r)
+            by_work.setdefault(same_work(r), []).append(r)
     checks, notes = [], []
     for _, rows in sorted(by_work.items(), key=lambda item: str(item[0])):
         mine = {m: [r for r in rows if _model(r) == m] for m in pair}
@@ -427,7 +421,7 @@ def per_task_claim(
         batched = sorted(
             (r for r in rows if dispatch_of(r) == BATCHED), key=lambda r: str(r["backend"])
         )
-        head = f"{what(mine[pair[0]][0])} at {_level(rows[0])} in flight"
+        head = f"{what(mine[pair[0]][0])} at {in_flight_of(rows[0])} in flight"
         extra = f"; batched: {', '.join(map(_batched_figure, batched))}" if batched else ""
         first, second = best[pair[0]], best[pair[1]]
         if first is None or second is None:
@@ -441,40 +435,40 @@ def per_task_claim(
         checks.append(holds(result))
         notes.append(
             f"{head}, one dispatch per task: {_per_task_name(first)} "
-            f"{fmt.seconds(_per_task_s(first))} vs {_per_task_name(second)} "
-            f"{fmt.seconds(_per_task_s(second))} per task ({fmt.ratio(result.ratio)}{aside})"
+            f"{fmt.seconds(per_task_s(first))} vs {_per_task_name(second)} "
+            f"{fmt.seconds(per_task_s(second))} per task ({fmt.ratio(result.ratio)}{aside})"
             + extra
         )
     if not notes:
         return missing
-    return (_verdict(checks) if checks else "not measured"), "; ".join(notes)
+    return (verdict_of(checks) if checks else "not measured"), "; ".join(notes)
 
 
 def threads_help_io(records: Records) -> Finding:
     rows = [
         r
-        for r in _ok(records, backend="threads", kind="io")
-        if _level(r) > 1 and _speedup(r) is not None
+        for r in ok_rows(records, backend="threads", kind="io")
+        if in_flight_of(r) > 1 and _speedup(r) is not None
     ]
     checks = [baseline_of(r).speedup_ci95[0] > 1.5 for r in rows]
     evidence = "; ".join(
-        f"{r['workload']} ({r['tasks']} tasks, {_level(r)} threads): {fmt.ratio(_speedup(r))}"
+        f"{r['workload']} ({r['tasks']} tasks, {in_flight_of(r)} threads): {fmt.ratio(_speedup(r))}"
         for r in rows
     )
-    return _verdict(checks), evidence or "no threads cell on I/O with a serial baseline"
+    return verdict_of(checks), evidence or "no threads cell on I/O with a serial baseline"
 
 
 def asyncio_suits_high_concurrency_io(records: Records) -> Finding:
     """At 100 or more in flight, asyncio is the fastest model or tied with it."""
     rows = [
         r
-        for r in _ok(records)
-        if waits_on_peers(r["kind"], r.get("category")) and _level(r) >= HIGH_CONCURRENCY
+        for r in ok_rows(records)
+        if waits_on_peers(r["kind"], r.get("category")) and in_flight_of(r) >= HIGH_CONCURRENCY
     ]
     by_work: dict[tuple, Records] = {}
     for r in rows:
         if not r.get("yardstick"):
-            by_work.setdefault(_same_work(r), []).append(r)
+            by_work.setdefault(same_work(r), []).append(r)
     checks, notes = [], []
     for work, group in sorted(by_work.items(), key=lambda item: str(item[0])):
         # asyncio by its best idiom here (its own loop or uvloop), as in the verdict.
@@ -496,7 +490,7 @@ def asyncio_suits_high_concurrency_io(records: Records) -> Finding:
             "not measured",
             f"no asyncio I/O cell at {HIGH_CONCURRENCY}+ in flight beside another model",
         )
-    return _verdict(checks), "; ".join(notes)
+    return verdict_of(checks), "; ".join(notes)
 
 
 def _loop_lag(r: Cell | None) -> float | None:
@@ -514,19 +508,19 @@ def asyncio_blocks_on_cpu(records: Records) -> Finding:
     form stalls the loop nearly as long. The lag with `to_thread` is quoted beside,
     deciding nothing."""
     checks, notes = [], []
-    cooperative = {_same_work(r): r for r in _ok(records, backend=COOPERATIVE)}
-    threaded = {_same_work(r): r for r in _ok(records, backend="asyncio:to-thread")}
-    for r in _ok(records, backend="asyncio"):
+    cooperative = {same_work(r): r for r in ok_rows(records, backend=COOPERATIVE)}
+    threaded = {same_work(r): r for r in ok_rows(records, backend="asyncio:to-thread")}
+    for r in ok_rows(records, backend="asyncio"):
         lag, base = _loop_lag(r), r["baseline"]
-        awaiting = _loop_lag(cooperative.get(_same_work(r)))
+        awaiting = _loop_lag(cooperative.get(same_work(r)))
         if not r["blocks_event_loop"] or lag is None or base is None or awaiting is None:
             continue
         task = base.median_s / r["tasks"]
         checks.append(lag >= STALL_SHARE * task and lag >= AWAIT_FACTOR * awaiting)
         smaller = f" ({_ratio_range([lag / awaiting])} smaller)" if awaiting > 0 else ""
-        other = _loop_lag(threaded.get(_same_work(r)))
+        other = _loop_lag(threaded.get(same_work(r)))
         notes.append(
-            f"{r['workload']} at {_level(r)} in flight: the loop waited up to "
+            f"{r['workload']} at {in_flight_of(r)} in flight: the loop waited up to "
             f"{fmt.seconds(lag)} with coroutines that never await (one task: "
             f"{fmt.seconds(task)}); {fmt.seconds(awaiting)} when they await every chunk"
             + smaller
@@ -544,7 +538,7 @@ def asyncio_blocks_on_cpu(records: Records) -> Finding:
             f"no asyncio and {COOPERATIVE} rows with the loop's lag on the same CPU work "
             f"({where} both on cpu.primes)",
         )
-    return _verdict(checks), "; ".join(notes)
+    return verdict_of(checks), "; ".join(notes)
 
 
 def _ratio_range(ratios: list[float]) -> str:
@@ -577,13 +571,13 @@ def _memory_claim(records: Records, heavier: str, lighter: str, minimum_level: i
     ratios, exceptions, measures = [], [], []
     for a, b in _pairs(records, heavier, lighter):
         mem_a, mem_b, measure = pair_memory(a, b)
-        if _level(a) < minimum_level or not mem_a or not mem_b:
+        if in_flight_of(a) < minimum_level or not mem_a or not mem_b:
             continue
         ratios.append(mem_a / mem_b)
         measures.append(measure)
         if mem_a <= mem_b * (1 + MEMORY_MARGIN):
             exceptions.append(
-                f"{a['workload']} ({_level(a)} in flight): {heavier} "
+                f"{a['workload']} ({in_flight_of(a)} in flight): {heavier} "
                 f"{fmt.mebibytes(mem_a)}, {lighter} {fmt.mebibytes(mem_b)}"
             )
     if not ratios:
@@ -621,7 +615,7 @@ def asyncio_memory_is_low(records: Records) -> Finding:
 
 def tutorial_examples_take_two_seconds(records: Records) -> Finding:
     rows = [
-        r for r in _ok(records, workload="io.sleep", tasks=3) if r["params"].get("latency") == 2.0
+        r for r in ok_rows(records, workload="io.sleep", tasks=3) if r["params"].get("latency") == 2.0
     ]
     if not rows:
         return "not measured", "no 3 x 2 s io.sleep cell"
@@ -635,94 +629,109 @@ def tutorial_examples_take_two_seconds(records: Records) -> Finding:
         f"{r['backend']} {fmt.seconds(median_s(r))}"
         for r in sorted(rows, key=lambda r: median_s(r))
     )
-    return _verdict(checks), evidence
+    return verdict_of(checks), evidence
+
+
+TUTORIAL = "the tutorial (`shared/seed-tutorial.txt`)"
+PEP_734 = "[PEP 734](https://peps.python.org/pep-0734/)"
 
 
 @dataclass(frozen=True)
 class Claim:
+    """A published claim: its words (`text`), where it is published (`source`, a document
+    or an issue), how this run checks it (`rule`, a condition the run's cells could fail)
+    and the check itself (`check`: the verdict and the numbers that decided it)."""
+
     text: str
+    source: str
+    rule: str
     check: Callable[[Records], Finding]
 
 
 CLAIMS = (
     Claim(
-        "Three tasks that each wait 2 s take about 2 s with threads, processes or "
-        "asyncio (the tutorial's own examples), against 6 s one after another.",
+        "Three tasks that each wait 2 s take about 2 s with threads, processes or asyncio "
+        "(the tutorial's own examples), against 6 s one after another.",
+        TUTORIAL,
+        "each model's 3 x 2 s cell within 0.3 s of 2 s, serial within 0.3 s of 6 s",
         tutorial_examples_take_two_seconds,
     ),
     Claim(
         "Threads do not speed up CPU-bound work: the GIL lets one thread run bytecode at a "
-        "time (checked on GIL-bound and on GIL-releasing CPU work, stated apart).",
+        "time.",
+        TUTORIAL,
+        "the thread pool's speedup over serial reaches below 1.1x on every CPU row, "
+        "GIL-bound and GIL-releasing work stated apart (by the ceiling where the serial "
+        "baseline is unreliable)",
         threads_do_not_speed_up_cpu,
     ),
-    Claim("Threading is useful for I/O-bound tasks.", threads_help_io),
+    Claim(
+        "Threading is useful for I/O-bound tasks.",
+        TUTORIAL,
+        "the thread pool's speedup over serial above 1.5x (its whole interval) on every "
+        "I/O row with more than one task in flight",
+        threads_help_io,
+    ),
     Claim(
         "Multiprocessing gives true parallelism for CPU-bound tasks.",
+        TUTORIAL,
+        f"the process pool's speedup at least {PARALLEL_SHARE:.0%} of its workers (or "
+        "cores) on every CPU row",
         processes_give_true_parallelism,
     ),
     Claim(
-        "Multiprocessing adds inter-process communication overhead (here: per task, one "
-        "dispatch per task on each side: a ProcessPoolExecutor against a thread pool; "
-        "Pool.map's batches stated apart).",
+        "Multiprocessing adds inter-process communication overhead.",
+        TUTORIAL,
+        "per task, one dispatch per task on each side: a ProcessPoolExecutor meaningfully "
+        "slower than a thread pool on empty tasks and on data sent; Pool.map's batches "
+        "stated apart",
         processes_cost_more_per_task,
     ),
     Claim(
-        "Asyncio suits I/O-bound tasks that need high concurrency (here: fastest or tied "
-        "at 100 or more in flight).",
+        "Asyncio suits I/O-bound tasks that need high concurrency.",
+        TUTORIAL,
+        f"asyncio (its own loop or uvloop) not meaningfully slower than the fastest other "
+        f"model on every row of waiting work at {HIGH_CONCURRENCY} or more in flight",
         asyncio_suits_high_concurrency_io,
     ),
     Claim(
-        "Blocking work inside coroutines stalls asyncio (here: with CPU work in coroutines "
-        "that never await, the event loop's worst lag reaches one task's CPU time, and it "
-        f"is at least {AWAIT_FACTOR} times what the same work gives when it awaits "
-        "asyncio.sleep(0) between chunks; the lag with to_thread is quoted beside).",
+        "Blocking work inside coroutines stalls asyncio.",
+        TUTORIAL,
+        "with CPU work in coroutines that never await, the event loop's worst lag reaches "
+        f"one task's CPU time, and it is at least {AWAIT_FACTOR} times what the same work "
+        "gives when it awaits asyncio.sleep(0) between chunks; the lag with to_thread is "
+        "quoted beside",
         asyncio_blocks_on_cpu,
     ),
     Claim(
-        "Multiprocessing has a higher memory footprint than threading (here: over 10% more "
-        "peak memory on the same work, by the kernel's peak counter where the run read one, "
-        "else peak PSS; holds when at least 80% of the pairs show it, does not hold when "
-        "at most 20% do).",
+        "Multiprocessing has a higher memory footprint than threading.",
+        TUTORIAL,
+        "over 10% more peak memory on the same work, by the kernel's peak counter where "
+        "the run read one, else peak PSS; holds when at least 80% of the pairs show it, "
+        "does not hold when at most 20% do",
         processes_use_more_memory,
     ),
     Claim(
-        "Asyncio's memory footprint is relatively low (here: threads use over 10% more peak "
-        "memory at 100 or more tasks in flight, by the kernel's peak counter where the run "
-        "read one, else peak PSS; holds when at least 80% of the pairs show it, does not "
-        "hold when at most 20% do).",
+        "Asyncio's memory footprint is relatively low.",
+        TUTORIAL,
+        f"threads use over 10% more peak memory at {HIGH_CONCURRENCY} or more tasks in "
+        "flight, by the kernel's peak counter where the run read one, else peak PSS; "
+        "holds when at least 80% of the pairs show it, does not hold when at most 20% do",
         asyncio_memory_is_low,
     ),
     Claim(
-        "PEP 734: subinterpreters, one GIL each, run GIL-bound Python in parallel as "
-        "processes do (here: not meaningfully slower than processes).",
+        "Subinterpreters, one GIL each, run GIL-bound Python in parallel as processes do.",
+        PEP_734,
+        "subinterpreters not meaningfully slower than processes on every GIL-bound CPU row "
+        "both ran (Python 3.13+)",
         subinterpreters_match_processes_on_gil_bound_cpu,
     ),
     Claim(
-        "PEP 734: tasks and data cost less to hand to another interpreter than to another "
-        "process (here: meaningfully faster on empty tasks and on data sent to the task, "
+        "Tasks and data cost less to hand to another interpreter than to another process.",
+        PEP_734,
+        "subinterpreters meaningfully faster on empty tasks and on data sent to the task, "
         "one dispatch per task on each side: against a ProcessPoolExecutor, not Pool.map's "
-        "batches).",
+        "batches",
         subinterpreters_move_data_cheaper_than_processes,
     ),
 )
-
-
-def render(cells: Cells, context: Context) -> list[str]:
-    """Every claim against the run's cells (reference rows, run for comparison only, and
-    A/A twins left out); on a user's function, only the claims its cells tested."""
-    lines = claims_table(
-        [r for r in cells if not r.get("reference") and twin_of(r["backend"]) is None]
-    )
-    if not context.target:
-        return lines
-    kept = [line for line in lines if "| **not measured** |" not in line]
-    return kept if len(kept) > 2 else ["None of the claims is about this kind of work."]
-
-
-def claims_table(records: Records) -> list[str]:
-    """One row per claim of `CLAIMS`: the claim, its verdict here and the evidence."""
-    lines = ["| claim | here | evidence |", "|---|---|---|"]
-    for claim in CLAIMS:
-        verdict, evidence = claim.check(records)
-        lines.append(f"| {claim.text} | **{verdict}** | {evidence} |")
-    return lines

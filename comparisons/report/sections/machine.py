@@ -201,3 +201,31 @@ def _others(neighbours: list[float], which: str) -> list[str]:
             "machine*); those numbers may be slower and noisier than this machine can do."
         )
     return lines
+
+
+def brief(cells: Cells, context: Context) -> list[str]:
+    """The machine in two lines for the front page: what it is, and how quiet it was."""
+    recorded = [*cells, *context.probes]
+    env = next((r["env"] for r in recorded if r.get("env")), None)
+    if env is None:
+        return ["No cell recorded its environment."]
+    python = env["python"]
+    packages = ", ".join(
+        f"{k} {v}" for k, v in env["packages"].items() if v and k in ("dask", "ray", "trio")
+    )
+    commit = ((env.get("git") or {}).get("commit") or "unknown")[:7]
+    speed = [m for r in cells if (m := r["machine"])]
+    quiet = []
+    if speed:
+        share = statistics.fmean(m["slow_share"] for m in speed)
+        quiet.append(f"{share * 100:.0f}% of the machine's speed probes ran over {SLOW_BY:.0%} slow")
+    others = [c for r in cells if (c := r["other_cpu_cores"]) is not None]
+    if others:
+        quiet.append(f"other programs took {statistics.median(others):.2f} cores in the median cell")
+    return [
+        f"**Machine**: {env['cpu_model']}, {env['usable_cores']} usable cores, "
+        f"{env['memory_total_bytes'] / 2**30:.0f} GiB; {python['implementation']} "
+        f"{python['version']} ({python_build(python)}); {packages}; commit {commit}.",
+        "",
+        f"**How quiet**: {'; '.join(quiet) or 'not measured'}.",
+    ]

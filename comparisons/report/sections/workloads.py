@@ -53,9 +53,32 @@ HEADER = [
 ]
 
 
+def skipped_throughout(cells: Cells) -> dict[str, str]:
+    """Backends skipped in every cell of the run, each with its one reason (a model this
+    interpreter or machine cannot run): said once, not in every table."""
+    reasons: dict[str, set[str]] = {}
+    for r in cells:
+        reasons.setdefault(r["backend"], set()).add(
+            r["error"] or "" if r["status"] == Status.SKIPPED else "\0ran"
+        )
+    return {
+        backend: next(iter(why))
+        for backend, why in reasons.items()
+        if len(why) == 1 and "\0ran" not in why
+    }
+
+
 def render(cells: Cells, context: Context) -> list[str]:
-    """A `###` heading, the I/O ceiling if any and the table, per piece of work."""
-    lines = []
+    """One line for each backend the run skipped throughout; then a `###` heading, the
+    I/O ceiling if any and the table, per piece of work."""
+    skipped = skipped_throughout(cells)
+    counts = {b: sum(r["backend"] == b for r in cells) for b in skipped}
+    lines = [
+        f"- **{backend}** skipped in all {counts[backend]} of its cells: {why}"
+        for backend, why in sorted(skipped.items())
+    ]
+    lines += [""] if lines else []
+    cells = [r for r in cells if r["backend"] not in skipped]
     cluster_run = any(cluster_here(r) for r in cells)
     for title, rows in groups(cells):
         ceiling = _io_ceiling(rows)

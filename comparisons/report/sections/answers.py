@@ -1,0 +1,154 @@
+"""REPORT.md's front answer, "Which model for which work": one line per kind of work, in
+the words a developer uses, with its evidence in one clause and its state.
+
+Read off the verdict's rows (`comparisons.records.ranking.verdict_rows`), grouped by
+category of work: what runs the winning model's work (`executor_of`, in general words: "a
+pool of processes", "threads", "an event loop"), the models that share that answer, the
+evidence (the best's time against the nearest model decided slower, and against a plain
+loop where one ran), and the line's state:
+
+- *decided*: in every row of that kind the best and the models tied with it run the work
+  the same way, and no model is undecided against them;
+- *tied*: models that run the work in different ways are tied in some row;
+- *undecided*: some model's interval straddles the tie band's edge in some row;
+- *depends*: the answer changes with the in-flight count (the rows' winners differ).
+
+A line adds what running the job once changes: where a model that starts faster wins a
+single run, from how much work the steady-state winner pays for its start-up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from comparisons import formatting as fmt
+from comparisons.records.ranking import (
+    Outcome,
+    VerdictRow,
+    executor_of,
+    model,
+    one_shot_s,
+    speed_s,
+    verdict_rows,
+)
+from comparisons.report.sections.context import Cells, Context
+from workloads.vocabulary import Category
+
+TITLE = "Which model for which work"
+INTRO = (
+    "One line per kind of work measured: what to use, the models that share that answer, "
+    "the evidence and whether this run decided it (*decided*; *tied* between different "
+    "ways of running the work; *undecided*: the run cannot tell; *depends*: on how many "
+    "tasks are in flight). Models are compared at the same number of tasks in flight."
+)
+
+# A kind of work, as a developer would name the job.
+PLAIN: dict[str, str] = {
+    Category.GIL_BOUND_CPU: "Pure-Python CPU work (a CPU-heavy batch job)",
+    Category.GIL_RELEASING_CPU: "NumPy or hashing, C code that releases the GIL (a NumPy pipeline)",
+    Category.WAITING_IO: "Waiting on timers",
+    Category.NETWORK_IO: "Many network calls (a web scraper, an API client)",
+    Category.FILE_IO: "Reading and writing files",
+    Category.MIXED: "Fetch, then crunch",
+    Category.SHARED_INPUT: "Many tasks reading one large input",
+    Category.TINY_TASKS: "Many tiny tasks",
+    Category.DATA_TRANSFER: "Sending large data to workers",
+    Category.YOUR_FUNCTION: "Your function",
+}
+
+
+def mechanism(row: dict) -> str:
+    """What runs a row's work, without its counts: "a pool of processes", "threads"."""
+    words = re.sub(r"\b\d[\d,]*\s*", "", executor_of(row))
+    return words.replace("a pool of processes", "a process pool").strip()
+
+
+def render(cells: Cells, context: Context) -> list[str]:
+    """One line per category with verdict rows, in the verdict's order."""
+    by_kind: dict[str, list[VerdictRow]] = defaultdict(list)
+    for v in verdict_rows(cells):
+        by_kind[v.category].append(v)
+    return [answer_line(kind, rows) for kind, rows in by_kind.items()]
+
+
+def state_of(rows: list[VerdictRow]) -> str:
+    """The line's state (see the module's docstring)."""
+    winners = [{mechanism(r) for r in v.winners} for v in rows]
+    if len({frozenset(w) for w in winners}) > 1:
+        return "depends"
+    if any(v.undecided for v in rows):
+        return "undecided"
+    if any(len(w) > 1 for w in winners):
+        return "tied"
+    return "decided"
+
+
+def answer_line(kind: str, rows: list[VerdictRow]) -> str:
+    """"- **Pure-Python CPU work**: **a process pool** (processes, trio:parallel): ...
+    *decided*"."""
+    label = PLAIN.get(kind, kind)
+    state = state_of(rows)
+    if state == "depends":
+        parts = "; ".join(f"at {v.in_flight} in flight {_winners(v)}" for v in rows)
+        return f"- **{label}**: {parts}. *{state}*"
+    first = rows[0]
+    return (
+        f"- **{label}**: {_winners(first)}: {_evidence(first)}{_once(first)}"
+        f"{_start_up(first)}. *{state}*"
+    )
+
+
+def _winners(v: VerdictRow) -> str:
+    """The winning ways of running the work, each with its models: "**a process pool**
+    (processes, trio:parallel)"; "no model" where every model loses to a plain loop."""
+    if v.slower_than_serial is not None:
+        return "**no model**: a plain loop is faster"
+    groups: dict[str, list[str]] = {}
+    for r in v.winners:
+        groups.setdefault(mechanism(r), [])
+        if model(r) not in groups[mechanism(r)]:
+            groups[mechanism(r)].append(model(r))
+    return " or ".join(f"**{how}** ({', '.join(names)})" for how, names in groups.items())
+
+
+def _evidence(v: VerdictRow) -> str:
+    """One clause: the best's time at its in-flight count, the nearest model decided
+    slower with its margin, and a plain loop's ratio where one ran."""
+    best = v.winners[0]
+    parts = [f"{best['backend']} {fmt.seconds(speed_s(best))} at {v.in_flight} in flight"]
+    if v.runner is not None and v.margin is not None:
+        parts.append(f"next, {v.runner['backend']}, ×{v.margin.ratio:.2f} slower")
+    elif v.undecided:
+        parts.append("the rest undecided or tied")
+    if v.serial is not None and v.slower_than_serial is None:
+        loop = speed_s(v.serial) / speed_s(best)
+        parts.append(f"{loop:.1f}x a plain loop")
+    undecided = [s for s in v.standings if s.outcome is Outcome.UNDECIDED]
+    if undecided:
+        parts.append("undecided: " + ", ".join(s.cell["backend"] for s in undecided))
+    return "; ".join(parts)
+
+
+# The engines whose start-up a line states: seconds a developer weighs against the work.
+ENGINES = ("dask", "ray")
+
+
+def _start_up(v: VerdictRow) -> str:
+    """The engines' start-up in this row: "start-up: dask 0.65 s, ray 2.6 s"."""
+    paid = [
+        f"{model(s.cell)} {fmt.seconds(s.cell['setup_s'])}"
+        for s in v.standings
+        if model(s.cell) in ENGINES and s.cell["setup_s"]
+    ]
+    return f"; start-up {', '.join(paid)}" if paid else ""
+
+
+def _once(v: VerdictRow) -> str:
+    """Where a model that starts faster wins a single run: the break-even."""
+    if v.break_even_s is None or not v.once:
+        return ""
+    return (
+        f"; run once, {v.once[0]['backend']} ({fmt.seconds(one_shot_s(v.once[0]))} with "
+        f"start-up) until ~{fmt.seconds(v.break_even_s)} of work"
+    )

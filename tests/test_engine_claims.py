@@ -1,0 +1,118 @@
+"""The engines' published claims (uvloop, Dask, Ray, the standard library's advice), each
+checked by its rule on made-up cells, both ways, and named with the suite that measures
+it when the run lacks its rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import made_up
+
+from comparisons.records.cells import Cell
+from comparisons.report.sections import engine_claims as ec
+from comparisons.report.sections import ledger
+
+NOOP = {"workload": "overhead.noop", "category": "tiny tasks", "kind": "overhead", "tasks": 300}
+HTTP = {"workload": "io.http", "category": "network I/O", "kind": "io", "tasks": 160, "workers": 160}
+
+
+def row(backend: str, median: float, **fields: Any) -> Cell:
+    """A merged, successful cell: three processes of three repeats around `median`."""
+    runs = [[median * (1 + 0.005 * (i - 1) + 0.0025 * (j - 1)) for j in range(3)] for i in range(3)]
+    return made_up.cell(runs, backend=backend, **{"env": {"usable_cores": 2}, **fields})
+
+
+def shared(backend: str, median: float, per_task: int) -> Cell:
+    return row(
+        backend,
+        median,
+        workload="cpu.shared",
+        category="shared read-only input",
+        tasks=16,
+        params={"megabytes": 64, "passes": 10, "per_task": per_task},
+        shared_input={"per_task_form": bool(per_task), "idiom": "x", "crossing": "once"},
+    )
+
+
+def test_uvloop_holds_at_2x_and_does_not_hold_well_under_it():
+    assert ec.uvloop_is_two_to_four_times_faster(
+        [row("asyncio", 0.3, **HTTP), row("asyncio:uvloop", 0.1, **HTTP)]
+    )[0] == "holds"
+    verdict, evidence = ec.uvloop_is_two_to_four_times_faster(
+        [row("asyncio", 0.11, **HTTP), row("asyncio:uvloop", 0.1, **HTTP)]
+    )
+    assert verdict == "does not hold" and "io.http at 160 in flight: ×1.10" in evidence
+    verdict, evidence = ec.uvloop_is_two_to_four_times_faster([row("asyncio", 0.1, **HTTP)])
+    assert verdict == "not measured" and "SUITE=default" in evidence
+
+
+def test_dask_per_task_cost_is_about_a_millisecond_within_three_times():
+    # 300 empty tasks in 0.45 s: 1.5 ms a task.
+    assert ec.dask_distributed_costs_about_a_millisecond_per_task([row("dask", 0.45, **NOOP)])[
+        0
+    ] == "holds"
+    verdict, evidence = ec.dask_distributed_costs_about_a_millisecond_per_task(
+        [row("dask", 1.5, **NOOP)]
+    )
+    assert verdict == "does not hold" and "5.00 ms per empty task (more)" in evidence
+    verdict, evidence = ec.dask_threaded_scheduler_costs_about_200_us_per_task(
+        [row("dask", 0.45, **NOOP)]
+    )
+    assert verdict == "not measured" and "SUITE=variants" in evidence
+    assert ec.dask_threaded_scheduler_costs_about_200_us_per_task(
+        [row("dask:threaded", 0.006, **NOOP)]
+    )[0] == "does not hold"  # 20 µs a task: over three times less
+
+
+def test_passing_a_large_input_with_every_task_against_each_engines_idiom():
+    assert ec.ray_put_beats_passing_large_data([shared("ray", 0.5, 0), shared("ray", 1.4, 1)])[
+        0
+    ] == "holds"
+    assert ec.dask_scatter_beats_passing_large_data(
+        [shared("dask", 0.5, 0), shared("dask", 0.51, 1)]
+    )[0] == "does not hold"
+    assert ec.ray_put_beats_passing_large_data([shared("ray", 0.5, 0)])[0] == "not measured"
+
+
+def test_ray_ten_times_on_shared_data_in_kind():
+    rows = [shared("ray", 0.5, 0), shared("ray", 1.4, 1)]
+    slow_naive = [shared("processes", 0.4, 0), shared("processes", 6.0, 1)]
+    verdict, evidence = ec.ray_is_ten_times_faster_on_shared_data(rows + slow_naive)
+    assert verdict == "holds" and "×12.0" in evidence and "own idiom" in evidence
+    close = [shared("processes", 0.4, 0), shared("processes", 1.0, 1)]
+    assert ec.ray_is_ten_times_faster_on_shared_data(rows + close)[0] == "does not hold"
+
+
+def test_ray_small_tasks_by_the_half_speedup_task_length():
+    # 300 empty tasks in 0.15 s at 2 in flight: 0.5 ms a task, half of a full speedup
+    # from 1 ms tasks: tasks of a few ms gain little.
+    verdict, evidence = ec.ray_tasks_need_ten_milliseconds([row("ray", 0.15, **NOOP)])
+    assert verdict == "holds" and "half of a full speedup from tasks of 1.00 ms" in evidence
+    # 30 µs a task: 60 µs tasks already get half the machine.
+    assert ec.ray_tasks_need_ten_milliseconds([row("ray", 0.009, **NOOP)])[0] == "does not hold"
+
+
+def test_chunksize_advice_needs_twice_cheaper_batches():
+    batched = row("processes", 0.0007, backend_info={"chunksize": 38}, **NOOP)
+    one_each = row("processes:executor", 0.036, **NOOP)
+    verdict, evidence = ec.larger_chunksize_is_much_faster([batched, one_each])
+    assert verdict == "holds" and "chunks of 38" in evidence
+    similar = row("processes:executor", 0.001, **NOOP)
+    assert ec.larger_chunksize_is_much_faster([batched, similar])[0] == "does not hold"
+
+
+def test_spawn_against_fork_set_up():
+    fork = row("processes", 0.3, setup_s=0.05, backend_info={"start_method": "fork"})
+    spawn = row("processes:spawn", 0.3, setup_s=0.4)
+    assert ec.spawn_starts_slower_than_fork([fork, spawn])[0] == "holds"
+    quick = row("processes:spawn", 0.3, setup_s=0.06)
+    assert ec.spawn_starts_slower_than_fork([fork, quick])[0] == "does not hold"
+    assert ec.spawn_starts_slower_than_fork([fork])[0] == "not measured"
+
+
+def test_the_ledger_names_every_claim_with_a_source_and_a_rule():
+    assert len(ec.ENGINE_CLAIMS) >= 8
+    table = ledger.claims_table([])
+    assert table[0] == "| claim | source | here | rule | evidence |"
+    assert len(table) == 2 + len(ledger.LEDGER)
+    assert all(claim.source and claim.rule for claim in ledger.LEDGER)
