@@ -13,7 +13,13 @@ from comparisons.report.sections import engine_claims as ec
 from comparisons.report.sections import ledger
 
 NOOP = {"workload": "overhead.noop", "category": "tiny tasks", "kind": "overhead", "tasks": 300}
-HTTP = {"workload": "io.http", "category": "network I/O", "kind": "io", "tasks": 160, "workers": 160}
+HTTP = {
+    "workload": "io.http",
+    "category": "network I/O",
+    "kind": "io",
+    "tasks": 160,
+    "workers": 160,
+}
 
 
 def row(backend: str, median: float, **fields: Any) -> Cell:
@@ -35,9 +41,12 @@ def shared(backend: str, median: float, per_task: int) -> Cell:
 
 
 def test_uvloop_holds_at_2x_and_does_not_hold_well_under_it():
-    assert ec.uvloop_is_two_to_four_times_faster(
-        [row("asyncio", 0.3, **HTTP), row("asyncio:uvloop", 0.1, **HTTP)]
-    )[0] == "holds"
+    assert (
+        ec.uvloop_is_two_to_four_times_faster(
+            [row("asyncio", 0.3, **HTTP), row("asyncio:uvloop", 0.1, **HTTP)]
+        )[0]
+        == "holds"
+    )
     verdict, evidence = ec.uvloop_is_two_to_four_times_faster(
         [row("asyncio", 0.11, **HTTP), row("asyncio:uvloop", 0.1, **HTTP)]
     )
@@ -48,9 +57,10 @@ def test_uvloop_holds_at_2x_and_does_not_hold_well_under_it():
 
 def test_dask_per_task_cost_is_about_a_millisecond_within_three_times():
     # 300 empty tasks in 0.45 s: 1.5 ms a task.
-    assert ec.dask_distributed_costs_about_a_millisecond_per_task([row("dask", 0.45, **NOOP)])[
-        0
-    ] == "holds"
+    assert (
+        ec.dask_distributed_costs_about_a_millisecond_per_task([row("dask", 0.45, **NOOP)])[0]
+        == "holds"
+    )
     verdict, evidence = ec.dask_distributed_costs_about_a_millisecond_per_task(
         [row("dask", 1.5, **NOOP)]
     )
@@ -59,18 +69,25 @@ def test_dask_per_task_cost_is_about_a_millisecond_within_three_times():
         [row("dask", 0.45, **NOOP)]
     )
     assert verdict == "not measured" and "SUITE=variants" in evidence
-    assert ec.dask_threaded_scheduler_costs_about_200_us_per_task(
-        [row("dask:threaded", 0.006, **NOOP)]
-    )[0] == "does not hold"  # 20 µs a task: over three times less
+    assert (
+        ec.dask_threaded_scheduler_costs_about_200_us_per_task(
+            [row("dask:threaded", 0.006, **NOOP)]
+        )[0]
+        == "does not hold"
+    )  # 20 µs a task: over three times less
 
 
 def test_passing_a_large_input_with_every_task_against_each_engines_idiom():
-    assert ec.ray_put_beats_passing_large_data([shared("ray", 0.5, 0), shared("ray", 1.4, 1)])[
-        0
-    ] == "holds"
-    assert ec.dask_scatter_beats_passing_large_data(
-        [shared("dask", 0.5, 0), shared("dask", 0.51, 1)]
-    )[0] == "does not hold"
+    assert (
+        ec.ray_put_beats_passing_large_data([shared("ray", 0.5, 0), shared("ray", 1.4, 1)])[0]
+        == "holds"
+    )
+    assert (
+        ec.dask_scatter_beats_passing_large_data([shared("dask", 0.5, 0), shared("dask", 0.51, 1)])[
+            0
+        ]
+        == "does not hold"
+    )
     assert ec.ray_put_beats_passing_large_data([shared("ray", 0.5, 0)])[0] == "not measured"
 
 

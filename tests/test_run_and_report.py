@@ -14,13 +14,13 @@ import pytest
 from cli_helper import run_cli
 
 from comparisons.records.cells import load_cells, merge_invocations
+from comparisons.records.store import load_records
 from comparisons.report.markdown import (
     FRONT_MAX_COLUMNS,
     FRONT_MAX_LINES,
     FRONT_MAX_WORDS,
     anchor,
 )
-from comparisons.records.store import load_records
 
 SUITE = """
 description = "test suite"

@@ -385,8 +385,7 @@ def peak_memory(records: Records, path: Path) -> str | None:
     kernel = all(kernel_peak_bytes(r) for r in rows)
     measure = "the kernel's peak" if kernel else "peak PSS"
     values = [
-        ((kernel_peak_bytes(by_backend[b]) if kernel else memory_bytes(by_backend[b])) or 0)
-        / 2**20
+        ((kernel_peak_bytes(by_backend[b]) if kernel else memory_bytes(by_backend[b])) or 0) / 2**20
         for b in backends
     ]
     first = rows[0]
@@ -400,11 +399,15 @@ def peak_memory(records: Records, path: Path) -> str | None:
     ax.grid(alpha=0.3, axis="y")
     _label_bars(ax, len(backends))
     _save(fig, path)
+    how = (
+        "the cgroup counter, which no spike between samples escapes"
+        if kernel
+        else "shared pages counted once"
+    )
     return (
         f"Peak memory of each model's whole process tree doing the same work, {work} "
         f"(the piece of work the most models ran): one bar per model that ran it, "
-        f"{measure} ({'the cgroup counter, which no spike between samples escapes' if kernel else 'shared pages counted once'}), "
-        "median over its fresh processes."
+        f"{measure} ({how}), median over its fresh processes."
     )
 
 

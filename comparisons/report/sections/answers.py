@@ -23,6 +23,7 @@ import re
 from collections import defaultdict
 
 from comparisons import formatting as fmt
+from comparisons.records.cells import Cell
 from comparisons.records.ranking import (
     Outcome,
     VerdictRow,
@@ -58,9 +59,10 @@ PLAIN: dict[str, str] = {
 }
 
 
-def mechanism(row: dict) -> str:
-    """What runs a row's work, without its counts: "a pool of processes", "threads"."""
-    words = re.sub(r"\b\d[\d,]*\s*", "", executor_of(row))
+def mechanism(row: Cell) -> str:
+    """What runs a row's work, without its counts or how tasks reach it: "a process
+    pool", "threads", "an event loop"."""
+    words = re.sub(r"\b\d[\d,]*\s*", "", executor_of(row)).split(",")[0]
     return words.replace("a pool of processes", "a process pool").strip()
 
 
@@ -72,14 +74,23 @@ def render(cells: Cells, context: Context) -> list[str]:
     return [answer_line(kind, rows) for kind, rows in by_kind.items()]
 
 
+def winning_ways(rows: list[VerdictRow]) -> dict[int, set[str]]:
+    """Per in-flight count, the ways of running the work that won or tied in any of the
+    kind's rows there (several workloads of one kind can crown different models)."""
+    ways: dict[int, set[str]] = defaultdict(set)
+    for v in rows:
+        ways[v.in_flight] |= {mechanism(r) for r in v.winners}
+    return dict(ways)
+
+
 def state_of(rows: list[VerdictRow]) -> str:
     """The line's state (see the module's docstring)."""
-    winners = [{mechanism(r) for r in v.winners} for v in rows]
-    if len({frozenset(w) for w in winners}) > 1:
+    ways = winning_ways(rows)
+    if len({frozenset(w) for w in ways.values()}) > 1:
         return "depends"
     if any(v.undecided for v in rows):
         return "undecided"
-    if any(len(w) > 1 for w in winners):
+    if any(len(w) > 1 for w in ways.values()):
         return "tied"
     return "decided"
 
@@ -90,25 +101,35 @@ def answer_line(kind: str, rows: list[VerdictRow]) -> str:
     label = PLAIN.get(kind, kind)
     state = state_of(rows)
     if state == "depends":
-        parts = "; ".join(f"at {v.in_flight} in flight {_winners(v)}" for v in rows)
+        by_level: dict[int, list[VerdictRow]] = defaultdict(list)
+        for v in rows:
+            by_level[v.in_flight].append(v)
+        parts = "; ".join(
+            f"at {level} in flight {_winners(at_level)}"
+            for level, at_level in sorted(by_level.items())
+        )
         return f"- **{label}**: {parts}. *{state}*"
-    first = rows[0]
+    first = max(rows, key=lambda v: len(v.standings))
     return (
-        f"- **{label}**: {_winners(first)}: {_evidence(first)}{_once(first)}"
+        f"- **{label}**: {_winners(rows)}: {_evidence(first)}{_once(first)}"
         f"{_start_up(first)}. *{state}*"
     )
 
 
-def _winners(v: VerdictRow) -> str:
-    """The winning ways of running the work, each with its models: "**a process pool**
-    (processes, trio:parallel)"; "no model" where every model loses to a plain loop."""
-    if v.slower_than_serial is not None:
-        return "**no model**: a plain loop is faster"
+def _winners(rows: list[VerdictRow]) -> str:
+    """The winning ways of running the work, each with the models (as run) that won or
+    tied that way: "**a process pool** (processes, trio:parallel)"; "no model" where
+    every model loses to a plain loop."""
+    if all(v.slower_than_serial is not None for v in rows):
+        return "**no model**"
     groups: dict[str, list[str]] = {}
-    for r in v.winners:
-        groups.setdefault(mechanism(r), [])
-        if model(r) not in groups[mechanism(r)]:
-            groups[mechanism(r)].append(model(r))
+    for v in rows:
+        if v.slower_than_serial is not None:
+            continue
+        for r in v.winners:
+            names = groups.setdefault(mechanism(r), [])
+            if r["backend"] not in names:
+                names.append(r["backend"])
     return " or ".join(f"**{how}** ({', '.join(names)})" for how, names in groups.items())
 
 
@@ -116,6 +137,12 @@ def _evidence(v: VerdictRow) -> str:
     """One clause: the best's time at its in-flight count, the nearest model decided
     slower with its margin, and a plain loop's ratio where one ran."""
     best = v.winners[0]
+    if v.slower_than_serial is not None and v.serial is not None:
+        behind = v.slower_than_serial.ratio
+        return (
+            f"a plain loop is faster ({fmt.seconds(speed_s(v.serial))}); the fastest model at "
+            f"{v.in_flight} in flight, {best['backend']}, ×{behind:.1f} slower"
+        )
     parts = [f"{best['backend']} {fmt.seconds(speed_s(best))} at {v.in_flight} in flight"]
     if v.runner is not None and v.margin is not None:
         parts.append(f"next, {v.runner['backend']}, ×{v.margin.ratio:.2f} slower")

@@ -436,8 +436,7 @@ def per_task_claim(
         notes.append(
             f"{head}, one dispatch per task: {_per_task_name(first)} "
             f"{fmt.seconds(per_task_s(first))} vs {_per_task_name(second)} "
-            f"{fmt.seconds(per_task_s(second))} per task ({fmt.ratio(result.ratio)}{aside})"
-            + extra
+            f"{fmt.seconds(per_task_s(second))} per task ({fmt.ratio(result.ratio)}{aside})" + extra
         )
     if not notes:
         return missing
@@ -615,7 +614,9 @@ def asyncio_memory_is_low(records: Records) -> Finding:
 
 def tutorial_examples_take_two_seconds(records: Records) -> Finding:
     rows = [
-        r for r in ok_rows(records, workload="io.sleep", tasks=3) if r["params"].get("latency") == 2.0
+        r
+        for r in ok_rows(records, workload="io.sleep", tasks=3)
+        if r["params"].get("latency") == 2.0
     ]
     if not rows:
         return "not measured", "no 3 x 2 s io.sleep cell"
@@ -657,8 +658,7 @@ CLAIMS = (
         tutorial_examples_take_two_seconds,
     ),
     Claim(
-        "Threads do not speed up CPU-bound work: the GIL lets one thread run bytecode at a "
-        "time.",
+        "Threads do not speed up CPU-bound work: the GIL lets one thread run bytecode at a time.",
         TUTORIAL,
         "the thread pool's speedup over serial reaches below 1.1x on every CPU row, "
         "GIL-bound and GIL-releasing work stated apart (by the ceiling where the serial "

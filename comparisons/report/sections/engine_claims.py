@@ -15,6 +15,8 @@ median time over its tasks, a throughput, not one task's latency.
 
 from __future__ import annotations
 
+from typing import Any
+
 from comparisons import formatting as fmt
 from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
 from comparisons.records.cells import Cell, median_s, samples_of
@@ -26,8 +28,8 @@ from comparisons.report.sections.claims import (
     ok_rows,
     per_task_s,
     same_work,
-    verdict_of,
     suites_measuring,
+    verdict_of,
 )
 from workloads.vocabulary import waits_on_peers
 
@@ -91,9 +93,7 @@ def uvloop_is_two_to_four_times_faster(records: Records) -> Finding:
 # --- Dask ----------------------------------------------------------------------------
 
 
-def _per_task_about(
-    records: Records, backend: str, published_s: float, what: str
-) -> Finding:
+def _per_task_about(records: Records, backend: str, published_s: float, what: str) -> Finding:
     """A backend's cost per empty task (`overhead.noop`) within `ABOUT` of a published
     figure holds; outside it does not, with the figure and which side."""
     rows = _noop_rows(records, backend)
@@ -123,7 +123,7 @@ def _idiom_pair(records: Records, backend: str) -> tuple[Cell, Cell] | None:
     """(idiom row, naive row) of `backend` on the shared input, same size and in flight."""
     forms: dict[tuple, dict[bool, Cell]] = {}
     for r in ok_rows(records, workload=SHARED, backend=backend):
-        shared = r.get("shared_input") or {}
+        shared: dict[str, Any] = dict(r.get("shared_input") or {})
         params = tuple(sorted((k, v) for k, v in r["params"].items() if k != "per_task"))
         forms.setdefault((params, in_flight_of(r)), {})[bool(shared.get("per_task_form"))] = r
     for pair in forms.values():
@@ -254,7 +254,7 @@ def spawn_starts_slower_than_fork(records: Records) -> Finding:
     checks, notes = [], []
     for r in ok_rows(records, backend="processes:spawn"):
         other = fork.get((r["workload"], r["workers"]))
-        if other is None or not r["setup_s"]:
+        if other is None or not r["setup_s"] or not other["setup_s"]:
             continue
         slower = r["setup_s"] / other["setup_s"]
         checks.append(slower >= SPAWN_FACTOR)
@@ -263,9 +263,7 @@ def spawn_starts_slower_than_fork(records: Records) -> Finding:
             f"fork {fmt.seconds(other['setup_s'])} (×{slower:.1f})"
         )
     if not checks:
-        return _missing(
-            ["processes:spawn"], "cpu.primes", "pools set up with both fork and spawn"
-        )
+        return _missing(["processes:spawn"], "cpu.primes", "pools set up with both fork and spawn")
     # One verdict for the claim: pools of different work start alike.
     return verdict_of(checks), "; ".join(notes[:3]) + (" …" if len(notes) > 3 else "")
 
@@ -273,7 +271,9 @@ def spawn_starts_slower_than_fork(records: Records) -> Finding:
 UVLOOP = "[uvloop's README](https://github.com/MagicStack/uvloop#performance)"
 DASK_DISTRIBUTED = "[Dask.distributed docs](https://distributed.dask.org/en/stable/)"
 DASK_THREADED = "[Dask docs, shared memory](https://docs.dask.org/en/stable/shared.html)"
-DASK_SCATTER = "[Dask.distributed docs, data locality](https://distributed.dask.org/en/stable/locality.html)"
+DASK_SCATTER = (
+    "[Dask.distributed docs, data locality](https://distributed.dask.org/en/stable/locality.html)"
+)
 RAY_SMALL_TASKS = (
     "[Ray docs, optimizing performance](https://docs.ray.io/en/latest/ray-observability/"
     "user-guides/debug-apps/optimize-performance.html)"
@@ -282,9 +282,7 @@ RAY_LARGE_ARG = (
     "[Ray docs, anti-pattern](https://docs.ray.io/en/latest/ray-core/patterns/"
     "pass-large-arg-by-value.html)"
 )
-RAY_BLOG = (
-    "Ray's blog, \"10x Faster Parallel Python Without Python Multiprocessing\" (2019)"
-)
+RAY_BLOG = 'Ray\'s blog, "10x Faster Parallel Python Without Python Multiprocessing" (2019)'
 CHUNKSIZE = (
     "[concurrent.futures docs](https://docs.python.org/3/library/concurrent.futures.html"
     "#concurrent.futures.Executor.map)"

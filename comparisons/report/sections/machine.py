@@ -218,10 +218,14 @@ def brief(cells: Cells, context: Context) -> list[str]:
     quiet = []
     if speed:
         share = statistics.fmean(m["slow_share"] for m in speed)
-        quiet.append(f"{share * 100:.0f}% of the machine's speed probes ran over {SLOW_BY:.0%} slow")
+        quiet.append(
+            f"{share * 100:.0f}% of the machine's speed probes ran over {SLOW_BY:.0%} slow"
+        )
     others = [c for r in cells if (c := r["other_cpu_cores"]) is not None]
     if others:
-        quiet.append(f"other programs took {statistics.median(others):.2f} cores in the median cell")
+        quiet.append(
+            f"other programs took {statistics.median(others):.2f} cores in the median cell"
+        )
     return [
         f"**Machine**: {env['cpu_model']}, {env['usable_cores']} usable cores, "
         f"{env['memory_total_bytes'] / 2**30:.0f} GiB; {python['implementation']} "
