@@ -260,7 +260,8 @@ def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
             if not steady_models & {model(r) for r in once}:
                 switch = break_even_s(ranked.winners[0], once[0])
             # A transfer's serial loop moves no bytes: losing to it says nothing.
-            serial = None if ranked.rows[0]["measures_transfer"] else _serial(rows)
+            best = ranked.rows[0]
+            serial = None if best["measures_transfer"] else _serial(rows, like=best)
             behind = against_best(ranked.rows[0], serial) if serial else None
             judged = _against_serial(behind) if behind else None
             row = VerdictRow(
@@ -291,9 +292,12 @@ def _against_serial(behind: Ratio) -> Outcome | None:
     return None
 
 
-def _serial(rows: list[Cell]) -> Cell | None:
-    """The plain loop doing this work, if the run measured it."""
-    return next((r for r in rows if r["backend"] == BASELINE and is_measured(r)), None)
+def _serial(rows: list[Cell], like: Cell | None = None) -> Cell | None:
+    """The plain loop doing this work, if the run measured it: with the same parameters
+    as `like` where there is one (a shared input's two forms each have a serial row)."""
+    loops = [r for r in rows if r["backend"] == BASELINE and is_measured(r)]
+    same = [r for r in loops if like is not None and baseline_key(r) == baseline_key(like)]
+    return next(iter(same or loops), None)
 
 
 @dataclass(frozen=True)

@@ -34,20 +34,26 @@ from comparisons.records.ranking import (
     verdict_rows,
 )
 from comparisons.report.sections.context import Cells, Context
-from workloads.vocabulary import Category
+from workloads.vocabulary import OVERHEAD_CATEGORIES, Category
 
 TITLE = "Which model for which work"
 INTRO = (
-    "One line per kind of work measured: what to use, the models that share that answer, "
-    "the evidence and whether this run decided it (*decided*; *tied* between different "
-    "ways of running the work; *undecided*: the run cannot tell; *depends*: on how many "
-    "tasks are in flight). Models are compared at the same number of tasks in flight."
+    "One line per kind of work measured: what to use, the models that share that answer "
+    "(as run: `trio:parallel` is Trio handing work to a process pool), the evidence and "
+    "whether this run decided it: *decided*; *tied* (different ways of running the work "
+    "within 10% of each other); *undecided* (some model's 95% interval straddles that "
+    "10% edge: the run cannot tell); *depends* (on how many tasks are in flight, i.e. "
+    "running at once). Models are compared at the same number of tasks in flight, by "
+    "the lower quartile of their repeats; start-up is paid once per job."
 )
 
 # A kind of work, as a developer would name the job.
 PLAIN: dict[str, str] = {
     Category.GIL_BOUND_CPU: "Pure-Python CPU work (a CPU-heavy batch job)",
-    Category.GIL_RELEASING_CPU: "NumPy or hashing, C code that releases the GIL (a NumPy pipeline)",
+    Category.GIL_RELEASING_CPU: (
+        "NumPy or hashing, C code that releases the GIL (a NumPy pipeline; BLAS pinned "
+        "to one thread per worker)"
+    ),
     Category.WAITING_IO: "Waiting on timers",
     Category.NETWORK_IO: "Many network calls (a web scraper, an API client)",
     Category.FILE_IO: "Reading and writing files",
@@ -60,9 +66,12 @@ PLAIN: dict[str, str] = {
 
 
 def mechanism(row: Cell) -> str:
-    """What runs a row's work, without its counts or how tasks reach it: "a process
-    pool", "threads", "an event loop"."""
-    words = re.sub(r"\b\d[\d,]*\s*", "", executor_of(row)).split(",")[0]
+    """What runs a row's work, without its counts: "a process pool", "threads", "an
+    event loop"; how tasks reach it ("tasks sent in batches") only where the work is the
+    per-task cost itself."""
+    words = re.sub(r"\b\d[\d,]*\s*", "", executor_of(row))
+    if row.get("category") not in OVERHEAD_CATEGORIES:
+        words = words.split(",")[0]
     return words.replace("a pool of processes", "a process pool").strip()
 
 
@@ -74,23 +83,29 @@ def render(cells: Cells, context: Context) -> list[str]:
     return [answer_line(kind, rows) for kind, rows in by_kind.items()]
 
 
-def winning_ways(rows: list[VerdictRow]) -> dict[int, set[str]]:
+def winning_ways(rows: list[VerdictRow], common: bool = False) -> dict[int, set[str]]:
     """Per in-flight count, the ways of running the work that won or tied in any of the
-    kind's rows there (several workloads of one kind can crown different models)."""
+    kind's rows there (several workloads of one kind can crown different models); with
+    `common`, only among the ways measured at every in-flight count, so that a model the
+    run did not try at some count does not make the answer change with it."""
     ways: dict[int, set[str]] = defaultdict(set)
+    tried: dict[int, set[str]] = defaultdict(set)
     for v in rows:
         ways[v.in_flight] |= {mechanism(r) for r in v.winners}
-    return dict(ways)
+        tried[v.in_flight] |= {mechanism(s.cell) for s in v.standings}
+    if not common:
+        return dict(ways)
+    everywhere = set.intersection(*tried.values())
+    return {level: won & everywhere or won for level, won in ways.items()}
 
 
 def state_of(rows: list[VerdictRow]) -> str:
     """The line's state (see the module's docstring)."""
-    ways = winning_ways(rows)
-    if len({frozenset(w) for w in ways.values()}) > 1:
+    if len({frozenset(w) for w in winning_ways(rows, common=True).values()}) > 1:
         return "depends"
     if any(v.undecided for v in rows):
         return "undecided"
-    if any(len(w) > 1 for w in ways.values()):
+    if any(len(w) > 1 for w in winning_ways(rows).values()):
         return "tied"
     return "decided"
 
@@ -145,7 +160,9 @@ def _evidence(v: VerdictRow) -> str:
         )
     parts = [f"{best['backend']} {fmt.seconds(speed_s(best))} at {v.in_flight} in flight"]
     if v.runner is not None and v.margin is not None:
-        parts.append(f"next, {v.runner['backend']}, ×{v.margin.ratio:.2f} slower")
+        parts.append(
+            f"the nearest model decided slower, {v.runner['backend']}, ×{v.margin.ratio:.2f}"
+        )
     elif v.undecided:
         parts.append("the rest undecided or tied")
     if v.serial is not None and v.slower_than_serial is None:

@@ -126,7 +126,7 @@ def _undecided(v: VerdictRow) -> str:
     if not v.undecided:
         return "–"
     return ", ".join(
-        f"{s.cell['backend']} ×{s.ratio.ratio:.2f} ({s.ratio.ci95_low:.2f}–{s.ratio.ci95_high:.2f})"
+        f"{s.cell['backend']} ×{s.ratio.ratio:.2f} ({s.ratio.ci95_low:.3f}–{s.ratio.ci95_high:.3f})"
         for s in v.undecided
         if s.ratio is not None
     )
@@ -136,7 +136,7 @@ def _margin(v: VerdictRow) -> str:
     runner, margin = v.runner, v.margin
     if runner is None or margin is None:
         return "none decided slower"
-    return f"{runner['backend']} ×{margin.ratio:.2f} ({margin.ci95_low:.2f}–{margin.ci95_high:.2f})"
+    return f"{runner['backend']} ×{margin.ratio:.2f} ({margin.ci95_low:.3f}–{margin.ci95_high:.3f})"
 
 
 def _once(v: VerdictRow) -> str:

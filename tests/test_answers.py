@@ -1,0 +1,111 @@
+"""The front page's answer lines ("Which model for which work") on made-up cells, each
+state both ways: decided, tied, undecided, depends (and not for a model the run did not
+try at every in-flight count), and no model where a plain loop wins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import made_up
+
+from comparisons.records.cells import Cell
+from comparisons.records.ranking import verdict_rows
+from comparisons.report.sections import answers
+from comparisons.report.sections.context import Context
+
+
+def row(backend: str, time_s: float, spread: float = 0.005, **fields: Any) -> Cell:
+    """Three processes of three repeats around `time_s`, as `load_cells` returns them."""
+    runs = [
+        [time_s * (1 + spread * (i - 1) + spread * (j - 1) / 2) for j in range(3)] for i in range(3)
+    ]
+    return made_up.cell(runs, backend=backend, **fields)
+
+
+def line(cells: list[Cell]) -> str:
+    (only,) = answers.render(cells, Context())
+    return only
+
+
+def test_one_way_of_running_the_work_alone_at_the_top_is_decided():
+    text = line([row("serial", 0.5, workers=1), row("processes", 0.25), row("threads", 0.5)])
+    assert text.startswith("- **Pure-Python CPU work (a CPU-heavy batch job)**: **a process pool**")
+    assert "(processes)" in text and "2.0x a plain loop" in text and text.endswith("*decided*")
+    assert "the nearest model decided slower, threads, ×2.00" in text
+
+
+def test_two_ways_within_the_band_are_tied_and_an_interval_across_its_edge_is_undecided():
+    gil_free = {"category": "GIL-releasing CPU", "workload": "cpu.numpy"}
+    tied = line([row("processes", 0.25, **gil_free), row("threads", 0.251, **gil_free)])
+    assert "**a process pool** (processes) or **threads** (threads)" in tied
+    assert tied.endswith("*tied*")
+    unsure = line([row("processes", 0.25), row("threads", 0.28, spread=0.2)])
+    assert unsure.endswith("*undecided*") and "undecided: threads" in unsure
+
+
+def io(backend: str, time_s: float, level: int) -> Cell:
+    return row(
+        backend,
+        time_s,
+        workload="io.http",
+        kind="io",
+        category="network I/O",
+        workers=level,
+        tasks=level,
+        in_flight=level,
+    )
+
+
+def test_an_answer_that_changes_with_the_tasks_in_flight_depends():
+    text = line(
+        [
+            io("threads", 0.1, 16),
+            io("asyncio", 0.2, 16),
+            io("threads", 0.4, 1000),
+            io("asyncio", 0.1, 1000),
+        ]
+    )
+    assert "at 16 in flight **threads** (threads)" in text
+    assert "at 1000 in flight **an event loop** (asyncio)" in text and text.endswith("*depends*")
+
+
+def test_a_model_not_tried_at_every_count_does_not_make_the_answer_depend():
+    mixed = {"workload": "mixed.pipeline", "kind": "mixed", "category": "mixed I/O + CPU"}
+
+    def at(backend: str, time_s: float, level: int) -> Cell:
+        return row(backend, time_s, workers=level, tasks=16, in_flight=level, **mixed)
+
+    text = line(
+        [
+            at("processes", 0.3, 4),
+            at("ray", 0.3, 4),
+            at("threads", 0.6, 4),
+            at("processes", 0.2, 16),
+            at("threads", 0.5, 16),
+        ]
+    )
+    assert "*depends*" not in text and text.endswith("*tied*")
+    assert "**Ray worker processes** (ray)" in text
+
+
+def test_where_every_model_loses_to_a_plain_loop_the_line_says_no_model():
+    noop = {"workload": "overhead.noop", "kind": "overhead", "category": "tiny tasks", "tasks": 300}
+    text = line(
+        [
+            row("serial", 0.004, workers=1, **noop),
+            row("processes", 0.12, **noop),
+            row("threads", 0.4, **noop),
+        ]
+    )
+    assert "**Many tiny tasks**: **no model**: a plain loop is faster (3.99 ms)" in text
+    assert "the fastest model at 2 in flight, processes, ×30.0 slower" in text
+
+
+def test_verdict_rows_feed_one_line_per_kind_of_work():
+    cells = [
+        row("processes", 0.25),
+        row("threads", 0.5),
+        io("threads", 0.1, 16),
+        io("asyncio", 0.3, 16),
+    ]
+    assert len(verdict_rows(cells)) == 2 and len(answers.render(cells, Context())) == 2
