@@ -111,7 +111,7 @@ def state_of(rows: list[VerdictRow]) -> str:
 
 
 def answer_line(kind: str, rows: list[VerdictRow]) -> str:
-    """"- **Pure-Python CPU work**: **a process pool** (processes, trio:parallel): ...
+    """ "- **Pure-Python CPU work**: **a process pool** (processes, trio:parallel): ...
     *decided*"."""
     label = PLAIN.get(kind, kind)
     state = state_of(rows)
