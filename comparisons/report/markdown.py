@@ -22,7 +22,15 @@ from typing import Any
 
 from comparisons.layout import DETAILS_FILE, REPORT_FILE
 from comparisons.records.cells import Cell
-from comparisons.report.sections import SECTIONS, Section, answers, ledger, machine, preamble
+from comparisons.report.sections import (
+    SECTIONS,
+    Section,
+    answers,
+    faults,
+    ledger,
+    machine,
+    preamble,
+)
 from comparisons.report.sections.context import Cells, Context
 from comparisons.report.sections.target import shown
 
@@ -46,14 +54,33 @@ def anchor(title: str) -> str:
 
 
 def _claims_verdicts(cells: Cells, context: Context) -> list[str]:
-    """The claims with their source and verdict; the rules and numbers in the details."""
-    lines = ["| claim | source | here |", "|---|---|---|"]
-    for claim, verdict, _ in ledger.findings(ledger.claim_rows(cells)):
-        if context.target and verdict == "not measured":
-            continue
-        lines.append(f"| {claim.text} | {claim.source} | **{verdict}** |")
+    """The claims this run measured, with their source and verdict; how many it did not
+    (the details name the suite that measures each); the rules and numbers one click
+    away."""
+    found = ledger.findings(ledger.claim_rows(cells))
+    measured = [(claim, verdict) for claim, verdict, _ in found if verdict != "not measured"]
     link = f"[{ledger.TITLE}]({DETAILS_FILE}#{anchor(ledger.TITLE)})"
-    return [*lines, "", f"Each claim's rule and the numbers that decided it: {link}."]
+    lines = ["| claim | source | here |", "|---|---|---|"] if measured else []
+    lines += [f"| {claim.text} | {claim.source} | **{verdict}** |" for claim, verdict in measured]
+    unmeasured = len(found) - len(measured)
+    if context.target:
+        return [*lines, "", f"Each claim's rule and numbers: {link}."] if measured else []
+    if not measured:
+        return [
+            f"None of the {len(found)} claims is measured by this run; {link} names the "
+            "suite that measures each."
+        ]
+    rest = (
+        f"{unmeasured} more this run did not measure, each with the suite that does; "
+        if unmeasured
+        else ""
+    )
+    return [*lines, "", f"{rest}each claim's rule and the numbers: {link}."]
+
+
+def _faults(cells: Cells, context: Context) -> list[str]:
+    """A run of fault probes alone answers with them."""
+    return faults.render(cells, context) if not cells else []
 
 
 def _contents(cells: Cells, context: Context) -> list[str]:
@@ -70,6 +97,7 @@ FRONT: tuple[Section, ...] = (
     preamble,
     Part(None, "", machine.brief),
     answers,
+    Part(faults.TITLE, faults.INTRO, _faults),
     Part("Published claims", "", _claims_verdicts),
     Part("Details", "Every table, plot and note, with the reading guide:", _contents),
 )
