@@ -109,3 +109,18 @@ def test_verdict_rows_feed_one_line_per_kind_of_work():
         io("asyncio", 0.3, 16),
     ]
     assert len(verdict_rows(cells)) == 2 and len(answers.render(cells, Context())) == 2
+
+
+def test_tables_leave_out_the_columns_that_say_nothing_for_their_work():
+    from comparisons.report.sections import workloads
+
+    wait = {"workload": "io.sleep", "kind": "io", "category": "waiting I/O", "tasks": 3}
+    rows = [row("serial", 6.0, workers=1, **wait), row("threads", 2.0, workers=3, **wait)]
+    assert workloads.columns_to_leave_out(rows) == {"tasks/s", "per task", "efficiency"}
+    table = "\n".join(workloads.render(rows, Context()))
+    header = next(line for line in table.splitlines() if line.startswith("| #"))
+    assert "tasks/s" not in header and "efficiency" not in header and "median" in header
+    widths = {line.count("|") for line in table.splitlines() if line.startswith("|")}
+    assert len(widths) == 1  # every row lost the same cells
+    cpu = [row("serial", 0.5, workers=1), row("processes", 0.25)]
+    assert workloads.columns_to_leave_out(cpu) == set()

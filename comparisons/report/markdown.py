@@ -98,7 +98,12 @@ FRONT: tuple[Section, ...] = (
     Part(None, "", machine.brief),
     answers,
     Part(faults.TITLE, faults.INTRO, _faults),
-    Part("Published claims", "", _claims_verdicts),
+    Part(
+        "Published claims",
+        "Each checked by a rule this run's cells could fail: *holds*, *does not hold*, or "
+        "*depends* (holds on some of the rows it applies to, not on others).",
+        _claims_verdicts,
+    ),
     Part("Details", "Every table, plot and note, with the reading guide:", _contents),
 )
 

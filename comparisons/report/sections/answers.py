@@ -120,7 +120,7 @@ def answer_line(kind: str, rows: list[VerdictRow]) -> str:
         for v in rows:
             by_level[v.in_flight].append(v)
         parts = "; ".join(
-            f"at {level} in flight {_winners(at_level)}"
+            f"at {level} in flight {_winners(at_level)} ({_brief(at_level)})"
             for level, at_level in sorted(by_level.items())
         )
         return f"- **{label}**: {parts}. *{state}*"
@@ -146,6 +146,16 @@ def _winners(rows: list[VerdictRow]) -> str:
             if r["backend"] not in names:
                 names.append(r["backend"])
     return " or ".join(f"**{how}** ({', '.join(names)})" for how, names in groups.items())
+
+
+def _brief(rows: list[VerdictRow]) -> str:
+    """The evidence at one in-flight count, short: "threads 61.2 ms, next ×1.31"."""
+    v = max(rows, key=lambda row: len(row.standings))
+    best = v.winners[0]
+    text = f"{best['backend']} {fmt.seconds(speed_s(best))}"
+    if v.margin is not None:
+        text += f", the nearest decided slower ×{v.margin.ratio:.2f}"
+    return text
 
 
 def _evidence(v: VerdictRow) -> str:

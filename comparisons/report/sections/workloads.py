@@ -36,6 +36,7 @@ from comparisons.records.ranking import Outcome, against_best, first_run_s, leve
 from comparisons.report.sections.context import Cells, Context
 from comparisons.report.sections.machine import cluster_here, on_cluster
 from comparisons.report.sections.rows import BUSY_NEIGHBOURS_CORES, LOOP_NOTE, groups, table_row
+from workloads.vocabulary import Kind
 
 TITLE = "Results by workload"
 INTRO = ""
@@ -82,9 +83,40 @@ def render(cells: Cells, context: Context) -> list[str]:
     cluster_run = any(cluster_here(r) for r in cells)
     for title, rows in groups(cells):
         ceiling = _io_ceiling(rows)
-        table = _table(rows, cluster_run)
+        table = without_columns(_table(rows, cluster_run), columns_to_leave_out(rows))
         lines += [f"### {title}", "", *ceiling, *([""] if ceiling else []), *table, ""]
     return lines[:-1]  # the report closes every section with its blank line
+
+
+# A table of a few tasks has no rate to speak of (the 3 x 2 s demo): under this many
+# tasks, tasks/s and the per-task time are left out.
+FEW_TASKS = 10
+
+
+def columns_to_leave_out(rows: list[Cell]) -> set[str]:
+    """The columns that say nothing for this piece of work: tasks/s and per task for a
+    handful of tasks, efficiency (speedup per worker) where the work is not CPU work
+    (a thousand waiting tasks are not a thousand cores' worth)."""
+    leave: set[str] = set()
+    if max(r["tasks"] for r in rows) < FEW_TASKS:
+        leave |= {"tasks/s", "per task"}
+    if rows[0]["kind"] != Kind.CPU:
+        leave.add("efficiency")
+    return leave
+
+
+def without_columns(table: list[str], names: set[str]) -> list[str]:
+    """The Markdown table less the named columns (by the header's names); a cell never
+    holds a bare `|`, so the lines split on it."""
+    if not names:
+        return table
+    header = [cell.strip() for cell in table[0].strip("|").split("|")]
+    keep = [i for i, name in enumerate(header) if name not in names]
+    kept = []
+    for line in table:
+        cells = line.strip()[1:-1].split("|")
+        kept.append("|" + "|".join(cells[i] for i in keep) + "|")
+    return kept
 
 
 def serial_of(rows: list[Cell]) -> Cell | None:
