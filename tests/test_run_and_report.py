@@ -260,3 +260,22 @@ def test_pyperf_reads_the_exported_run(finished_run):
         timeout=60,
     )
     assert compared.returncode == 0, compared.stderr
+
+
+def test_both_pages_render_as_html_with_every_table_parsed(finished_run):
+    """As GitHub renders them (CommonMark with tables, markdown-it-py: rich's own
+    Markdown parser): every table in the source becomes an HTML table, and every link
+    from the front page to the details resolves to a heading there."""
+    from markdown_it import MarkdownIt
+
+    render = MarkdownIt("commonmark").enable("table").render
+    for page in ("REPORT.md", "DETAILS.md"):
+        text = (finished_run / page).read_text()
+        html = render(text)
+        assert html.count("<table>") == sum(line.startswith("|---") for line in text.splitlines())
+        assert "<p>|" not in html
+    details = (finished_run / "DETAILS.md").read_text()
+    anchors = {anchor(line[3:]) for line in details.splitlines() if line.startswith("## ")}
+    front = (finished_run / "REPORT.md").read_text()
+    linked = set(re.findall(r"\(DETAILS\.md#([\w-]+)\)", front))
+    assert linked and linked <= anchors
