@@ -18,6 +18,8 @@ machine is named as the cluster's, not as a busy machine's (`sections.machine`).
 
 from __future__ import annotations
 
+import re
+
 from comparisons import formatting as fmt
 from comparisons.backends import BASELINE, backend_class
 from comparisons.backends import REGISTRY as BACKENDS
@@ -106,17 +108,17 @@ def columns_to_leave_out(rows: list[Cell]) -> set[str]:
 
 
 def without_columns(table: list[str], names: set[str]) -> list[str]:
-    """The Markdown table less the named columns (by the header's names); a cell never
-    holds a bare `|`, so the lines split on it."""
+    """The Markdown table less the named columns (by the header's names). Cells split on
+    the pipes that separate them (a cell's own is escaped, `\\|`, as GFM requires)."""
     if not names:
         return table
-    header = [cell.strip() for cell in table[0].strip("|").split("|")]
+    header = [cell.strip() for cell in _cells(table[0])]
     keep = [i for i, name in enumerate(header) if name not in names]
-    kept = []
-    for line in table:
-        cells = line.strip()[1:-1].split("|")
-        kept.append("|" + "|".join(cells[i] for i in keep) + "|")
-    return kept
+    return ["|" + "|".join(_cells(line)[i] for i in keep) + "|" for line in table]
+
+
+def _cells(line: str) -> list[str]:
+    return re.split(r"(?<!\\)\|", line.strip()[1:-1])
 
 
 def serial_of(rows: list[Cell]) -> Cell | None:
@@ -248,11 +250,24 @@ def _contender(r: Cell) -> bool:
 
 
 def _failed_row(r: Cell, level: int) -> str:
+    """A cell that did not complete: its status where the lower quartile goes, its
+    set-up and memory where it has them, the reason in the notes; one cell per column."""
     why = "see failures below" if r["status"] != Status.SKIPPED else r["error"]
-    return (
-        f"| – | {r['backend']} | {level} | **{r['status']}** | | | | | | | | | | "
-        f"{fmt.seconds(r.get('setup_s'))} | | {fmt.mebibytes(memory_bytes(r))} | | "
-        f"{why} |"
+    empty_timings = [""] * 9  # median to CPU use
+    return table_row(
+        [
+            "–",
+            r["backend"],
+            str(level),
+            f"**{r['status']}**",
+            *empty_timings,
+            fmt.seconds(r.get("setup_s")),
+            "",
+            "",
+            fmt.mebibytes(memory_bytes(r)),
+            "",
+            why or "",
+        ]
     )
 
 
