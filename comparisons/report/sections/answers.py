@@ -44,7 +44,9 @@ INTRO = (
     "within 10% of each other); *undecided* (some model's 95% interval straddles that "
     "10% edge: the run cannot tell); *depends* (on how many tasks are in flight, i.e. "
     "running at once). Models are compared at the same number of tasks in flight, by "
-    "the lower quartile of their repeats; start-up is paid once per job."
+    "the lower quartile of their repeats; *a plain loop* is the same work run serially, "
+    "with no concurrency; *start-up* is the engine's set-up, paid once per job "
+    "(teardown apart)."
 )
 
 # A kind of work, as a developer would name the job.
