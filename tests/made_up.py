@@ -109,3 +109,12 @@ def cell(runs_s: list[list[float]] | None = None, **fields: Any) -> Cell:
     )
     made.update({k: v for k, v in fields.items() if k == "stats"})
     return cast(Cell, made)
+
+
+def around(backend: str, time_s: float, spread: float = 0.005, **fields: Any) -> Cell:
+    """A merged, successful cell of `backend`: three processes of three repeats around
+    `time_s`, the processes `spread` apart and the repeats half that."""
+    runs = [
+        [time_s * (1 + spread * (i - 1) + spread * (j - 1) / 2) for j in range(3)] for i in range(3)
+    ]
+    return cell(runs, backend=backend, **fields)

@@ -4,8 +4,6 @@ try at every in-flight count), and no model where a plain loop wins."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import made_up
 
 from comparisons.records.cells import Cell
@@ -13,13 +11,7 @@ from comparisons.records.ranking import verdict_rows
 from comparisons.report.sections import answers
 from comparisons.report.sections.context import Context
 
-
-def row(backend: str, time_s: float, spread: float = 0.005, **fields: Any) -> Cell:
-    """Three processes of three repeats around `time_s`, as `load_cells` returns them."""
-    runs = [
-        [time_s * (1 + spread * (i - 1) + spread * (j - 1) / 2) for j in range(3)] for i in range(3)
-    ]
-    return made_up.cell(runs, backend=backend, **fields)
+row = made_up.around
 
 
 def line(cells: list[Cell]) -> str:

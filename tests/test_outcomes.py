@@ -23,10 +23,7 @@ from comparisons.report.verdict_export import render_verdict_json
 
 def row(backend: str, time_s: float, spread: float = 0.005, **fields: object) -> Cell:
     """Three processes of three repeats around `time_s`, as `load_cells` returns them."""
-    runs = [
-        [time_s * (1 + spread * (i - 1) + spread * (j - 1) / 2) for j in range(3)] for i in range(3)
-    ]
-    return made_up.cell(runs, backend=backend, **fields)
+    return made_up.around(backend, time_s, spread, **fields)
 
 
 def ratio(low: float, high: float) -> Ratio:

@@ -21,6 +21,7 @@ from typing import Any
 from comparisons import formatting as fmt
 from comparisons.measure.stats import PRACTICAL_THRESHOLD, ratio_of_medians
 from comparisons.records.cells import Cell, median_s, samples_of
+from comparisons.records.ranking import work_key
 from comparisons.report.sections.claims import (
     Claim,
     Finding,
@@ -142,8 +143,7 @@ def _idiom_pair(records: Records, backend: str) -> tuple[Cell, Cell] | None:
     forms: dict[tuple, dict[bool, Cell]] = {}
     for r in ok_rows(records, workload=SHARED, backend=backend):
         shared: dict[str, Any] = dict(r.get("shared_input") or {})
-        params = tuple(sorted((k, v) for k, v in r["params"].items() if k != "per_task"))
-        forms.setdefault((params, in_flight_of(r)), {})[bool(shared.get("per_task_form"))] = r
+        forms.setdefault((work_key(r), in_flight_of(r)), {})[bool(shared.get("per_task_form"))] = r
     for pair in forms.values():
         if False in pair and True in pair:
             return pair[False], pair[True]

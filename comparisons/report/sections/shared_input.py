@@ -16,6 +16,7 @@ from comparisons import formatting as fmt
 from comparisons.backends import display_order
 from comparisons.measure.stats import ratio_of_medians
 from comparisons.records.cells import Cell, is_measured, median_s, memory_bytes, samples_of
+from comparisons.records.ranking import work_key
 from comparisons.records.schema import SharedInput
 from comparisons.report.sections.context import Cells, Context
 
@@ -34,9 +35,9 @@ def render(cells: Cells, context: Context) -> list[str]:
 
 
 def _work(r: Cell) -> tuple:
-    params = {k: v for k, v in r["params"].items() if k != "per_task"}
+    """The same work, both forms of it (`work_key`), at one level, on one backend."""
     level = r.get("in_flight") or min(r["workers"], r["tasks"])
-    return (r["workload"], r["tasks"], tuple(sorted(params.items())), level, r["backend"])
+    return (*work_key(r), level, r["backend"])
 
 
 def idiom_pairs(records: list[Cell]) -> list[tuple[Cell, Cell]]:
