@@ -1,6 +1,6 @@
 """The machine's ceiling: pre-forked, warmed workers sharing one task counter, verified
 like a model, and a share-of-ceiling rule that cannot print more than 100% unexplained:
-a row beating the ceiling beyond its interval marks it unreliable, never replaces it
+a row faster than the ceiling (whatever its interval) marks it unreliable, never replaces it
 (the report's side of it: test_impossible_figures.py)."""
 
 from __future__ import annotations
@@ -50,11 +50,12 @@ def test_ceiling_runs_verified_and_no_model_beats_it_beyond_its_interval():
     # Which is faster is the benchmark's finding, not the test's: on a loaded machine a
     # pool can beat the ceiling by luck. The rule must read right either way.
     if base.ceiling_beaten_by is None:
-        assert ceiling["ceiling_beaten_by"] is None and low <= 1.0
+        assert ceiling["ceiling_beaten_by"] is None and base.ceiling_efficiency <= 1.0
         assert base.ceiling_unreliable is None
     else:
         assert base.ceiling_beaten_by == ceiling["ceiling_beaten_by"] == "processes"
-        assert low > 1.0 and base.ceiling_unreliable  # marked, and still the ceiling's
+        # Over 100% by its median, whatever its interval: marked, and still the ceiling's.
+        assert base.ceiling_efficiency > 1.0 and base.ceiling_unreliable
 
 
 def _row(backend: str, samples: list[float]) -> Cell:

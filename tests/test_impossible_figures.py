@@ -1,6 +1,6 @@
 """Figures no machine can reach are refused, not published: a speedup above the usable
-cores beyond its interval marks the serial baseline unreliable, a row beating the
-ceiling beyond its interval marks the ceiling unreliable (and never replaces it), and
+cores beyond its interval marks the serial baseline unreliable, a row faster than
+the ceiling (whatever its interval) marks the ceiling unreliable (and never replaces it), and
 every table and plot prints the reason instead of the number. Also: a row where every
 model is slower than a plain loop says so instead of crowning the least slow one.
 

@@ -13,8 +13,8 @@ messages: the least any model must pay to run these tasks on `workers` cores.
 A model's *share of the ceiling* (its time over the ceiling's) then says how much of
 what this machine allows it achieves, rather than blaming the model for shared cores,
 frequency scaling or neighbours. The report gives that share with an interval; a model
-that still beats the ceiling beyond its interval is named, and its time is used as the
-ceiling instead.
+faster than the ceiling (over 100% of it, whatever its interval) is named and marks
+the ceiling unreliable; the ceiling's own time is never replaced by the model's.
 """
 
 from __future__ import annotations

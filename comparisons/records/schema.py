@@ -61,8 +61,8 @@ class Baseline:
 
     `unreliable` says why the serial cell cannot be a baseline (a figure against it that
     no machine could reach: a speedup above the usable cores beyond its interval), and
-    `ceiling_unreliable` why the ceiling cannot be one (a row beat it beyond its
-    interval, named in `ceiling_beaten_by`); None when nothing is wrong. The numbers
+    `ceiling_unreliable` why the ceiling cannot be one (a row was faster than it,
+    whatever the interval, named in `ceiling_beaten_by`); None when nothing is wrong. The numbers
     stay as measured; readers print the reason instead of them
     (`comparisons.records.cells.attach_baselines`)."""
 

@@ -319,10 +319,7 @@ def _notes(r: Cell, best: Cell | None, cluster_run: bool = False) -> list[str]:
         notes.append(r["yardstick_reason"] or "reference")
         if r["ceiling_beaten_by"]:
             why = base.ceiling_unreliable if base and base.ceiling_unreliable else None
-            notes.append(
-                "ceiling unreliable: "
-                + (why or f"beaten by {r['ceiling_beaten_by']} beyond its interval")
-            )
+            notes.append("ceiling unreliable: " + (why or f"beaten by {r['ceiling_beaten_by']}"))
     elif base and base.ceiling_unreliable:
         notes.append(f"ceiling unreliable: {base.ceiling_unreliable}")
     elif base and base.ceiling_efficiency is not None:
