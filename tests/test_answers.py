@@ -116,3 +116,83 @@ def test_tables_leave_out_the_columns_that_say_nothing_for_their_work():
     assert len(widths) == 1  # every row lost the same cells
     cpu = [row("serial", 0.5, workers=1), row("processes", 0.25)]
     assert workloads.columns_to_leave_out(cpu) == set()
+
+
+def test_a_winning_variant_names_its_models_default_only_where_that_ties():
+    def timers(backend: str, time_s: float) -> Cell:
+        return row(
+            backend,
+            time_s,
+            workload="io.sleep",
+            kind="io",
+            category="waiting I/O",
+            workers=1000,
+            tasks=1000,
+            in_flight=1000,
+        )
+
+    tied = answers.render(
+        [timers("asyncio:uvloop", 0.100), timers("asyncio", 0.101), timers("trio", 0.2)],
+        Context(),
+    )
+    assert "(asyncio:uvloop, stock asyncio tied)" in tied[0]
+    assert tied[-1].startswith("Variants named above: `asyncio:uvloop`, the same asyncio code")
+    slower = answers.render(
+        [timers("asyncio:uvloop", 0.100), timers("asyncio", 0.15), timers("trio", 0.2)],
+        Context(),
+    )
+    assert "(asyncio:uvloop)" in slower[0] and "stock asyncio" not in slower[0]
+
+
+def test_sending_data_names_what_not_moving_it_costs_and_a_fork_inherited_input_says_so():
+    transfer = {
+        "workload": "overhead.transfer",
+        "kind": "overhead",
+        "category": "data transfer",
+        "measures_transfer": True,
+        "tasks": 8,
+    }
+    text = line(
+        [
+            row("ray", 0.095, **transfer),
+            row("processes", 0.2, **transfer),
+            row("threads", 0.0036, yardstick=True, **transfer),
+        ]
+    )
+    assert "not moving the data at all, threads reads it in place in 3.59 ms" in text
+    without = line([row("ray", 0.095, **transfer), row("processes", 0.2, **transfer)])
+    assert "in place" not in without
+
+    shared = {"workload": "cpu.shared", "category": "shared read-only input", "tasks": 16}
+    forked = {"idiom": "x", "crossing": "inherited", "per_task_form": False}
+    scattered = {"idiom": "x", "crossing": "once", "per_task_form": False}
+    by_fork = line(
+        [
+            row("processes", 0.3, shared_input=forked, **shared),
+            row("dask", 0.5, shared_input=scattered, **shared),
+        ]
+    )
+    assert "processes inherited the input by fork (under spawn" in by_fork
+    by_scatter = line(
+        [
+            row("processes", 0.5, shared_input=forked, **shared),
+            row("dask", 0.3, shared_input=scattered, **shared),
+        ]
+    )
+    assert "by fork" not in by_scatter
+
+
+def test_a_kinds_other_rows_are_quoted_with_the_models_they_did_not_run():
+    mixed = {"workload": "mixed.pipeline", "category": "mixed I/O + CPU", "tasks": 16}
+    text = line(
+        [
+            row("processes", 0.38, workers=4, in_flight=4, **mixed),
+            row("ray", 0.39, workers=4, in_flight=4, **mixed),
+            row("threads", 0.6, workers=4, in_flight=4, **mixed),
+            row("processes", 0.25, workers=16, in_flight=16, **mixed),
+            row("threads", 0.5, workers=16, in_flight=16, **mixed),
+        ]
+    )
+    assert "processes 379 ms on mixed.pipeline at 4 in flight" in text
+    assert "mixed.pipeline at 16 in flight: processes 249 ms, the nearest decided slower, " in text
+    assert "(ray not run there)" in text

@@ -49,6 +49,15 @@ def test_uvloop_is_judged_on_the_loops_own_time_above_the_waits():
     close = [row("asyncio", 0.11, **HTTP), row("asyncio:uvloop", 0.1, **HTTP)]
     verdict, evidence = ec.uvloop_is_two_to_four_times_faster(close)
     assert verdict == "does not hold" and "io.http at 160 in flight: ×1.20" in evidence
+    # One row decided at 5x, one whose interval straddles 2x: the run cannot say it holds.
+    wide = {**HTTP, "tasks": 1000}
+    straddling = [
+        *fast,
+        row("asyncio", 0.15, spread=0.2, **wide),
+        row("asyncio:uvloop", 0.1, spread=0.2, **wide),
+    ]
+    verdict, evidence = ec.uvloop_is_two_to_four_times_faster(straddling)
+    assert verdict == "undecided" and "undecided against 2x" in evidence, evidence
     # A row at its floor (the waits alone) says nothing of the loop.
     floor = {**HTTP, "ideal_s": 0.2}
     at_floor = [row("asyncio", 0.11, **floor), row("asyncio:uvloop", 0.1, **floor)]
@@ -111,13 +120,17 @@ def test_ray_small_tasks_by_the_speedup_its_cost_model_predicts_at_5_ms():
     assert ec.ray_tasks_need_ten_milliseconds([row("ray", 0.15, **NOOP)])[0] == "does not hold"
 
 
-def test_chunksize_advice_needs_twice_cheaper_batches():
-    batched = row("processes", 0.0007, backend_info={"chunksize": 38}, **NOOP)
+def test_chunksize_advice_compares_one_executor_at_two_chunk_sizes():
+    chunked = row("processes:executor-chunked", 0.0007, backend_info={"chunksize": 38}, **NOOP)
     one_each = row("processes:executor", 0.036, **NOOP)
-    verdict, evidence = ec.larger_chunksize_is_much_faster([batched, one_each])
-    assert verdict == "holds" and "chunks of 38" in evidence
+    verdict, evidence = ec.larger_chunksize_is_much_faster([chunked, one_each])
+    assert verdict == "holds" and "chunksize 38" in evidence
     similar = row("processes:executor", 0.001, **NOOP)
-    assert ec.larger_chunksize_is_much_faster([batched, similar])[0] == "does not hold"
+    assert ec.larger_chunksize_is_much_faster([chunked, similar])[0] == "does not hold"
+    # Pool.map's chunks are another API: they do not stand in for the executor's.
+    pool = row("processes", 0.0007, backend_info={"chunksize": 38}, **NOOP)
+    verdict, evidence = ec.larger_chunksize_is_much_faster([pool, one_each])
+    assert verdict == "not measured" and "SUITE=default" in evidence
 
 
 def test_spawn_against_fork_set_up():

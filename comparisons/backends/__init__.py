@@ -32,6 +32,7 @@ REGISTRY: dict[str, str] = {
     "processes:forkserver": "comparisons.backends.processes:ForkserverPoolBackend",
     "processes:spawn": "comparisons.backends.processes:SpawnPoolBackend",
     "processes:executor": "comparisons.backends.processes:ProcessPoolExecutorBackend",
+    "processes:executor-chunked": "comparisons.backends.processes:ChunkedExecutorBackend",
     "processes:per-task": "comparisons.backends.processes:ProcessPerTaskBackend",
     "processes:joblib": "comparisons.backends.joblib_loky:JoblibBackend",
     "processes:shared-memory": "comparisons.backends.processes:SharedMemoryPoolBackend",

@@ -203,6 +203,9 @@ class VerdictRow(Ranking):
     undecided_against_serial: Ratio | None = None
     # Models left out: measured in one repeat of one process, no interval to decide on.
     once_measured: tuple[str, ...] = ()
+    # Models whose own default way (plain `asyncio` beside a winning `asyncio:uvloop`)
+    # is also tied with the best: the code a developer writes first does as well here.
+    defaults_tied: tuple[str, ...] = ()
 
 
 def first_run_s(r: Cell) -> float | None:
@@ -270,6 +273,7 @@ def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
                 serial=serial,
                 undecided_against_serial=behind if judged is Outcome.UNDECIDED else None,
                 once_measured=tuple(r["backend"] for r in single),
+                defaults_tied=defaults_tied(at_level, ranked),
                 category=category,
                 work=group_label(rows[0]),
                 in_flight=level,
@@ -278,6 +282,22 @@ def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
             )
             found.append(((order.get(category, len(order)), category, row.work, level), row))
     return [row for _, row in sorted(found, key=lambda item: item[0])]
+
+
+def defaults_tied(at_level: list[Cell], ranked: Ranking) -> tuple[str, ...]:
+    """The models that won by a variant whose default way, measured at this level, is
+    also tied with the best: "asyncio" when `asyncio:uvloop` won and stock asyncio's
+    interval lies wholly within the band of the best."""
+    best = ranked.rows[0]
+    found = []
+    for w in ranked.winners:
+        stock = model(w)
+        if w["backend"] == stock:
+            continue
+        plain = [r for r in contenders(at_level) if r["backend"] == stock and stats_of(r).n >= 2]
+        if plain and outcome_of(against_best(plain[0], best)) is Outcome.TIED:
+            found.append(stock)
+    return tuple(found)
 
 
 def _against_serial(behind: Ratio) -> Outcome | None:

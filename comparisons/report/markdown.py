@@ -100,8 +100,9 @@ FRONT: tuple[Section, ...] = (
     Part(faults.TITLE, faults.INTRO, _faults),
     Part(
         "Published claims",
-        "Each checked by a rule this run's cells could fail: *holds*, *does not hold*, or "
-        "*depends* (holds on some of the rows it applies to, not on others).",
+        "Each checked by a rule this run's cells could fail: *holds*, *does not hold*, "
+        "*depends* (holds on some of the rows it applies to, not on others), or *undecided* "
+        "(a row's 95% interval straddles the rule's edge and no row contradicts it).",
         _claims_verdicts,
     ),
     Part("Details", "Every table, plot and note, with the reading guide:", _contents),

@@ -14,7 +14,11 @@ loop where one ran), and the line's state:
 - *depends*: the answer changes with the in-flight count (the rows' winners differ).
 
 A line adds what running the job once changes: where a model that starts faster wins a
-single run, from how much work the steady-state winner pays for its start-up.
+single run, from how much work the steady-state winner pays for its start-up; where a
+variant won and its model's default way ties with it, that the default does as well;
+for data sent to workers, what not moving it at all costs (the in-process rows); for a
+shared input handed over by fork, what changes under another start method. The lines
+end with what each variant name they use means (`names`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import re
 from collections import defaultdict
 
 from comparisons import formatting as fmt
-from comparisons.records.cells import Cell
+from comparisons.backends import REGISTRY, backend_class
+from comparisons.records.cells import Cell, is_measured
 from comparisons.records.ranking import (
     Outcome,
     VerdictRow,
@@ -32,6 +37,7 @@ from comparisons.records.ranking import (
     one_shot_s,
     speed_s,
     verdict_rows,
+    work_key,
 )
 from comparisons.report.sections.context import Cells, Context
 from workloads.vocabulary import OVERHEAD_CATEGORIES, Category
@@ -39,7 +45,8 @@ from workloads.vocabulary import OVERHEAD_CATEGORIES, Category
 TITLE = "Which model for which work"
 INTRO = (
     "One line per kind of work measured: what to use, the models that share that answer "
-    "(as run: `trio:parallel` is Trio handing work to a process pool), the evidence and "
+    "(as run; the names after a colon are variants, defined below the lines), the "
+    "evidence and "
     "whether this run decided it: *decided*; *tied* (different ways of running the work "
     "within 10% of each other); *undecided* (some model's 95% interval straddles that "
     "10% edge: the run cannot tell); *depends* (on how many tasks are in flight, i.e. "
@@ -60,7 +67,9 @@ PLAIN: dict[str, str] = {
     Category.NETWORK_IO: "Many network calls (a web scraper, an API client)",
     Category.FILE_IO: "Reading and writing files",
     Category.MIXED: "Fetch, then crunch",
-    Category.SHARED_INPUT: "Many tasks reading one large input",
+    Category.SHARED_INPUT: (
+        "Many tasks reading one large input (NumPy sums over it: they release the GIL)"
+    ),
     Category.TINY_TASKS: "Many tiny tasks",
     Category.DATA_TRANSFER: "Sending large data to workers",
     Category.YOUR_FUNCTION: "Your function",
@@ -78,11 +87,28 @@ def mechanism(row: Cell) -> str:
 
 
 def render(cells: Cells, context: Context) -> list[str]:
-    """One line per category with verdict rows, in the verdict's order."""
+    """One line per category with verdict rows, in the verdict's order, then what the
+    variant names in them mean."""
     by_kind: dict[str, list[VerdictRow]] = defaultdict(list)
     for v in verdict_rows(cells):
         by_kind[v.category].append(v)
-    return [answer_line(kind, rows) for kind, rows in by_kind.items()]
+    lines = [answer_line(kind, rows, cells) for kind, rows in by_kind.items()]
+    return [*lines, "", names(lines)] if names(lines) else lines
+
+
+def names(lines: list[str]) -> str:
+    """ "Variants named above: `asyncio:uvloop`, the same asyncio code on uvloop's event
+    loop (libuv); ...", each from its backend's own summary; "" when none is used."""
+    used = sorted(
+        {n for line in lines for n in re.findall(r"[a-z]+:[a-z-]+", line) if n in REGISTRY}
+    )
+    if not used:
+        return ""
+    return (
+        "Variants named above: "
+        + "; ".join(f"`{n}`, {backend_class(n).summary}" for n in used)
+        + "."
+    )
 
 
 def winning_ways(rows: list[VerdictRow], common: bool = False) -> dict[int, set[str]]:
@@ -112,7 +138,7 @@ def state_of(rows: list[VerdictRow]) -> str:
     return "decided"
 
 
-def answer_line(kind: str, rows: list[VerdictRow]) -> str:
+def answer_line(kind: str, rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
     """ "- **Pure-Python CPU work**: **a process pool** (processes, trio:parallel): ...
     *decided*"."""
     label = PLAIN.get(kind, kind)
@@ -128,9 +154,28 @@ def answer_line(kind: str, rows: list[VerdictRow]) -> str:
         return f"- **{label}**: {parts}. *{state}*"
     first = max(rows, key=lambda v: len(v.standings))
     return (
-        f"- **{label}**: {_winners(rows)}: {_evidence(first)}{_once(first)}"
-        f"{_start_up(first)}. *{state}*"
+        f"- **{label}**: {_winners(rows)}: {_evidence(first, named=len(rows) > 1)}"
+        f"{_elsewhere(rows, first)}{_once(first)}{_start_up(first)}"
+        f"{_in_place(first, cells or [])}{_by_fork(first)}. *{state}*"
     )
+
+
+def _elsewhere(rows: list[VerdictRow], first: VerdictRow) -> str:
+    """The kind's other rows, briefly: another in-flight count or another workload can
+    crown a faster model or leave some model unmeasured."""
+    others = [v for v in rows if v is not first]
+    return "".join(
+        f"; {v.work.split(' (')[0]} at {v.in_flight} in flight: {_brief([v])}"
+        + _unmeasured(v, first)
+        for v in others
+    )
+
+
+def _unmeasured(v: VerdictRow, first: VerdictRow) -> str:
+    """Models of the line's main row that this row did not run."""
+    here = {model(s.cell) for s in v.standings}
+    missing = sorted({model(s.cell) for s in first.standings} - here)
+    return f" ({', '.join(missing)} not run there)" if missing else ""
 
 
 def _winners(rows: list[VerdictRow]) -> str:
@@ -144,10 +189,13 @@ def _winners(rows: list[VerdictRow]) -> str:
         if v.slower_than_serial is not None:
             continue
         for r in v.winners:
-            names = groups.setdefault(mechanism(r), [])
-            if r["backend"] not in names:
-                names.append(r["backend"])
-    return " or ".join(f"**{how}** ({', '.join(names)})" for how, names in groups.items())
+            named = groups.setdefault(mechanism(r), [])
+            if r["backend"] not in named:
+                named.append(r["backend"])
+            stock = model(r)
+            if stock in v.defaults_tied and f"stock {stock} tied" not in named:
+                named.append(f"stock {stock} tied")
+    return " or ".join(f"**{how}** ({', '.join(named)})" for how, named in groups.items())
 
 
 def _brief(rows: list[VerdictRow]) -> str:
@@ -155,14 +203,15 @@ def _brief(rows: list[VerdictRow]) -> str:
     v = max(rows, key=lambda row: len(row.standings))
     best = v.winners[0]
     text = f"{best['backend']} {fmt.seconds(speed_s(best))}"
-    if v.margin is not None:
-        text += f", the nearest decided slower ×{v.margin.ratio:.2f}"
+    if v.margin is not None and v.runner is not None:
+        text += f", the nearest decided slower, {v.runner['backend']}, ×{v.margin.ratio:.2f}"
     return text
 
 
-def _evidence(v: VerdictRow) -> str:
-    """One clause: the best's time at its in-flight count, the nearest model decided
-    slower with its margin, and a plain loop's ratio where one ran."""
+def _evidence(v: VerdictRow, named: bool = False) -> str:
+    """One clause: the best's time at its in-flight count (on which workload, when the
+    kind has several rows: `named`), the nearest model decided slower with its margin,
+    and a plain loop's ratio where one ran."""
     best = v.winners[0]
     if v.slower_than_serial is not None and v.serial is not None:
         behind = v.slower_than_serial.ratio
@@ -170,7 +219,8 @@ def _evidence(v: VerdictRow) -> str:
             f"a plain loop is faster ({fmt.seconds(speed_s(v.serial))}); the fastest model at "
             f"{v.in_flight} in flight, {best['backend']}, ×{behind:.1f} slower"
         )
-    parts = [f"{best['backend']} {fmt.seconds(speed_s(best))} at {v.in_flight} in flight"]
+    where = f" on {v.work.split(' (')[0]}" if named else ""
+    parts = [f"{best['backend']} {fmt.seconds(speed_s(best))}{where} at {v.in_flight} in flight"]
     if v.runner is not None and v.margin is not None:
         parts.append(
             f"the nearest model decided slower, {v.runner['backend']}, ×{v.margin.ratio:.2f}"
@@ -197,7 +247,48 @@ def _start_up(v: VerdictRow) -> str:
         for s in v.standings
         if model(s.cell) in ENGINES and s.cell["setup_s"]
     ]
-    return f"; start-up {', '.join(paid)}" if paid else ""
+    return f"; start-up for {v.in_flight} workers {', '.join(paid)}" if paid else ""
+
+
+def _in_place(v: VerdictRow, cells: list[Cell]) -> str:
+    """For data sent to workers: the fastest in-process row of the same work, where the
+    data never moves (a thread reads the caller's object): the alternative to weigh
+    before choosing how to move it."""
+    best = v.winners[0]
+    if not best["measures_transfer"]:
+        return ""
+    stay = [
+        c
+        for c in cells
+        if c["in_process"]
+        and is_measured(c)
+        and work_key(c) == work_key(best)
+        and c["backend"] != "serial"
+    ]
+    if not stay:
+        return ""
+    fastest = min(stay, key=speed_s)
+    return (
+        f"; not moving the data at all, {fastest['backend']} reads it in place in "
+        f"{fmt.seconds(speed_s(fastest))}"
+    )
+
+
+def _by_fork(v: VerdictRow) -> str:
+    """Where a winner received a shared input by fork (a pool's initializer): the
+    answer holds where fork is the start method."""
+    forked = [
+        r["backend"]
+        for r in v.winners
+        if r["shared_input"] is not None and r["shared_input"]["crossing"] == "inherited"
+    ]
+    if not forked:
+        return ""
+    return (
+        f"; {', '.join(forked)} inherited the input by fork (under spawn, the default on "
+        "macOS and Windows, or forkserver, Linux's from Python 3.14, each worker gets a "
+        "pickled copy)"
+    )
 
 
 def _once(v: VerdictRow) -> str:
@@ -206,5 +297,6 @@ def _once(v: VerdictRow) -> str:
         return ""
     return (
         f"; run once, {v.once[0]['backend']} ({fmt.seconds(one_shot_s(v.once[0]))} with "
-        f"start-up) until ~{fmt.seconds(v.break_even_s)} of work"
+        f"start-up) wins until the job takes ~{fmt.seconds(v.break_even_s)} of "
+        f"{v.winners[0]['backend']}'s running time"
     )
