@@ -122,6 +122,16 @@ def _bootstrap(runs: list[list[float]], rng: np.random.Generator, percent: float
     return _percentile_rows(values.reshape(BOOTSTRAP_RESAMPLES, -1), percent)
 
 
+def resampled_percentiles(
+    runs: list[list[float]], percent: float, rng: np.random.Generator
+) -> np.ndarray:
+    """`BOOTSTRAP_RESAMPLES` bootstrap replicates of the `percent` percentile of `runs`
+    (fresh processes resampled, then samples within each; samples alone for one run):
+    what every interval here is made of, for readers that combine replicates
+    themselves (`comparisons.records.crossover`)."""
+    return _bootstrap(runs, rng, percent)
+
+
 def _percentile_rows(values: np.ndarray, percent: float) -> np.ndarray:
     # np.median for the median, as before: the same bytes in reports of old runs.
     if percent == 50:

@@ -26,6 +26,7 @@ from comparisons.report.sections import (
     SECTIONS,
     Section,
     answers,
+    crossovers,
     faults,
     ledger,
     machine,
@@ -97,6 +98,12 @@ FRONT: tuple[Section, ...] = (
     preamble,
     Part(None, "", machine.brief),
     answers,
+    Part(
+        crossovers.TITLE,
+        "Where one way of running the work overtakes another along the task size, "
+        "with its 95% interval (the table of every pair is in the details):",
+        crossovers.front,
+    ),
     Part(faults.TITLE, faults.INTRO, _faults),
     Part(
         "Published claims",

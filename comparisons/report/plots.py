@@ -25,12 +25,21 @@ from comparisons.backends import BASELINE, display_order
 from comparisons.cell.outcome import Status
 from comparisons.records.cells import (
     Cell,
+    baseline_key,
     baseline_of,
     kernel_peak_bytes,
     median_s,
     memory_bytes,
     stats_of,
 )
+from comparisons.records.crossover import (
+    Answer,
+    serial_per_task,
+    sweep_crossovers,
+    sweeps,
+    winners_at,
+)
+from comparisons.records.ranking import speed_s
 from workloads.vocabulary import Category, waits_on_peers
 
 matplotlib.use("Agg")
@@ -411,7 +420,91 @@ def peak_memory(records: Records, path: Path) -> str | None:
     )
 
 
+def task_size_map(records: Records, path: Path) -> str | None:
+    """The map of a task-size sweep: each model's time over the fastest's at every task
+    size (top), the winning region along the axis (bottom: the best and every model tied
+    with it; hatched where more than one ties, marked where one is undecided), and the
+    boundaries against the plain loop and the process pool with their intervals."""
+    found = sweeps(_ok(records))
+    if not found:
+        return None
+    fig, axes = plt.subplots(
+        2 * len(found),
+        1,
+        figsize=(10, 5.6 * len(found)),
+        squeeze=False,
+        gridspec_kw={"height_ratios": [4, 1] * len(found)},
+    )
+    flat = [ax for row in axes for ax in row]
+    for i, ((workload, workers), rows) in enumerate(found.items()):
+        _map_panels(flat[2 * i], flat[2 * i + 1], f"{workload}, {workers} workers", rows)
+    _save(fig, path, f"Where the answer changes with task size: {_machine(records)}")
+    return (
+        "Where the answer changes with task size, one map per sweep: top, each model's "
+        "time (lower quartile of its repeats) over the fastest model's at each task size "
+        "(a plain loop's time per task, log scale); bottom, the region each size falls in: "
+        "the fastest model and every model tied with it (hatched: a tie; *?*: some model "
+        "undecided against it); dashed lines: where a model starts to beat the plain loop, "
+        "with the 95% interval shaded."
+    )
+
+
+def _map_panels(top: Axes, strip: Axes, title: str, rows: Records) -> None:
+    per_task = serial_per_task(rows)
+    by_point: dict[tuple, Records] = defaultdict(list)
+    for r in rows:
+        if baseline_key(r) in per_task:
+            by_point[baseline_key(r)].append(r)
+    points = sorted(by_point, key=lambda k: per_task[k])
+    xs = [per_task[k] for k in points]
+    rankings = [winners_at(by_point[k]) for k in points]
+    backends = _backends([r for r in rows if r["backend"] != "ceiling"])
+    colours = {b: f"C{i % 10}" for i, b in enumerate(backends)}
+    for backend in backends:
+        mine = [
+            (x, speed_s(s.cell) / speed_s(ranked.rows[0]))
+            for x, ranked in zip(xs, rankings, strict=True)
+            if ranked is not None
+            for s in ranked.standings
+            if s.cell["backend"] == backend
+        ]
+        if mine:
+            top.plot(*zip(*mine, strict=True), marker="o", label=backend, color=colours[backend])
+    top.set_xscale("log")
+    top.set_yscale("log")
+    top.axhline(1.1, color="grey", linewidth=0.8, linestyle=":")
+    for c in sweep_crossovers(rows):
+        if c.second != BASELINE or c.answer is not Answer.CROSSES or c.at is None:
+            continue
+        top.axvline(c.at, color=colours.get(c.first, "grey"), linestyle="--", linewidth=1)
+        if c.low is not None and c.high is not None:
+            top.axvspan(c.low, c.high, color=colours.get(c.first, "grey"), alpha=0.08)
+    _label(top, "", "time over the fastest (log; dotted: the 10% tie band)", title)
+    edges = (
+        [xs[0] / 1.5] + [(a * b) ** 0.5 for a, b in zip(xs, xs[1:], strict=False)] + [xs[-1] * 1.5]
+    )
+    for i, ranked in enumerate(rankings):
+        if ranked is None:
+            continue
+        winners = [r["backend"] for r in ranked.winners]
+        strip.axvspan(
+            edges[i],
+            edges[i + 1],
+            color=colours.get(winners[0], "grey"),
+            alpha=0.6,
+            hatch="//" if len(winners) > 1 else None,
+        )
+        mark = "?" if ranked.undecided else ""
+        strip.text(xs[i], 0.5, "\n".join(winners[:3]) + mark, ha="center", va="center", fontsize=7)
+    strip.set_xscale("log")
+    strip.set_xlim(edges[0], edges[-1])
+    top.set_xlim(edges[0], edges[-1])
+    strip.set_yticks([])
+    strip.set_xlabel("task size: a plain loop's time per task (s, log scale)")
+
+
 FIGURES = (
+    ("task_size_map.png", task_size_map),
     ("speedup_vs_workers.png", speedup_vs_workers),
     ("efficiency_vs_task_size.png", efficiency_vs_task_size),
     ("io_concurrency.png", io_concurrency),

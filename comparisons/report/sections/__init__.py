@@ -23,6 +23,7 @@ from typing import Protocol
 
 from comparisons.report.sections import (
     aa_control,
+    crossovers,
     failures,
     fastest,
     faults,
@@ -62,6 +63,7 @@ SECTIONS: tuple[Section, ...] = (
     aa_control,
     fastest,
     granularity,
+    crossovers,
     ledger,
     plots,
     faults,

@@ -1,0 +1,259 @@
+"""Where the answer changes: the crossover between two ways of running the same work
+along one axis of it (serial seconds per task in a task-size sweep), with its interval.
+
+A sweep runs the same work at several points of one axis, every model at each. For two
+models and every point both ran, the ratio of their times (the verdict's estimator: the
+lower quartile of the repeats); the crossover is where that ratio passes 1, by linear
+interpolation of log ratio against log axis between the two points around the change of
+sign. Its interval comes from the same computation on bootstrap replicates (fresh
+processes resampled, then repeats within each, as every interval of this project): the
+2.5th and 97.5th percentiles of the replicates' crossovers.
+
+Four answers, each of which the grid can fail to support:
+
+- *crosses*: one change of sign in the estimate, and at least `AGREEMENT` of the
+  replicates change sign exactly once too;
+- *first throughout* / *second throughout*: no change of sign in the estimate, and at
+  least `AGREEMENT` of the replicates agree (a faster side over the whole grid, said
+  with the grid's range: the boundary, if any, lies beyond it);
+- *undecided*: anything else (replicates disagree on whether or how often it crosses, or
+  the estimate itself crosses more than once).
+
+`sweeps` finds a run's task-size sweeps and `sweep_crossovers` sets every model against
+the plain loop and against the process pool on each; `winners_at` names who wins at one
+point (the map's regions). `comparisons.report.sections.crossovers` prints the
+boundaries, `comparisons.report.plots.task_size_map` draws them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from comparisons.backends import BASELINE
+from comparisons.cell.outcome import Status
+from comparisons.measure.stats import BOOTSTRAP_SEED, resampled_percentiles
+from comparisons.records.cells import Cell, baseline_key, is_measured, median_s, samples_of
+from comparisons.records.ranking import Ranking, rank, speed_s
+
+# Share of replicates that must agree with the estimate before it is an answer.
+AGREEMENT = 0.95
+# The verdict's estimator: the lower quartile of the repeats.
+PERCENT = 25.0
+# The standard library's pool for CPU work: what every other model is set against.
+POOL = "processes"
+# A sweep needs this many points (task sizes) to draw a boundary through.
+MIN_SIZES = 3
+
+
+class Answer(StrEnum):
+    CROSSES = "crosses"
+    FIRST_THROUGHOUT = "first throughout"
+    SECOND_THROUGHOUT = "second throughout"
+    UNDECIDED = "undecided"
+
+
+@dataclass(frozen=True)
+class Crossover:
+    """Two models along one axis. `at` (with `low`-`high`) is where their times are
+    equal; `first_wins_above` says on which side `first` is the faster. `xs` is the grid
+    both ran; `agreement` the share of replicates that agree with the answer."""
+
+    first: str
+    second: str
+    xs: tuple[float, ...]
+    answer: Answer
+    agreement: float
+    at: float | None = None
+    low: float | None = None
+    high: float | None = None
+    first_wins_above: bool | None = None
+    # The grid points either side of the crossing: the interval covers the repeats'
+    # noise, not the interpolation between these, which can be the larger error on a
+    # sparse grid.
+    bracket: tuple[float, float] | None = None
+
+
+def crossing(xs: Sequence[float], log_ratios: Sequence[float]) -> list[tuple[float, bool]]:
+    """Every change of side along `xs` of `log_ratios` (log of first's time over
+    second's; below zero, first is the faster): (where, interpolated linearly in log x;
+    whether first is the faster above it)."""
+    found = []
+    for i in range(len(xs) - 1):
+        a, b = log_ratios[i], log_ratios[i + 1]
+        if (a < 0) == (b < 0):
+            continue
+        lx, rx = math.log(xs[i]), math.log(xs[i + 1])
+        found.append((math.exp(lx + (rx - lx) * a / (a - b)), b < 0))
+    return found
+
+
+def crossover(
+    first: str,
+    second: str,
+    points: Sequence[tuple[float, Cell, Cell]],
+    seed: int = BOOTSTRAP_SEED,
+) -> Crossover | None:
+    """The crossover of `first` and `second` over `points` ((x, first's cell, second's
+    cell), any order); None with fewer than two points."""
+    ordered = sorted(points, key=lambda p: p[0])
+    if len(ordered) < 2:
+        return None
+    xs = tuple(p[0] for p in ordered)
+    rng = np.random.default_rng(seed)
+    estimate = [_log_ratio(a, b) for _, a, b in ordered]
+    # One column per point: the replicates' log ratios.
+    replicates = np.column_stack(
+        [
+            np.log(resampled_percentiles(samples_of(a), PERCENT, rng))
+            - np.log(resampled_percentiles(samples_of(b), PERCENT, rng))
+            for _, a, b in ordered
+        ]
+    )
+    found = crossing(xs, estimate)
+    per_replicate = [crossing(xs, list(row)) for row in replicates]
+    if len(found) == 1:
+        where, first_above = found[0]
+        agreeing = [c[0][0] for c in per_replicate if len(c) == 1 and c[0][1] == first_above]
+        share = len(agreeing) / len(per_replicate)
+        if share < AGREEMENT:
+            return Crossover(first, second, xs, Answer.UNDECIDED, share, at=where)
+        low, high = (float(v) for v in np.percentile(agreeing, [2.5, 97.5]))
+        side = next(i for i in range(len(xs) - 1) if xs[i] <= where <= xs[i + 1])
+        return Crossover(
+            first,
+            second,
+            xs,
+            Answer.CROSSES,
+            share,
+            where,
+            low,
+            high,
+            first_above,
+            (xs[side], xs[side + 1]),
+        )
+    if not found:
+        first_faster = estimate[0] < 0
+        share = sum(
+            1
+            for c, row in zip(per_replicate, replicates, strict=True)
+            if not c and (row[0] < 0) == first_faster
+        ) / len(per_replicate)
+        throughout = Answer.FIRST_THROUGHOUT if first_faster else Answer.SECOND_THROUGHOUT
+        answer = throughout if share >= AGREEMENT else Answer.UNDECIDED
+        return Crossover(first, second, xs, answer, share)
+    return Crossover(first, second, xs, Answer.UNDECIDED, 0.0)
+
+
+def _log_ratio(a: Cell, b: Cell) -> float:
+    return math.log(_quartile(a)) - math.log(_quartile(b))
+
+
+def _quartile(cell: Cell) -> float:
+    values = [v for run in samples_of(cell) for v in run]
+    return float(np.percentile(values, PERCENT))
+
+
+def sweep_points(
+    cells: Sequence[Cell],
+    first: str,
+    second: str,
+    axis: Callable[[Cell], float | None],
+    same_point: Callable[[Cell], object],
+) -> list[tuple[float, Cell, Cell]]:
+    """(x, first's cell, second's cell) for every point of a sweep where both ran:
+    cells are matched by `same_point`, placed by `axis` (of first's cell; None leaves
+    the point out)."""
+    seconds = {same_point(c): c for c in cells if c["backend"] == second}
+    points = []
+    for c in cells:
+        if c["backend"] != first:
+            continue
+        other = seconds.get(same_point(c))
+        x = axis(c)
+        if other is not None and x is not None and x > 0:
+            points.append((x, c, other))
+    return points
+
+
+def sweeps(cells: Sequence[Cell]) -> dict[tuple[str, int], list[Cell]]:
+    """A run's task-size sweeps, by (workload, workers): CPU cells at two or more
+    workers, at `MIN_SIZES` or more points that differ in one parameter only (the size
+    of a task; every other parameter equal), a plain loop at each point (the axis)."""
+    groups: dict[tuple[str, int], list[Cell]] = defaultdict(list)
+    for c in cells:
+        if c["kind"] == "cpu" and c["status"] == Status.OK and is_measured(c):
+            groups[(c["workload"], c["workers"])].append(c)
+    serial = serial_per_task(cells)
+    found = {}
+    for (workload, workers), rows in groups.items():
+        points = axis_points({baseline_key(r) for r in rows if baseline_key(r) in serial})
+        if workers >= 2 and points:
+            found[(workload, workers)] = [r for r in rows if baseline_key(r) in points] + [
+                c for c in cells if c["backend"] == BASELINE and baseline_key(c) in points
+            ]
+    return dict(sorted(found.items()))
+
+
+def axis_points(keys: set[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+    """The largest set of these points ((workload, tasks, params) keys) whose parameters
+    differ in one parameter only, one point per value of it; empty under `MIN_SIZES`."""
+    best: set[tuple[Any, ...]] = set()
+    for name in sorted({k for key in keys for k, _ in key[2]}):
+        by_rest: dict[tuple[Any, ...], set[tuple[Any, ...]]] = defaultdict(set)
+        for key in keys:
+            by_rest[tuple(p for p in key[2] if p[0] != name)].add(key)
+        for group in by_rest.values():
+            values = {dict(key[2]).get(name) for key in group}
+            if len(values) == len(group) and len(group) > len(best):
+                best = group
+    return best if len(best) >= MIN_SIZES else set()
+
+
+def serial_per_task(cells: Sequence[Cell]) -> dict[tuple[Any, ...], float]:
+    """The plain loop's time per task at each size (its median over the tasks)."""
+    return {
+        baseline_key(c): median_s(c) / c["tasks"]
+        for c in cells
+        if c["backend"] == BASELINE and is_measured(c)
+    }
+
+
+def sweep_crossovers(rows: list[Cell]) -> list[Crossover]:
+    """Every model against the plain loop, then every other model against the pool."""
+    per_task = serial_per_task(rows)
+    models = sorted({r["backend"] for r in rows} - {BASELINE} - {"ceiling"})
+    pairs = [(m, BASELINE) for m in models] + [(m, POOL) for m in models if m != POOL]
+    found = []
+    for first, second in pairs:
+        points = sweep_points(
+            rows,
+            first,
+            second,
+            axis=lambda c: per_task.get(baseline_key(c)),
+            same_point=baseline_key,
+        )
+        result = crossover(first, second, points)
+        if result is not None:
+            found.append(result)
+    return found
+
+
+def winners_at(rows: Sequence[Cell]) -> Ranking | None:
+    """Every model's standing at one point of a sweep, the plain loop included (on a
+    map, "a plain loop" is a region like any other): each model by its fastest row,
+    ranked by the verdict's rule (best, tied, slower, undecided)."""
+    best: dict[str, Cell] = {}
+    for r in rows:
+        if r["backend"] == "ceiling" or not is_measured(r):
+            continue
+        name = r["backend"]
+        if name not in best or speed_s(r) < speed_s(best[name]):
+            best[name] = r
+    return rank(sorted(best.values(), key=lambda r: (speed_s(r), r["backend"])))

@@ -1,0 +1,94 @@
+"""DETAILS.md's "Where the answer changes": the crossovers of a task-size sweep, each a
+number with its interval, computed from the grid (`comparisons.records.crossover`),
+never read off by eye; left out of a run without a sweep.
+
+A sweep is a CPU workload run at three or more task sizes with two or more workers (a
+suite's `granularity`, e.g. `SUITE=map` or `SUITE=full`). Its axis is the plain loop's
+time per task at each size (the serial cell of that size, median over its tasks), so a
+boundary reads as "processes beat a plain loop from 180 µs of work per task". Each model
+is set against the plain loop (where does it start to pay?) and against the process
+pool (`processes`, the standard library's answer for CPU work: where does Ray, Dask or a
+thread pool overtake it, if anywhere on the grid?).
+"""
+
+from __future__ import annotations
+
+from comparisons import formatting as fmt
+from comparisons.records.crossover import Answer, Crossover, sweep_crossovers, sweeps
+from comparisons.report.sections.context import Cells, Context
+
+TITLE = "Where the answer changes"
+INTRO = (
+    "From a sweep of the same work split into tasks of each size: for two ways of "
+    "running it, the task size at which their times are equal (a plain loop's time per "
+    "task; 95% interval over fresh processes), interpolated between the two sizes "
+    "around it, or the side faster over the whole grid. *Undecided*: fewer than 95% of "
+    "the bootstrap replicates agree on the answer."
+)
+
+
+def describe(c: Crossover) -> str:
+    """The crossover in words: "**processes** faster than serial above 180 µs per task
+    (120 µs–260 µs)"."""
+    grid = f"{fmt.seconds(c.xs[0])}–{fmt.seconds(c.xs[-1])}"
+    if c.answer is Answer.CROSSES and c.at is not None and c.low is not None:
+        interval = f"({fmt.seconds(c.low)}–{fmt.seconds(c.high or c.low)}"
+        if c.bracket is not None:
+            interval += (
+                f", interpolated between the grid's {fmt.seconds(c.bracket[0])} and "
+                f"{fmt.seconds(c.bracket[1])}"
+            )
+        interval += ")"
+        if c.first_wins_above:
+            return (
+                f"**{c.first}** faster than {c.second} above {fmt.seconds(c.at)} per task "
+                f"{interval}; {c.second} below"
+            )
+        return (
+            f"**{c.first}** faster than {c.second} below {fmt.seconds(c.at)} per task "
+            f"{interval}; {c.second} above"
+        )
+    if c.answer is Answer.FIRST_THROUGHOUT:
+        return f"**{c.first}** faster than {c.second} over the whole grid ({grid} per task)"
+    if c.answer is Answer.SECOND_THROUGHOUT:
+        return f"{c.first} slower than **{c.second}** over the whole grid ({grid} per task)"
+    near = f" near {fmt.seconds(c.at)} per task" if c.at is not None else ""
+    return (
+        f"{c.first} against {c.second}: undecided{near} ({c.agreement:.0%} of the replicates agree)"
+    )
+
+
+def render(cells: Cells, context: Context) -> list[str]:
+    """One table row per pair of each sweep."""
+    lines: list[str] = []
+    for (workload, workers), rows in sweeps(cells).items():
+        if not lines:
+            lines = ["| work | pair | where the answer changes | task sizes |", "|---|---|---|---|"]
+        for c in sweep_crossovers(rows):
+            lines.append(
+                f"| {workload}, {workers} workers | {c.first} / {c.second} | {describe(c)} | "
+                f"{len(c.xs)} |"
+            )
+    return lines
+
+
+MAP_FIGURE = "task_size_map.png"
+
+
+def front(cells: Cells, context: Context) -> list[str]:
+    """The front page's map: the figure, then each boundary the grid decided against the
+    plain loop or the process pool, one line each (the rest of the table is in the
+    details)."""
+    found = sweeps(cells)
+    if not found:
+        return []
+    lines = [
+        f"![{caption}]({path})" for path, caption in context.figures if path.endswith(MAP_FIGURE)
+    ]
+    lines += [""] if lines else []
+    for (workload, workers), rows in found.items():
+        decided = [c for c in sweep_crossovers(rows) if c.answer is Answer.CROSSES]
+        lines += [f"- {workload}, {workers} workers: {describe(c)}" for c in decided]
+        if not decided:
+            lines.append(f"- {workload}, {workers} workers: no boundary decided on this grid")
+    return lines

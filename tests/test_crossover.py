@@ -1,0 +1,114 @@
+"""The crossover between two models along a task-size sweep, on made-up cells: a known
+boundary is recovered with an interval around it, a grid with no change of side says
+which side wins throughout, noisy points stay undecided, and the report's section reads
+them. The rule is the subject, not the machine."""
+
+from __future__ import annotations
+
+import made_up
+import pytest
+
+from comparisons.records.cells import Cell
+from comparisons.records.crossover import Answer, axis_points, crossing, crossover
+from comparisons.report.sections import crossovers
+from comparisons.report.sections.context import Context
+
+WORK_S = 1.0  # serial seconds of the whole job at every task size
+SIZES = (1e-5, 1e-4, 1e-3, 1e-2)  # serial seconds per task
+
+
+def cell(backend: str, per_task: float, time_s: float, spread: float = 0.005) -> Cell:
+    tasks = round(WORK_S / per_task)
+    return made_up.around(
+        backend,
+        time_s,
+        spread=spread,
+        workload="cpu.primes",
+        kind="cpu",
+        tasks=tasks,
+        workers=1 if backend == "serial" else 2,
+        params={"span": tasks},
+    )
+
+
+def pool(per_task: float, overhead: float = 200e-6) -> float:
+    """Two workers share the work; each task costs `overhead` of dispatch on top."""
+    return WORK_S / 2 + WORK_S / per_task * overhead
+
+
+def sweep(spread: float = 0.005) -> list[Cell]:
+    return [cell("serial", x, WORK_S) for x in SIZES] + [
+        cell("processes", x, pool(x), spread) for x in SIZES
+    ]
+
+
+def points(cells: list[Cell], first: str, second: str) -> list:
+    by_size = {c["tasks"]: c for c in cells if c["backend"] == second}
+    return [(WORK_S / c["tasks"], c, by_size[c["tasks"]]) for c in cells if c["backend"] == first]
+
+
+def test_crossing_interpolates_in_log_space_and_says_which_side_wins_above():
+    assert crossing([1.0, 100.0], [1.0, -1.0]) == [(pytest.approx(10.0), True)]
+    assert crossing([1.0, 100.0], [-1.0, 1.0]) == [(pytest.approx(10.0), False)]
+    assert crossing([1.0, 10.0, 100.0], [-1.0, -0.5, -0.1]) == []
+
+
+def test_a_known_boundary_is_recovered_with_an_interval_around_it():
+    found = crossover("processes", "serial", points(sweep(), "processes", "serial"))
+    assert found is not None and found.answer is Answer.CROSSES
+    # The pool pays from 400 µs per task (0.5 s + n * 200 µs = 1 s); the grid's
+    # log-log interpolation between 100 µs and 1 ms puts it near 520 µs.
+    assert found.at is not None and 1e-4 < found.at < 1e-3
+    assert found.low is not None and found.high is not None
+    assert found.low <= found.at <= found.high and found.first_wins_above is True
+    assert found.agreement >= 0.95 and found.bracket == (1e-4, 1e-3)
+
+
+def test_a_grid_with_no_change_of_side_says_who_wins_throughout():
+    cheap = [cell("serial", x, WORK_S) for x in SIZES] + [
+        cell("processes", x, pool(x, overhead=1e-7)) for x in SIZES
+    ]
+    found = crossover("processes", "serial", points(cheap, "processes", "serial"))
+    assert found is not None and found.answer is Answer.FIRST_THROUGHOUT and found.at is None
+    flipped = crossover("serial", "processes", points(cheap, "serial", "processes"))
+    assert flipped is not None and flipped.answer is Answer.SECOND_THROUGHOUT
+
+
+def test_points_too_noisy_to_place_the_boundary_stay_undecided():
+    # Both sides within a few percent of each other at every size, with a wide spread.
+    close = [cell("serial", x, WORK_S, spread=0.3) for x in SIZES] + [
+        cell("processes", x, WORK_S * (1.02 if i % 2 else 0.98), spread=0.3)
+        for i, x in enumerate(SIZES)
+    ]
+    found = crossover("processes", "serial", points(close, "processes", "serial"))
+    assert found is not None and found.answer is Answer.UNDECIDED
+    assert crossover("processes", "serial", points(close, "processes", "serial")[:1]) is None
+
+
+def test_the_section_reads_a_sweep_and_leaves_a_run_without_one_out():
+    cells = [
+        *sweep(),
+        *(cell("ray", x, pool(x, overhead=600e-6) + 0.05) for x in SIZES),
+    ]
+    lines = crossovers.render(cells, Context())
+    text = "\n".join(lines)
+    assert (
+        "| cpu.primes, 2 workers | processes / serial | **processes** faster than serial above"
+        in text
+    )
+    assert "| ray / processes |" in text
+    assert crossovers.render(sweep()[:4] + sweep()[4:6], Context()) == []
+
+
+def test_a_sweep_varies_one_parameter_only():
+    point = ("cpu.shared", 16)
+    keys = {
+        (*point, (("megabytes", 64), ("per_task", 0))),
+        (*point, (("megabytes", 256), ("per_task", 0))),
+        (*point, (("megabytes", 64), ("per_task", 1))),
+        (*point, (("megabytes", 256), ("per_task", 1))),
+    }
+    assert axis_points(keys) == set()  # two sizes of each form: no sweep
+    spans = {("cpu.primes", 1000 // s, (("span", s),)) for s in (1, 10, 100)}
+    assert axis_points(spans) == spans
+    assert axis_points(spans | keys) == spans
