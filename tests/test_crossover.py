@@ -112,3 +112,25 @@ def test_a_sweep_varies_one_parameter_only():
     spans = {("cpu.primes", 1000 // s, (("span", s),)) for s in (1, 10, 100)}
     assert axis_points(spans) == spans
     assert axis_points(spans | keys) == spans
+
+
+def test_two_ways_within_the_band_at_every_size_are_tied_throughout():
+    level = [cell("serial", x, WORK_S) for x in SIZES] + [
+        cell("threads", x, WORK_S * (1.01 if i % 2 else 0.99)) for i, x in enumerate(SIZES)
+    ]
+    found = crossover("threads", "serial", points(level, "threads", "serial"))
+    assert found is not None and found.answer is Answer.TIED
+    assert "within 10% of each other over the whole grid" in crossovers.describe(found)
+
+
+def test_make_diff_sets_each_boundary_of_two_runs_side_by_side():
+    from comparisons.report.diff import _crossover_lines
+
+    same = _crossover_lines(sweep(), sweep())
+    assert any("processes / serial" in line and "intervals overlap" in line for line in same)
+    moved = [cell("serial", x, WORK_S) for x in SIZES] + [
+        cell("processes", x, pool(x, overhead=20e-6)) for x in SIZES
+    ]
+    apart = _crossover_lines(sweep(), moved)
+    assert any("processes / serial" in line and "**intervals apart**" in line for line in apart)
+    assert _crossover_lines(sweep()[:4], sweep()[:4]) == []

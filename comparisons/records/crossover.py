@@ -13,6 +13,8 @@ Four answers, each of which the grid can fail to support:
 
 - *crosses*: one change of sign in the estimate, and at least `AGREEMENT` of the
   replicates change sign exactly once too;
+- *tied throughout*: at every point the two are within the tie band of each other (the
+  verdict's rule: the ratio's whole interval inside 10%), so no side wins anywhere;
 - *first throughout* / *second throughout*: no change of sign in the estimate, and at
   least `AGREEMENT` of the replicates agree (a faster side over the whole grid, said
   with the grid's range: the boundary, if any, lies beyond it);
@@ -40,7 +42,15 @@ from comparisons.backends import BASELINE
 from comparisons.cell.outcome import Status
 from comparisons.measure.stats import BOOTSTRAP_SEED, resampled_percentiles
 from comparisons.records.cells import Cell, baseline_key, is_measured, median_s, samples_of
-from comparisons.records.ranking import Ranking, rank, speed_s
+from comparisons.records.ranking import (
+    Outcome,
+    Ranking,
+    against_best,
+    model,
+    outcome_of,
+    rank,
+    speed_s,
+)
 
 # Share of replicates that must agree with the estimate before it is an answer.
 AGREEMENT = 0.95
@@ -54,6 +64,7 @@ MIN_SIZES = 3
 
 class Answer(StrEnum):
     CROSSES = "crosses"
+    TIED = "tied throughout"
     FIRST_THROUGHOUT = "first throughout"
     SECOND_THROUGHOUT = "second throughout"
     UNDECIDED = "undecided"
@@ -78,6 +89,9 @@ class Crossover:
     # noise, not the interpolation between these, which can be the larger error on a
     # sparse grid.
     bracket: tuple[float, float] | None = None
+    # How many times the estimate changes side: over one, the grid cannot place a
+    # single boundary (two models within noise of each other, or a real double cross).
+    crossings: int = 0
 
 
 def crossing(xs: Sequence[float], log_ratios: Sequence[float]) -> list[tuple[float, bool]]:
@@ -106,6 +120,8 @@ def crossover(
     if len(ordered) < 2:
         return None
     xs = tuple(p[0] for p in ordered)
+    if all(outcome_of(against_best(a, b)) is Outcome.TIED for _, a, b in ordered):
+        return Crossover(first, second, xs, Answer.TIED, 1.0)
     rng = np.random.default_rng(seed)
     estimate = [_log_ratio(a, b) for _, a, b in ordered]
     # One column per point: the replicates' log ratios.
@@ -148,7 +164,7 @@ def crossover(
         throughout = Answer.FIRST_THROUGHOUT if first_faster else Answer.SECOND_THROUGHOUT
         answer = throughout if share >= AGREEMENT else Answer.UNDECIDED
         return Crossover(first, second, xs, answer, share)
-    return Crossover(first, second, xs, Answer.UNDECIDED, 0.0)
+    return Crossover(first, second, xs, Answer.UNDECIDED, 0.0, crossings=len(found))
 
 
 def _log_ratio(a: Cell, b: Cell) -> float:
@@ -247,13 +263,14 @@ def sweep_crossovers(rows: list[Cell]) -> list[Crossover]:
 
 def winners_at(rows: Sequence[Cell]) -> Ranking | None:
     """Every model's standing at one point of a sweep, the plain loop included (on a
-    map, "a plain loop" is a region like any other): each model by its fastest row,
-    ranked by the verdict's rule (best, tied, slower, undecided)."""
+    map, "a plain loop" is a region like any other): each model by its fastest row (its
+    best variant, as in the verdict), ranked by the verdict's rule (best, tied, slower,
+    undecided)."""
     best: dict[str, Cell] = {}
     for r in rows:
         if r["backend"] == "ceiling" or not is_measured(r):
             continue
-        name = r["backend"]
+        name = model(r)
         if name not in best or speed_s(r) < speed_s(best[name]):
             best[name] = r
     return rank(sorted(best.values(), key=lambda r: (speed_s(r), r["backend"])))

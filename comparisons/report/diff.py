@@ -12,7 +12,8 @@ change that the probe moved with as far during that cell is marked "machine too"
 hint, never a verdict (the probe runs between the cell's repeats, or in older runs beside
 the cell, and the cell's own use of shared caches slows it too).
 The summary counts faster / slower / same against the drift, compares each
-verdict row's winners (same winner or the same declared tie), and lists how the two
+verdict row's winners (same winner or the same declared tie), sets each crossover both
+runs placed side by side (do the intervals overlap?), and lists how the two
 environments differ, since a diff across machines measures the machines as much as the
 code.
 """
@@ -33,6 +34,7 @@ from comparisons.records.cells import (
     median_s,
     samples_of,
 )
+from comparisons.records.crossover import Answer, sweep_crossovers, sweeps
 from comparisons.records.ranking import Outcome, model, verdict_rows
 from comparisons.report.sections.clusters import LOCAL, placements
 
@@ -226,7 +228,7 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
     ]
     lines += _change_table(changes)
     lines += ["", "## Summary", "", _drift_line(paired.pairs, changes, drift, threshold)]
-    lines += [*_probe_line(a, b), _verdict_line(a, b, paired)]
+    lines += [*_probe_line(a, b), _verdict_line(a, b, paired), *_crossover_lines(a, b)]
     if paired.failed:
         lines += ["", "Not measured in both runs:", *(f"- {f}" for f in paired.failed)]
     if paired.skipped_alike:
@@ -324,6 +326,39 @@ def _drift_line(
         + f". Without the drift correction: {raw['faster']} faster, "
         f"{raw['slower']} slower, {raw['same']} same."
     )
+
+
+def _crossover_lines(a: list[Cell], b: list[Cell]) -> list[str]:
+    """Where both runs have a task-size sweep: each boundary both placed, with whether
+    their intervals overlap (a boundary that moves beyond its interval between two runs
+    of one commit is the map's own false decision)."""
+    found_a, found_b = sweeps(a), sweeps(b)
+    lines = []
+    for key in sorted(found_a.keys() & found_b.keys()):
+        placed_b = {(c.first, c.second): c for c in sweep_crossovers(found_b[key])}
+        for c in sweep_crossovers(found_a[key]):
+            other = placed_b.get((c.first, c.second))
+            if other is None or Answer.CROSSES not in (c.answer, other.answer):
+                continue
+            if c.answer is not other.answer or None in (c.low, c.high, other.low, other.high):
+                lines.append(
+                    f"- {key[0]}, {key[1]} workers, {c.first} / {c.second}: A {c.answer}, "
+                    f"B {other.answer}: **moved**"
+                )
+                continue
+            assert c.low is not None and c.high is not None
+            assert other.low is not None and other.high is not None
+            overlap = c.low <= other.high and other.low <= c.high
+            lines.append(
+                f"- {key[0]}, {key[1]} workers, {c.first} / {c.second}: A "
+                f"{fmt.seconds(c.at or 0)} ({fmt.seconds(c.low)}–{fmt.seconds(c.high)}), B "
+                f"{fmt.seconds(other.at or 0)} ({fmt.seconds(other.low)}–"
+                f"{fmt.seconds(other.high)}) per task: "
+                + ("intervals overlap" if overlap else "**intervals apart**")
+            )
+    if not lines:
+        return []
+    return ["", "Crossovers both runs placed (task size at which the two are equal):", *lines]
 
 
 def _verdict_line(a: list[Cell], b: list[Cell], paired: Paired) -> str:

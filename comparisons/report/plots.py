@@ -27,6 +27,7 @@ from comparisons.records.cells import (
     Cell,
     baseline_key,
     baseline_of,
+    is_measured,
     kernel_peak_bytes,
     median_s,
     memory_bytes,
@@ -39,7 +40,7 @@ from comparisons.records.crossover import (
     sweeps,
     winners_at,
 )
-from comparisons.records.ranking import speed_s
+from comparisons.records.ranking import model, speed_s
 from workloads.vocabulary import Category, waits_on_peers
 
 matplotlib.use("Agg")
@@ -462,11 +463,11 @@ def _map_panels(top: Axes, strip: Axes, title: str, rows: Records) -> None:
     colours = {b: f"C{i % 10}" for i, b in enumerate(backends)}
     for backend in backends:
         mine = [
-            (x, speed_s(s.cell) / speed_s(ranked.rows[0]))
-            for x, ranked in zip(xs, rankings, strict=True)
+            (x, speed_s(r) / speed_s(ranked.rows[0]))
+            for x, k, ranked in zip(xs, points, rankings, strict=True)
             if ranked is not None
-            for s in ranked.standings
-            if s.cell["backend"] == backend
+            for r in by_point[k]
+            if r["backend"] == backend and is_measured(r)
         ]
         if mine:
             top.plot(*zip(*mine, strict=True), marker="o", label=backend, color=colours[backend])
@@ -486,7 +487,8 @@ def _map_panels(top: Axes, strip: Axes, title: str, rows: Records) -> None:
     for i, ranked in enumerate(rankings):
         if ranked is None:
             continue
-        winners = [r["backend"] for r in ranked.winners]
+        # Regions by model, each by its best variant (as the verdict judges them).
+        winners = [model(r) for r in ranked.winners]
         strip.axvspan(
             edges[i],
             edges[i + 1],

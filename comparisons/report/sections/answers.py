@@ -154,7 +154,7 @@ def answer_line(kind: str, rows: list[VerdictRow], cells: list[Cell] | None = No
         return f"- **{label}**: {parts}. *{state}*"
     first = max(rows, key=lambda v: len(v.standings))
     return (
-        f"- **{label}**: {_winners(rows)}: {_evidence(first, named=len(rows) > 1)}"
+        f"- **{label}**: {_winners(rows)}: {_evidence(first, _name(first, rows))}"
         f"{_elsewhere(rows, first)}{_once(first)}{_start_up(first)}"
         f"{_in_place(first, cells or [])}{_by_fork(first)}. *{state}*"
     )
@@ -165,10 +165,18 @@ def _elsewhere(rows: list[VerdictRow], first: VerdictRow) -> str:
     crown a faster model or leave some model unmeasured."""
     others = [v for v in rows if v is not first]
     return "".join(
-        f"; {v.work.split(' (')[0]} at {v.in_flight} in flight: {_brief([v])}"
-        + _unmeasured(v, first)
+        f"; {_name(v, rows)} at {v.in_flight} in flight: {_brief([v])}" + _unmeasured(v, first)
         for v in others
     )
+
+
+def _name(v: VerdictRow, rows: list[VerdictRow]) -> str:
+    """The row's work as the line names it: the workload, or with its sizes where the
+    kind has several rows of one workload (a sweep); "" for a kind of one row."""
+    if len(rows) == 1:
+        return ""
+    short = v.work.split(" (")[0]
+    return v.work if len({r.work for r in rows if r.work.startswith(short + " (")}) > 1 else short
 
 
 def _unmeasured(v: VerdictRow, first: VerdictRow) -> str:
@@ -193,7 +201,11 @@ def _winners(rows: list[VerdictRow]) -> str:
             if r["backend"] not in named:
                 named.append(r["backend"])
             stock = model(r)
-            if stock in v.defaults_tied and f"stock {stock} tied" not in named:
+            if (
+                stock in v.defaults_tied
+                and stock not in named
+                and f"stock {stock} tied" not in named
+            ):
                 named.append(f"stock {stock} tied")
     return " or ".join(f"**{how}** ({', '.join(named)})" for how, named in groups.items())
 
@@ -208,10 +220,10 @@ def _brief(rows: list[VerdictRow]) -> str:
     return text
 
 
-def _evidence(v: VerdictRow, named: bool = False) -> str:
-    """One clause: the best's time at its in-flight count (on which workload, when the
-    kind has several rows: `named`), the nearest model decided slower with its margin,
-    and a plain loop's ratio where one ran."""
+def _evidence(v: VerdictRow, named: str = "") -> str:
+    """One clause: the best's time at its in-flight count (on the work `named`, when the
+    kind has several rows), the nearest model decided slower with its margin, and a
+    plain loop's ratio where one ran."""
     best = v.winners[0]
     if v.slower_than_serial is not None and v.serial is not None:
         behind = v.slower_than_serial.ratio
@@ -219,7 +231,7 @@ def _evidence(v: VerdictRow, named: bool = False) -> str:
             f"a plain loop is faster ({fmt.seconds(speed_s(v.serial))}); the fastest model at "
             f"{v.in_flight} in flight, {best['backend']}, ×{behind:.1f} slower"
         )
-    where = f" on {v.work.split(' (')[0]}" if named else ""
+    where = f" on {named}" if named else ""
     parts = [f"{best['backend']} {fmt.seconds(speed_s(best))}{where} at {v.in_flight} in flight"]
     if v.runner is not None and v.margin is not None:
         parts.append(

@@ -48,10 +48,20 @@ def describe(c: Crossover) -> str:
             f"**{c.first}** faster than {c.second} below {fmt.seconds(c.at)} per task "
             f"{interval}; {c.second} above"
         )
+    if c.answer is Answer.TIED:
+        return (
+            f"{c.first} and {c.second} within 10% of each other over the whole grid "
+            f"({grid} per task)"
+        )
     if c.answer is Answer.FIRST_THROUGHOUT:
         return f"**{c.first}** faster than {c.second} over the whole grid ({grid} per task)"
     if c.answer is Answer.SECOND_THROUGHOUT:
         return f"{c.first} slower than **{c.second}** over the whole grid ({grid} per task)"
+    if c.crossings > 1:
+        return (
+            f"{c.first} against {c.second}: undecided, the two change places "
+            f"{c.crossings} times on this grid ({grid} per task)"
+        )
     near = f" near {fmt.seconds(c.at)} per task" if c.at is not None else ""
     return (
         f"{c.first} against {c.second}: undecided{near} ({c.agreement:.0%} of the replicates agree)"
