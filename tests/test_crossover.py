@@ -9,7 +9,14 @@ import made_up
 import pytest
 
 from comparisons.records.cells import Cell
-from comparisons.records.crossover import Answer, axis_points, crossing, crossover
+from comparisons.records.crossover import (
+    Answer,
+    Point,
+    axis_points,
+    crossing,
+    crossover,
+    sweep_points,
+)
 from comparisons.report.sections import crossovers
 from comparisons.report.sections.context import Context
 
@@ -42,9 +49,9 @@ def sweep(spread: float = 0.005) -> list[Cell]:
     ]
 
 
-def points(cells: list[Cell], first: str, second: str) -> list:
-    by_size = {c["tasks"]: c for c in cells if c["backend"] == second}
-    return [(WORK_S / c["tasks"], c, by_size[c["tasks"]]) for c in cells if c["backend"] == first]
+def points(cells: list[Cell], first: str, second: str) -> list[Point]:
+    """The sweep's points, each placed at its plain loop's time per task."""
+    return sweep_points(cells, first, second)
 
 
 def test_crossing_interpolates_in_log_space_and_says_which_side_wins_above():

@@ -31,16 +31,23 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
-from comparisons.backends import BASELINE
+from comparisons import formatting as fmt
+from comparisons.backends import BASELINE, UnknownBackend, backend_class
+from comparisons.backends.base import PER_TASK
 from comparisons.cell.outcome import Status
-from comparisons.measure.stats import BOOTSTRAP_SEED, resampled_percentiles
+from comparisons.measure.stats import (
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    PRACTICAL_THRESHOLD,
+    resampled_percentiles,
+)
 from comparisons.records.cells import Cell, baseline_key, is_measured, median_s, samples_of
 from comparisons.records.ranking import (
     Outcome,
@@ -56,8 +63,10 @@ from comparisons.records.ranking import (
 AGREEMENT = 0.95
 # The verdict's estimator: the lower quartile of the repeats.
 PERCENT = 25.0
-# The standard library's pool for CPU work: what every other model is set against.
+# The standard library's pools for CPU work: what every other model is set against,
+# batched (Pool.map) or one task per message (ProcessPoolExecutor.map), as it dispatches.
 POOL = "processes"
+PER_TASK_POOL = "processes:executor"
 # A sweep needs this many points (task sizes) to draw a boundary through.
 MIN_SIZES = 3
 
@@ -92,6 +101,10 @@ class Crossover:
     # How many times the estimate changes side: over one, the grid cannot place a
     # single boundary (two models within noise of each other, or a real double cross).
     crossings: int = 0
+    # Where the winner gets the tie band ahead (a crossover of its own), and why the
+    # boundary may mislead (a plain loop it was placed by is flagged unreliable).
+    ahead: Crossover | None = None
+    caveat: str | None = None
 
 
 def crossing(xs: Sequence[float], log_ratios: Sequence[float]) -> list[tuple[float, bool]]:
@@ -111,29 +124,40 @@ def crossing(xs: Sequence[float], log_ratios: Sequence[float]) -> list[tuple[flo
 def crossover(
     first: str,
     second: str,
-    points: Sequence[tuple[float, Cell, Cell]],
+    points: Sequence[Point],
     seed: int = BOOTSTRAP_SEED,
+    ahead_by: float = 0.0,
 ) -> Crossover | None:
-    """The crossover of `first` and `second` over `points` ((x, first's cell, second's
-    cell), any order); None with fewer than two points."""
-    ordered = sorted(points, key=lambda p: p[0])
+    """The crossover of `first` and `second` over `points` (any order); None with fewer
+    than two points. With `ahead_by` (0.1: the tie band), where `first` becomes that much
+    faster than `second` rather than equal to it. Each replicate resamples both cells'
+    processes and, where a point has one, the cell its position is read from (a serial
+    cell's median per task), so the interval covers the axis's noise too."""
+    ordered = sorted(points, key=lambda p: p.x)
     if len(ordered) < 2:
         return None
-    xs = tuple(p[0] for p in ordered)
-    if all(outcome_of(against_best(a, b)) is Outcome.TIED for _, a, b in ordered):
+    xs = tuple(p.x for p in ordered)
+    if not ahead_by and all(
+        outcome_of(against_best(p.first, p.second)) is Outcome.TIED for p in ordered
+    ):
         return Crossover(first, second, xs, Answer.TIED, 1.0)
+    shift = math.log(1 + ahead_by)
     rng = np.random.default_rng(seed)
-    estimate = [_log_ratio(a, b) for _, a, b in ordered]
-    # One column per point: the replicates' log ratios.
+    estimate = [_log_ratio(p.first, p.second) + shift for p in ordered]
+    # One column per point: the replicates' log ratios, and their positions on the axis.
     replicates = np.column_stack(
         [
-            np.log(resampled_percentiles(samples_of(a), PERCENT, rng))
-            - np.log(resampled_percentiles(samples_of(b), PERCENT, rng))
-            for _, a, b in ordered
+            np.log(resampled_percentiles(samples_of(p.first), PERCENT, rng))
+            - np.log(resampled_percentiles(samples_of(p.second), PERCENT, rng))
+            + shift
+            for p in ordered
         ]
     )
+    positions = np.column_stack([_positions(p, rng) for p in ordered])
     found = crossing(xs, estimate)
-    per_replicate = [crossing(xs, list(row)) for row in replicates]
+    per_replicate = [
+        crossing(list(where), list(row)) for where, row in zip(positions, replicates, strict=True)
+    ]
     if len(found) == 1:
         where, first_above = found[0]
         agreeing = [c[0][0] for c in per_replicate if len(c) == 1 and c[0][1] == first_above]
@@ -167,6 +191,25 @@ def crossover(
     return Crossover(first, second, xs, Answer.UNDECIDED, 0.0, crossings=len(found))
 
 
+@dataclass(frozen=True)
+class Point:
+    """One point of a sweep for a pair: its position `x`, each side's cell there, and
+    the cell `x` was read from (its median over `per`), if it was measured."""
+
+    x: float
+    first: Cell
+    second: Cell
+    axis_cell: Cell | None = None
+    per: int = 1
+
+
+def _positions(p: Point, rng: np.random.Generator) -> np.ndarray:
+    """The point's position in every replicate: fixed, or resampled from its cell."""
+    if p.axis_cell is None:
+        return np.full(BOOTSTRAP_RESAMPLES, p.x)
+    return resampled_percentiles(samples_of(p.axis_cell), 50, rng) / p.per
+
+
 def _log_ratio(a: Cell, b: Cell) -> float:
     return math.log(_quartile(a)) - math.log(_quartile(b))
 
@@ -176,25 +219,18 @@ def _quartile(cell: Cell) -> float:
     return float(np.percentile(values, PERCENT))
 
 
-def sweep_points(
-    cells: Sequence[Cell],
-    first: str,
-    second: str,
-    axis: Callable[[Cell], float | None],
-    same_point: Callable[[Cell], object],
-) -> list[tuple[float, Cell, Cell]]:
-    """(x, first's cell, second's cell) for every point of a sweep where both ran:
-    cells are matched by `same_point`, placed by `axis` (of first's cell; None leaves
-    the point out)."""
-    seconds = {same_point(c): c for c in cells if c["backend"] == second}
+def sweep_points(rows: Sequence[Cell], first: str, second: str) -> list[Point]:
+    """Every point of a task-size sweep where both ran, placed at the plain loop's time
+    per task there (its serial cell, which the interval resamples too)."""
+    loops = {baseline_key(c): c for c in rows if c["backend"] == BASELINE and is_measured(c)}
+    seconds = {baseline_key(c): c for c in rows if c["backend"] == second}
     points = []
-    for c in cells:
-        if c["backend"] != first:
+    for c in rows:
+        key = baseline_key(c)
+        if c["backend"] != first or key not in seconds or key not in loops:
             continue
-        other = seconds.get(same_point(c))
-        x = axis(c)
-        if other is not None and x is not None and x > 0:
-            points.append((x, c, other))
+        loop = loops[key]
+        points.append(Point(median_s(loop) / loop["tasks"], c, seconds[key], loop, loop["tasks"]))
     return points
 
 
@@ -241,24 +277,53 @@ def serial_per_task(cells: Sequence[Cell]) -> dict[tuple[Any, ...], float]:
     }
 
 
+def pool_for(backend: str, present: set[str]) -> str:
+    """The process pool a model is set against: the one that hands tasks over as it
+    does (`processes:executor`, one message per task, for a model that sends each task
+    on its own; `processes`, Pool.map's batches, for one that batches), so the boundary
+    is the model's, not batching's."""
+    try:
+        per_task = backend_class(backend).dispatch == PER_TASK
+    except UnknownBackend:
+        per_task = False
+    return PER_TASK_POOL if per_task and PER_TASK_POOL in present else POOL
+
+
 def sweep_crossovers(rows: list[Cell]) -> list[Crossover]:
-    """Every model against the plain loop, then every other model against the pool."""
-    per_task = serial_per_task(rows)
-    models = sorted({r["backend"] for r in rows} - {BASELINE} - {"ceiling"})
-    pairs = [(m, BASELINE) for m in models] + [(m, POOL) for m in models if m != POOL]
+    """Every model against the plain loop, then every other model against the process
+    pool that dispatches as it does (`pool_for`). A boundary that crosses also says
+    where the winner gets `PRACTICAL_THRESHOLD` ahead (`Crossover.ahead`), and carries a
+    caveat where a plain loop it was placed by is flagged unreliable."""
+    present = {r["backend"] for r in rows}
+    models = sorted(present - {BASELINE, "ceiling"})
+    pairs = [(m, BASELINE) for m in models] + [
+        (m, pool_for(m, present)) for m in models if m not in (POOL, PER_TASK_POOL)
+    ]
     found = []
     for first, second in pairs:
-        points = sweep_points(
-            rows,
-            first,
-            second,
-            axis=lambda c: per_task.get(baseline_key(c)),
-            same_point=baseline_key,
-        )
+        points = sweep_points(rows, first, second)
         result = crossover(first, second, points)
-        if result is not None:
-            found.append(result)
+        if result is None:
+            continue
+        if result.answer is Answer.CROSSES:
+            ahead = crossover(first, second, points, ahead_by=PRACTICAL_THRESHOLD)
+            result = replace(result, ahead=ahead, caveat=_unreliable_near(result, points))
+        found.append(result)
     return found
+
+
+def _unreliable_near(c: Crossover, points: Sequence[Point]) -> str | None:
+    """Why the boundary's bracket rests on a flagged plain loop, if it does."""
+    if c.bracket is None:
+        return None
+    for p in points:
+        base = p.first["baseline"]
+        if c.bracket[0] <= p.x <= c.bracket[1] and base is not None and base.unreliable:
+            return (
+                f"the plain loop at {fmt.seconds(p.x)} per task is flagged unreliable "
+                "(its table says why)"
+            )
+    return None
 
 
 def winners_at(rows: Sequence[Cell]) -> Ranking | None:

@@ -423,9 +423,10 @@ def peak_memory(records: Records, path: Path) -> str | None:
 
 def task_size_map(records: Records, path: Path) -> str | None:
     """The map of a task-size sweep: each model's time over the fastest's at every task
-    size (top), the winning region along the axis (bottom: the best and every model tied
-    with it; hatched where more than one ties, marked where one is undecided), and the
-    boundaries against the plain loop and the process pool with their intervals."""
+    size (top), the winner at each size measured (bottom: the best model and every model
+    tied with it, grey and hatched for a tie, `?` where one is undecided; nothing is
+    drawn between sizes), and each model's boundary against the plain loop with its
+    interval (the boundaries against the pools are in the report's table)."""
     found = sweeps(_ok(records))
     if not found:
         return None
@@ -443,10 +444,10 @@ def task_size_map(records: Records, path: Path) -> str | None:
     return (
         "Where the answer changes with task size, one map per sweep: top, each model's "
         "time (lower quartile of its repeats) over the fastest model's at each task size "
-        "(a plain loop's time per task, log scale); bottom, the region each size falls in: "
-        "the fastest model and every model tied with it (hatched: a tie; *?*: some model "
-        "undecided against it); dashed lines: where a model starts to beat the plain loop, "
-        "with the 95% interval shaded."
+        "(a plain loop's time per task, log scale); bottom, at each size measured, the "
+        "fastest model and every model tied with it (grey and hatched: a tie; *?*: some "
+        "model undecided against it); dashed lines: where a model's time equals the plain "
+        "loop's, with the 95% interval shaded."
     )
 
 
@@ -481,23 +482,24 @@ def _map_panels(top: Axes, strip: Axes, title: str, rows: Records) -> None:
         if c.low is not None and c.high is not None:
             top.axvspan(c.low, c.high, color=colours.get(c.first, "grey"), alpha=0.08)
     _label(top, "", "time over the fastest (log; dotted: the 10% tie band)", title)
-    edges = (
-        [xs[0] / 1.5] + [(a * b) ** 0.5 for a, b in zip(xs, xs[1:], strict=False)] + [xs[-1] * 1.5]
-    )
-    for i, ranked in enumerate(rankings):
+    # A block at each grid point only: what lies between two points is the boundaries'
+    # (dashed above), not a colour drawn here.
+    for x, ranked in zip(xs, rankings, strict=True):
         if ranked is None:
             continue
         # Regions by model, each by its best variant (as the verdict judges them).
         winners = [model(r) for r in ranked.winners]
+        tie = len(winners) > 1
         strip.axvspan(
-            edges[i],
-            edges[i + 1],
-            color=colours.get(winners[0], "grey"),
-            alpha=0.6,
-            hatch="//" if len(winners) > 1 else None,
+            x / 1.35,
+            x * 1.35,
+            color="lightgrey" if tie else colours.get(winners[0], "grey"),
+            alpha=0.7,
+            hatch="//" if tie else None,
         )
         mark = "?" if ranked.undecided else ""
-        strip.text(xs[i], 0.5, "\n".join(winners[:3]) + mark, ha="center", va="center", fontsize=7)
+        strip.text(x, 0.5, "\n".join(winners[:3]) + mark, ha="center", va="center", fontsize=7)
+    edges = [xs[0] / 1.6, xs[-1] * 1.6]
     strip.set_xscale("log")
     strip.set_xlim(edges[0], edges[-1])
     top.set_xlim(edges[0], edges[-1])

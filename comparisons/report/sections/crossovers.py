@@ -7,8 +7,11 @@ suite's `granularity`, e.g. `SUITE=map` or `SUITE=full`). Its axis is the plain 
 time per task at each size (the serial cell of that size, median over its tasks), so a
 boundary reads as "processes beat a plain loop from 180 µs of work per task". Each model
 is set against the plain loop (where does it start to pay?) and against the process
-pool (`processes`, the standard library's answer for CPU work: where does Ray, Dask or a
-thread pool overtake it, if anywhere on the grid?).
+pool that hands tasks over as it does (`processes:executor` for one message per task,
+`processes`' Pool.map batches for a batching model: where does Ray, Dask or a thread
+pool overtake it, if anywhere on the grid?). A boundary is where the two take equal
+time; where the winner is 10% ahead (the verdict's tie band) is given beside it. The
+points' job sizes differ (the suite caps tasks per point), and are stated.
 """
 
 from __future__ import annotations
@@ -19,11 +22,18 @@ from comparisons.report.sections.context import Cells, Context
 
 TITLE = "Where the answer changes"
 INTRO = (
-    "From a sweep of the same work split into tasks of each size: for two ways of "
-    "running it, the task size at which their times are equal (a plain loop's time per "
-    "task; 95% interval over fresh processes), interpolated between the two sizes "
-    "around it, or the side faster over the whole grid. *Undecided*: fewer than 95% of "
-    "the bootstrap replicates agree on the answer."
+    "From a sweep of the work split into tasks of each size: for two ways of running "
+    "it, the task size (a plain loop's time per task) at which their times are equal, "
+    "and from where the winner is 10% ahead, each interpolated in log-log between the "
+    "two grid sizes around it (named: on a sparse grid the interpolation can be the "
+    "larger error); the 95% interval covers the measurements' noise (fresh processes, "
+    "repeats, and the plain loop that places each size), not that interpolation. Or the "
+    "side faster over the whole grid, or *tied throughout* (within 10% at every size). "
+    "*Undecided*: fewer than 95% of the bootstrap replicates agree. Each model against "
+    "the plain loop, and against the process pool that dispatches as it does "
+    "(`processes:executor` one task per message, `processes` Pool.map's batches). A "
+    "suite may cap the tasks per size (`SUITE=map` does, at 1,000), so the job's size "
+    "differs between sizes: each workload's table gives its tasks."
 )
 
 
@@ -32,22 +42,18 @@ def describe(c: Crossover) -> str:
     (120 µs–260 µs)"."""
     grid = f"{fmt.seconds(c.xs[0])}–{fmt.seconds(c.xs[-1])}"
     if c.answer is Answer.CROSSES and c.at is not None and c.low is not None:
-        interval = f"({fmt.seconds(c.low)}–{fmt.seconds(c.high or c.low)}"
-        if c.bracket is not None:
-            interval += (
-                f", interpolated between the grid's {fmt.seconds(c.bracket[0])} and "
-                f"{fmt.seconds(c.bracket[1])}"
-            )
-        interval += ")"
-        if c.first_wins_above:
-            return (
-                f"**{c.first}** faster than {c.second} above {fmt.seconds(c.at)} per task "
-                f"{interval}; {c.second} below"
-            )
-        return (
-            f"**{c.first}** faster than {c.second} below {fmt.seconds(c.at)} per task "
-            f"{interval}; {c.second} above"
+        side = "above" if c.first_wins_above else "below"
+        other = "below" if c.first_wins_above else "above"
+        text = (
+            f"**{c.first}** faster than {c.second} {side} {fmt.seconds(c.at)} per task "
+            f"({_interval(c)}); {c.second} {other}"
         )
+        ahead = c.ahead
+        if ahead is not None and ahead.answer is Answer.CROSSES and ahead.at is not None:
+            text += f"; 10% ahead {side} {fmt.seconds(ahead.at)} ({_interval(ahead)})"
+        elif ahead is not None:
+            text += "; 10% ahead: not placed on this grid"
+        return text + (f" (⚠ {c.caveat})" if c.caveat else "")
     if c.answer is Answer.TIED:
         return (
             f"{c.first} and {c.second} within 10% of each other over the whole grid "
@@ -66,6 +72,13 @@ def describe(c: Crossover) -> str:
     return (
         f"{c.first} against {c.second}: undecided{near} ({c.agreement:.0%} of the replicates agree)"
     )
+
+
+def _interval(c: Crossover) -> str:
+    text = f"{fmt.seconds(c.low or 0)}–{fmt.seconds(c.high or 0)}"
+    if c.bracket is not None:
+        text += f", between the grid's {fmt.seconds(c.bracket[0])} and {fmt.seconds(c.bracket[1])}"
+    return text
 
 
 def render(cells: Cells, context: Context) -> list[str]:
@@ -97,8 +110,12 @@ def front(cells: Cells, context: Context) -> list[str]:
     ]
     lines += [""] if lines else []
     for (workload, workers), rows in found.items():
-        decided = [c for c in sweep_crossovers(rows) if c.answer is Answer.CROSSES]
+        decided = [c for c in sweep_crossovers(rows) if c.answer in SHOWN]
         lines += [f"- {workload}, {workers} workers: {describe(c)}" for c in decided]
         if not decided:
             lines.append(f"- {workload}, {workers} workers: no boundary decided on this grid")
     return lines
+
+
+# What the front page lists: every answer the grid decided, not the undecided ones.
+SHOWN = (Answer.CROSSES, Answer.TIED, Answer.FIRST_THROUGHOUT, Answer.SECOND_THROUGHOUT)
