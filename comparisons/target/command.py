@@ -22,10 +22,12 @@ from rich.console import Console
 from comparisons import formatting as fmt
 from comparisons.cell.contract import CellSpec
 from comparisons.errors import UserError
+from comparisons.measure.environment import cpu_model
 from comparisons.report import build_report
 from comparisons.run.runner import run_suite, start_run
 from comparisons.run.suite import expand_names, split_names, usable_cores
 from comparisons.target.characterise import characterise
+from comparisons.target.placement import find_map, read_map
 from comparisons.target.plan import DEFAULT_BUDGET_S, parse_budget, plan_target
 from workloads import load_workload
 from workloads.target import CACHE_VARIABLE, WORK, TargetSpec, parse_tolerance
@@ -70,6 +72,9 @@ def compare_target(
     left_s = budget_s - (time.monotonic() - began) - REPORT_ALLOWANCE_S
     plan = plan_target(found, budget_s=max(left_s, 1.0), cores=cores, backends=backends)
     plan.settings["budget_s"] = budget_s
+    plan.settings["map"] = (
+        this_machines_map(results_root, cores) if found["work"] == "gil" else None
+    )
     console.print(
         f"Plan: {len(plan.cells)} cells, about {plan.estimate_s:.0f} s "
         f"for a {budget_s:.0f} s budget"
@@ -92,6 +97,12 @@ def compare_target(
         finally:
             os.environ.pop(CACHE_VARIABLE, None)
     return 0
+
+
+def this_machines_map(results_root: Path, cores: int) -> dict[str, Any] | None:
+    """The boundaries of the newest task-size map of this machine, if one was drawn."""
+    run = find_map(results_root, {"cpu_model": cpu_model(), "usable_cores": cores})
+    return read_map(run) if run is not None else None
 
 
 def describe_probe(found: dict[str, Any]) -> str:

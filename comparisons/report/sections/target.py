@@ -22,6 +22,7 @@ from comparisons.measure.stats import ratio_of_medians
 from comparisons.records.cells import Cell, median_s, samples_of
 from comparisons.records.ranking import model, verdict_rows
 from comparisons.report.sections.context import Cells, Context
+from comparisons.target.placement import nearest_winners
 from workloads.target import WORK, TargetSpec, is_target
 
 TITLE = "Your function"
@@ -106,6 +107,55 @@ def verdict_sentences(records: list[Cell], function: str) -> list[str]:
     return sentences or [f"- No two models ran `{function}` successfully at the same concurrency."]
 
 
+def on_the_map(found: dict[str, Any], placed: dict[str, Any] | None, cells: Cells) -> list[str]:
+    """Where the function's task time falls on this machine's task-size map (found when
+    the run started, `comparisons.target.placement`), what the map recommends there, and
+    whether the function's own race agrees."""
+    if found.get("work") != "gil":
+        return []
+    if not placed:
+        return [
+            "- **On the map**: no task-size map of this machine yet; `make compare SUITE=map` "
+            "draws one (about 9 minutes on 2 cores) and the next TARGET run places your "
+            "function on it."
+        ]
+    task_s = found["task_s"]
+    pays = list(placed["throughout"]) + [
+        b["model"] for b in placed["boundaries"] if b["above"] and b["at"] <= task_s
+    ]
+    not_yet = [b for b in placed["boundaries"] if b["above"] and b["at"] > task_s]
+    text = (
+        f"- **On the map** (run {placed['run']}, {placed['work']}): your "
+        f"{fmt.seconds(task_s)} a task"
+    )
+    low, high = placed["grid"]
+    if not low <= task_s <= high:
+        text += f" lies outside its grid ({fmt.seconds(low)}–{fmt.seconds(high)})"
+    if pays:
+        text += f"; beating a plain loop there: {', '.join(pays)}"
+    if not_yet:
+        text += "; not yet: " + ", ".join(
+            f"{b['model']} (from {fmt.seconds(b['at'])}, {fmt.seconds(b['low'])}–"
+            f"{fmt.seconds(b['high'])})"
+            for b in not_yet
+        )
+    near = nearest_winners(task_s, placed)
+    if near is not None:
+        x, names = near
+        text += f"; at its nearest size ({fmt.seconds(x)}) the map's winner is {_listed(names)}"
+        raced = {model(r) for v in verdict_rows(cells) for r in v.winners}
+        if raced:
+            agree = bool(raced & set(names))
+            text += (
+                "; your own race agrees"
+                if agree
+                else f"; your own race crowned {_listed(sorted(raced))} instead, and this report "
+                "trusts the race: it ran your function, with its own bytes and GIL share, where "
+                "the map ran counting primes"
+            )
+    return [text + "."]
+
+
 def _probe(found: dict[str, Any], spec: TargetSpec, kind: str) -> list[str]:
     """What the characterisation probe found, as a one-row table."""
     return [
@@ -162,6 +212,7 @@ def render(cells: Cells, context: Context) -> list[str]:
     kind = WORK[found["work"]][1]
     lines = [
         *verdict_sentences(cells, spec.function_name),
+        *on_the_map(found, context.suite.get("map"), cells),
         "",
         *_probe(found, spec, kind),
         "",

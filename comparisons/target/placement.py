@@ -1,0 +1,104 @@
+"""Your function on the map: the newest task-size map measured on this machine (a
+`SUITE=map` run under the results folder, the committed reference runs included), its
+boundaries against the plain loop, and where the function's own task time falls among
+them.
+
+Found when a `TARGET` run starts (the map is another run's records) and stored in the
+run's settings (`cells.json`, under "map"), so the report is still rebuilt from the
+run's own files alone; `sections.target` prints the placement. Only GIL-bound work has a
+map so far; other kinds say which suite would draw theirs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from comparisons.backends import BASELINE
+from comparisons.records.cells import baseline_key, load_cells
+from comparisons.records.crossover import (
+    Answer,
+    serial_per_task,
+    sweep_crossovers,
+    sweeps,
+    winners_at,
+)
+from comparisons.records.ranking import model
+
+MAP_SUITE = "map"
+
+
+def same_machine(env: dict[str, Any], machine: dict[str, Any]) -> bool:
+    """A map is this machine's when the CPU model and the usable cores match."""
+    return all(env.get(k) == machine.get(k) for k in ("cpu_model", "usable_cores"))
+
+
+def find_map(results_root: Path, machine: dict[str, Any]) -> Path | None:
+    """The newest `SUITE=map` run of this machine under `results_root` (run ids begin
+    with their start time, so the largest is the newest)."""
+    found = []
+    for settings in results_root.glob("**/cells.json"):
+        run = settings.parent
+        try:
+            suite = json.loads(settings.read_text())["suite"]
+            env = json.loads((run / "env.json").read_text())["environment"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if suite.get("name") == MAP_SUITE and same_machine(env, machine) and not run.is_symlink():
+            found.append(run)
+    return max(found, key=lambda p: p.name, default=None)
+
+
+def read_map(run: Path) -> dict[str, Any] | None:
+    """The map's boundaries against the plain loop and its winners per size, in the form
+    the run's settings keep; None when the run has no sweep."""
+    found = sweeps(load_cells(run))
+    if not found:
+        return None
+    (workload, workers), rows = next(iter(found.items()))
+    per_task = serial_per_task(rows)
+    by_point: dict[tuple[Any, ...], list[Any]] = {}
+    for r in rows:
+        if baseline_key(r) in per_task:
+            by_point.setdefault(baseline_key(r), []).append(r)
+    winners = []
+    for key, at_point in sorted(by_point.items(), key=lambda item: per_task[item[0]]):
+        ranked = winners_at(at_point)
+        if ranked is not None:
+            winners.append([per_task[key], [model(r) for r in ranked.winners]])
+    boundaries, throughout = [], []
+    for c in sweep_crossovers(rows):
+        if c.second != BASELINE:
+            continue
+        if c.answer is Answer.CROSSES:
+            boundaries.append(
+                {
+                    "model": c.first,
+                    "at": c.at,
+                    "low": c.low,
+                    "high": c.high,
+                    "above": c.first_wins_above,
+                }
+            )
+        elif c.answer is Answer.FIRST_THROUGHOUT:
+            throughout.append(c.first)
+    return {
+        "run": run.name,
+        "work": f"{workload}, {workers} workers",
+        "grid": [winners[0][0], winners[-1][0]] if winners else [],
+        "boundaries": boundaries,
+        "throughout": throughout,
+        "winners": winners,
+    }
+
+
+def nearest_winners(task_s: float, placed: dict[str, Any]) -> tuple[float, list[str]] | None:
+    """The map's size nearest the function's task time (in log distance) and who wins
+    there."""
+    points = placed.get("winners") or []
+    if not points:
+        return None
+    x, names = min(points, key=lambda p: abs(math.log(p[0]) - math.log(task_s)))
+    return x, names
