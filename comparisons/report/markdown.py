@@ -31,6 +31,7 @@ from comparisons.report.sections import (
     ledger,
     machine,
     preamble,
+    target,
 )
 from comparisons.report.sections.context import Cells, Context
 from comparisons.report.sections.target import shown
@@ -97,6 +98,7 @@ def _contents(cells: Cells, context: Context) -> list[str]:
 FRONT: tuple[Section, ...] = (
     preamble,
     Part(None, "", machine.brief),
+    Part(target.TITLE, "", target.front),
     answers,
     Part(
         crossovers.TITLE,

@@ -156,6 +156,19 @@ def on_the_map(found: dict[str, Any], placed: dict[str, Any] | None, cells: Cell
     return [text + "."]
 
 
+def front(cells: Cells, context: Context) -> list[str]:
+    """The front page's part for a run on the user's function: its verdict sentences and
+    its place on the map (the probe's table and the rest stay in the details)."""
+    found = context.target
+    if not found:
+        return []
+    function = TargetSpec.parse(found["target"]).function_name
+    return [
+        *verdict_sentences(cells, function),
+        *on_the_map(found, context.suite.get("map"), cells),
+    ]
+
+
 def _probe(found: dict[str, Any], spec: TargetSpec, kind: str) -> list[str]:
     """What the characterisation probe found, as a one-row table."""
     return [
