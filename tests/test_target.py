@@ -313,3 +313,15 @@ def test_a_package_registers_a_workload_by_entry_point(tmp_path, monkeypatch):
     assert record["status"] == Status.OK and record["verification"]["ok"], record["error"]
     listed = run_cli("list", env={"PYTHONPATH": os.environ["PYTHONPATH"]})
     assert "plugin.double" in listed.stdout
+
+
+def test_inputs_that_cannot_be_pickled_leave_out_every_model_that_needs_them_sent():
+    found = {**_found("gil", 0.01), "input_bytes": None, "result_bytes": 10}
+    plan = plan_target(found, budget_s=3000, cores=2)
+    planned = {c.backend for c in plan.cells}
+    assert {"serial", "threads", "asyncio", "trio"} <= planned
+    assert not planned & {"processes", "dask", "ray", "ceiling", "subinterpreters"}
+    assert plan.trimmed[0].endswith("left out: its inputs cannot be pickled")
+    # A probe that pickled both keeps every model.
+    kept = plan_target({**found, "input_bytes": 17}, budget_s=3000, cores=2)
+    assert {"processes", "dask", "ray"} <= {c.backend for c in kept.cells}

@@ -28,7 +28,7 @@ from comparisons.run.runner import run_suite, start_run
 from comparisons.run.suite import expand_names, split_names, usable_cores
 from comparisons.target.characterise import characterise
 from comparisons.target.placement import find_map, read_map
-from comparisons.target.plan import DEFAULT_BUDGET_S, parse_budget, plan_target
+from comparisons.target.plan import DEFAULT_BUDGET_S, items_problem, parse_budget, plan_target
 from workloads import load_workload
 from workloads.target import CACHE_VARIABLE, WORK, TargetSpec, parse_tolerance
 
@@ -67,6 +67,9 @@ def compare_target(
             f"({found['determinism_detail']}); every model is checked against serial, so give "
             "--tolerance or a --matches function"
         )
+    problem = items_problem(found)
+    if problem and not found.get("crossing_problem"):
+        found["crossing_problem"] = problem
     console.print(describe_probe(found))
     # What is left for the cells: the probe has run, and the report still has to be written.
     left_s = budget_s - (time.monotonic() - began) - REPORT_ALLOWANCE_S
@@ -119,6 +122,7 @@ def describe_probe(found: dict[str, Any]) -> str:
     if found.get("crossing_problem"):
         lines.append(
             f"It cannot be sent to other processes ({found['crossing_problem']}): the "
-            "process, Dask, Ray and subinterpreter cells are skipped with that reason."
+            "process, Dask, Ray and subinterpreter cells are left out with that reason; "
+            "threads, asyncio and Trio run it in this process."
         )
     return "\n".join(lines)

@@ -153,6 +153,17 @@ def _cells(
     ]
 
 
+def items_problem(found: dict[str, Any]) -> str | None:
+    """Why a task's input or result cannot be sent to another process, from the probe
+    (the pickled sizes it could not take), or None."""
+    bad = [
+        what
+        for what, key in (("inputs", "input_bytes"), ("results", "result_bytes"))
+        if key in found and found[key] is None
+    ]
+    return f"its {' and '.join(bad)} cannot be pickled" if bad else None
+
+
 def plan_target(
     found: dict[str, Any],
     *,
@@ -172,6 +183,10 @@ def plan_target(
     names = candidates(found["work"], has_async)
     if backends:
         names = [n for n in names if n in backends or n == BASELINE]
+    problem = items_problem(found)
+    # Nothing can reach another process: only what runs in this one is planned.
+    left_out = [n for n in names if problem and n != BASELINE and not backend_class(n).in_process]
+    names = [n for n in names if n not in left_out]
     models = [n for n in names if ":" not in n and n != CEILING]
     variants = [n for n in names if ":" in n]
     ceiling = [n for n in names if n == CEILING]
@@ -223,6 +238,8 @@ def plan_target(
             f"{len(dropped)} variant{'s' if len(dropped) > 1 else ''} left out "
             f"({', '.join(reversed(dropped))})",
         )
+    if left_out:
+        trimmed.insert(0, f"{', '.join(left_out)} left out: {problem}")
     cells = build()
     estimate = estimate_s(cells, found, cores)
     settings = {
