@@ -35,13 +35,19 @@ def test_two_ways_within_the_band_are_tied_and_an_interval_across_its_edge_is_un
     assert unsure.endswith("*undecided*") and "undecided: threads" in unsure
 
 
-def io(backend: str, time_s: float, level: int) -> Cell:
+def io(
+    backend: str,
+    time_s: float,
+    level: int,
+    workload: str = "io.http",
+    category: str = "network I/O",
+) -> Cell:
     return row(
         backend,
         time_s,
-        workload="io.http",
+        workload=workload,
         kind="io",
-        category="network I/O",
+        category=category,
         workers=level,
         tasks=level,
         in_flight=level,
@@ -120,16 +126,7 @@ def test_tables_leave_out_the_columns_that_say_nothing_for_their_work():
 
 def test_a_winning_variant_names_its_models_default_only_where_that_ties():
     def timers(backend: str, time_s: float) -> Cell:
-        return row(
-            backend,
-            time_s,
-            workload="io.sleep",
-            kind="io",
-            category="waiting I/O",
-            workers=1000,
-            tasks=1000,
-            in_flight=1000,
-        )
+        return io(backend, time_s, 1000, workload="io.sleep", category="waiting I/O")
 
     tied = answers.render(
         [timers("asyncio:uvloop", 0.100), timers("asyncio", 0.101), timers("trio", 0.2)],

@@ -53,7 +53,7 @@ from comparisons.records.ranking import (
     Outcome,
     Ranking,
     against_best,
-    model,
+    best_per_model,
     outcome_of,
     rank,
     speed_s,
@@ -329,13 +329,20 @@ def _unreliable_near(c: Crossover, points: Sequence[Point]) -> str | None:
 def winners_at(rows: Sequence[Cell]) -> Ranking | None:
     """Every model's standing at one point of a sweep, the plain loop included (on a
     map, "a plain loop" is a region like any other): each model by its fastest row (its
-    best variant, as in the verdict), ranked by the verdict's rule (best, tied, slower,
-    undecided)."""
-    best: dict[str, Cell] = {}
+    best variant, `best_per_model`, as in the verdict), ranked by the verdict's rule
+    (best, tied, slower, undecided)."""
+    loops = [r for r in rows if r["backend"] == BASELINE and is_measured(r)]
+    return rank(
+        sorted([*best_per_model(list(rows)), *loops[:1]], key=lambda r: (speed_s(r), r["backend"]))
+    )
+
+
+def sizes(rows: Sequence[Cell]) -> list[tuple[float, list[Cell]]]:
+    """Each size of a sweep, smallest first: the plain loop's time per task there, and
+    the rows measured at it."""
+    per_task = serial_per_task(rows)
+    at: dict[tuple[Any, ...], list[Cell]] = defaultdict(list)
     for r in rows:
-        if r["backend"] == "ceiling" or not is_measured(r):
-            continue
-        name = model(r)
-        if name not in best or speed_s(r) < speed_s(best[name]):
-            best[name] = r
-    return rank(sorted(best.values(), key=lambda r: (speed_s(r), r["backend"])))
+        if baseline_key(r) in per_task:
+            at[baseline_key(r)].append(r)
+    return sorted(((per_task[key], found) for key, found in at.items()), key=lambda p: p[0])

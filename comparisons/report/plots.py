@@ -25,7 +25,6 @@ from comparisons.backends import BASELINE, display_order
 from comparisons.cell.outcome import Status
 from comparisons.records.cells import (
     Cell,
-    baseline_key,
     baseline_of,
     is_measured,
     kernel_peak_bytes,
@@ -35,7 +34,7 @@ from comparisons.records.cells import (
 )
 from comparisons.records.crossover import (
     Answer,
-    serial_per_task,
+    sizes,
     sweep_crossovers,
     sweeps,
     winners_at,
@@ -452,22 +451,17 @@ def task_size_map(records: Records, path: Path) -> str | None:
 
 
 def _map_panels(top: Axes, strip: Axes, title: str, rows: Records) -> None:
-    per_task = serial_per_task(rows)
-    by_point: dict[tuple, Records] = defaultdict(list)
-    for r in rows:
-        if baseline_key(r) in per_task:
-            by_point[baseline_key(r)].append(r)
-    points = sorted(by_point, key=lambda k: per_task[k])
-    xs = [per_task[k] for k in points]
-    rankings = [winners_at(by_point[k]) for k in points]
+    grid = sizes(rows)
+    xs = [x for x, _ in grid]
+    rankings = [winners_at(at) for _, at in grid]
     backends = _backends([r for r in rows if r["backend"] != "ceiling"])
     colours = {b: f"C{i % 10}" for i, b in enumerate(backends)}
     for backend in backends:
         mine = [
             (x, speed_s(r) / speed_s(ranked.rows[0]))
-            for x, k, ranked in zip(xs, points, rankings, strict=True)
+            for (x, at), ranked in zip(grid, rankings, strict=True)
             if ranked is not None
-            for r in by_point[k]
+            for r in at
             if r["backend"] == backend and is_measured(r)
         ]
         if mine:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from comparisons.backends import BASELINE
-from comparisons.records.cells import baseline_key, load_cells
+from comparisons.records.cells import load_cells
 from comparisons.records.crossover import (
     Answer,
-    serial_per_task,
+    sizes,
     sweep_crossovers,
     sweeps,
     winners_at,
@@ -58,16 +58,11 @@ def read_map(run: Path) -> dict[str, Any] | None:
     if not found:
         return None
     (workload, workers), rows = next(iter(found.items()))
-    per_task = serial_per_task(rows)
-    by_point: dict[tuple[Any, ...], list[Any]] = {}
-    for r in rows:
-        if baseline_key(r) in per_task:
-            by_point.setdefault(baseline_key(r), []).append(r)
     winners = []
-    for key, at_point in sorted(by_point.items(), key=lambda item: per_task[item[0]]):
-        ranked = winners_at(at_point)
+    for x, at in sizes(rows):
+        ranked = winners_at(at)
         if ranked is not None:
-            winners.append([per_task[key], [model(r) for r in ranked.winners]])
+            winners.append([x, [model(r) for r in ranked.winners]])
     boundaries, throughout = [], []
     for c in sweep_crossovers(rows):
         if c.second != BASELINE:
