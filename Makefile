@@ -23,6 +23,8 @@ INPUTS ?=
 TOLERANCE ?=
 BUDGET ?=
 PYTEST_ARGS ?=
+RUNS ?=
+comma := ,
 
 # The variables `make compare` passes on, in this order and only when given: NAME=value
 # becomes --name "value", the name lower-cased with _ as - (BUDGET=3m -> --budget "3m",
@@ -37,7 +39,7 @@ COMPARE_GIVEN = $(strip $(foreach v,$(COMPARE_VARS),$(if $($(v)),$(v))))
 COMPARE_ARGS = $(foreach v,$(COMPARE_GIVEN),$(call compare_flag,$(v)) "$(call compare_value,$(v))")
 
 .DEFAULT_GOAL := help
-.PHONY: help install compare python-env smoke quick test report diff fidelity list lint clean-venv
+.PHONY: help install compare python-env smoke quick test report diff site fidelity list lint clean-venv
 
 help: ## list targets and variables
 	@echo "Targets:"
@@ -55,6 +57,7 @@ help: ## list targets and variables
 	@echo "  RAY_ADDRESS=host:port          run Ray cells on that existing cluster"
 	@echo "  SERVICE_HOST=addr  where the latency server listens, if cluster workers are remote"
 	@echo "  A=dir B=dir        the two runs for 'make diff'"
+	@echo "  RUNS=dir,dir       more run folders for 'make site' (a colleague's results)"
 	@echo "  TARGET=mod:fn      race your own function (or path/file.py:fn) instead of SUITE"
 	@echo "  INPUTS=mod:fn      its inputs: a function of the task count, or a .jsonl/.json/.pkl file"
 	@echo "  TOLERANCE=1e-9     results match serial's within this relative difference"
@@ -96,6 +99,9 @@ report: $(STAMP) ## rebuild summary.csv, verdict.json, pyperf.json, plots/ and R
 diff: $(STAMP) ## per-cell change from run A to run B: make diff A=dir B=dir
 	@test -n "$(A)" -a -n "$(B)" || { echo "error: make diff needs A=<run dir> B=<run dir>" >&2; exit 2; }
 	$(PY) -m comparisons diff "$(A)" "$(B)"
+
+site: $(STAMP) ## every run under RESULTS (and RUNS=dir,dir) as a static site in RESULTS/site/
+	$(PY) -m comparisons site --results "$(RESULTS)" $(foreach r,$(subst $(comma), ,$(RUNS)),"$(r)")
 
 fidelity: $(STAMP) ## harness vs hand-written scripts: does the harness distort?
 	$(PY) -m comparisons.run.fidelity

@@ -1,4 +1,4 @@
-"""Command line: `python -m comparisons {list,run,compare,report,diff}`.
+"""Command line: `python -m comparisons {list,run,compare,report,diff,site}`.
 
 This is the edge where a user's mistakes are caught: an unknown name, a bad value or
 file gives one `error: ...` line naming what is wrong and what is valid, and exit
@@ -65,7 +65,10 @@ def build_parser() -> Parser:
         description="Run the same workloads on Python's concurrency models and compare them.",
     )
     commands = parser.add_subparsers(
-        dest="command", required=True, parser_class=Parser, metavar="{list,run,compare,report,diff}"
+        dest="command",
+        required=True,
+        parser_class=Parser,
+        metavar="{list,run,compare,report,diff,site}",
     )
 
     commands.add_parser("list", help="name every workload, backend and suite")
@@ -128,6 +131,11 @@ def build_parser() -> Parser:
         help="smallest change that counts, as a fraction (default "
         f"{PRACTICAL_THRESHOLD:g}: the report's tie band)",
     )
+
+    site = commands.add_parser("site", help="every run side by side: a static site")
+    site.add_argument("--results", default="results", help="the runs' root (default results)")
+    site.add_argument("--out", default=None, help="where to write it (default RESULTS/site)")
+    site.add_argument("runs", nargs="*", help="more run folders or folders of runs")
 
     return parser
 
@@ -310,6 +318,15 @@ def command_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_site(args: argparse.Namespace) -> int:
+    from comparisons.site import build_site
+
+    results = Path(args.results)
+    roots = [results, *(Path(r) for r in args.runs if r)]
+    build_site(roots, Path(args.out) if args.out else results / "site")
+    return 0
+
+
 def _check_python(python: str) -> None:
     """The interpreter exists and can import the project (one line if not)."""
     if not Path(python).is_file():
@@ -346,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
             return command_compare(args)
         if args.command == "report":
             return command_report(args)
+        if args.command == "site":
+            return command_site(args)
         return command_diff(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

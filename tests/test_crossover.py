@@ -5,6 +5,8 @@ them. The rule is the subject, not the machine."""
 
 from __future__ import annotations
 
+import json
+
 import made_up
 import pytest
 
@@ -15,10 +17,13 @@ from comparisons.records.crossover import (
     axis_points,
     crossing,
     crossover,
+    nearest_boundary,
+    placed_on_map,
     sweep_points,
 )
-from comparisons.report.sections import crossovers
+from comparisons.report.sections import crossovers, verdict
 from comparisons.report.sections.context import Context
+from comparisons.report.verdict_export import render_verdict_json
 
 WORK_S = 1.0  # serial seconds of the whole job at every task size
 SIZES = (1e-5, 1e-4, 1e-3, 1e-2)  # serial seconds per task
@@ -141,3 +146,42 @@ def test_make_diff_sets_each_boundary_of_two_runs_side_by_side():
     apart = _crossover_lines(sweep(), moved)
     assert any("processes / serial" in line and "**intervals apart**" in line for line in apart)
     assert _crossover_lines(sweep()[:4], sweep()[:4]) == []
+
+
+def test_each_verdict_row_of_a_sweep_says_where_it_sits_on_the_map():
+    placed = placed_on_map(sweep())
+    assert len(placed) == len(SIZES)
+    x, boundaries = next(iter(placed.values()))
+    assert [b.model for b in boundaries] == ["processes"] and boundaries[0].above
+    at = boundaries[0].at
+    assert nearest_boundary(1e-2, boundaries) == boundaries[0]
+    # Threads beside the pool at every size, so each size is a verdict row.
+    rows = sweep() + [cell("threads", x, WORK_S * 1.05) for x in SIZES]
+    table = "\n".join(verdict.verdict_table(rows))
+    # 10 ms tasks are ×(10 ms / boundary) above where the pool starts to beat the loop.
+    assert f"×{1e-2 / at:.1f} above the nearest boundary, where processes starts to beat" in table
+    assert f"×{at / 1e-5:.1f} below the nearest boundary" in table
+    # A row off every sweep says nothing of a map.
+    alone = [
+        cell("serial", 1e-3, WORK_S),
+        cell("processes", 1e-3, pool(1e-3)),
+        cell("threads", 1e-3, WORK_S * 1.05),
+    ]
+    alone_table = "\n".join(verdict.verdict_table(alone))
+    assert "| 2 |" in alone_table and "on the map" not in alone_table
+    assert nearest_boundary(1e-3, []) is None
+
+
+def test_verdict_json_gives_each_sweep_row_its_place_on_the_map():
+    rows = sweep() + [cell("threads", x, WORK_S * 1.05) for x in SIZES]
+    found = json.loads(render_verdict_json(rows))["rows"]
+    placed = [r["on_the_map"] for r in found]
+    assert len(placed) == len(SIZES) and all(p is not None for p in placed)
+    assert sorted(p["task_s"] for p in placed) == pytest.approx(sorted(SIZES), rel=0.05)
+    assert {p["nearest_boundary"]["model"] for p in placed} == {"processes"}
+    alone = [
+        cell("serial", 1e-3, WORK_S),
+        cell("processes", 1e-3, pool(1e-3)),
+        cell("threads", 1e-3, WORK_S * 1.05),
+    ]
+    assert json.loads(render_verdict_json(alone))["rows"][0]["on_the_map"] is None

@@ -11,7 +11,7 @@ from pathlib import Path
 import made_up
 
 from comparisons.report.sections.target import on_the_map
-from comparisons.target.placement import find_map, nearest_winners
+from comparisons.target.placement import find_map, map_runs, nearest_winners
 
 MACHINE = {"cpu_model": "AMD EPYC", "usable_cores": 2}
 PLACED = {
@@ -36,13 +36,16 @@ def run_dir(root: Path, name: str, suite: str, machine: dict) -> Path:
     return run
 
 
-def test_the_newest_map_of_this_machine_is_found(tmp_path: Path):
-    assert find_map(tmp_path, MACHINE) is None
-    run_dir(tmp_path, "20261130-100000-map-aaaa", "map", MACHINE)
+def test_the_newest_map_of_this_machine_comes_first_then_the_default_suite_s(tmp_path: Path):
+    assert map_runs(tmp_path, MACHINE) == []
+    older = run_dir(tmp_path, "20261130-100000-map-aaaa", "map", MACHINE)
     newest = run_dir(tmp_path / "reference", "20261130-110000-map-bbbb", "map", MACHINE)
-    run_dir(tmp_path, "20261130-120000-default-cccc", "default", MACHINE)
+    default = run_dir(tmp_path, "20261130-120000-default-cccc", "default", MACHINE)
     run_dir(tmp_path, "20261130-130000-map-dddd", "map", {**MACHINE, "usable_cores": 64})
-    assert find_map(tmp_path, MACHINE) == newest
+    run_dir(tmp_path, "20261130-140000-shared-eeee", "shared", MACHINE)
+    assert map_runs(tmp_path, MACHINE) == [newest, older, default]
+    # None of them has a sweep in its records: no map.
+    assert find_map(tmp_path, MACHINE) is None
 
 
 def test_a_function_is_placed_among_the_boundaries_and_checked_against_its_race():

@@ -346,3 +346,32 @@ def sizes(rows: Sequence[Cell]) -> list[tuple[float, list[Cell]]]:
         if baseline_key(r) in per_task:
             at[baseline_key(r)].append(r)
     return sorted(((per_task[key], found) for key, found in at.items()), key=lambda p: p[0])
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """Where a model starts (or stops) beating the plain loop on a sweep."""
+
+    model: str
+    at: float
+    above: bool  # the model is the faster above `at`
+
+
+def placed_on_map(cells: Sequence[Cell]) -> dict[tuple[Any, ...], tuple[float, list[Boundary]]]:
+    """For every point of every sweep (by its serial baseline key): the plain loop's time
+    per task there and the boundaries against the plain loop that the sweep decided."""
+    found: dict[tuple[Any, ...], tuple[float, list[Boundary]]] = {}
+    for rows in sweeps(cells).values():
+        boundaries = [
+            Boundary(c.first, c.at, bool(c.first_wins_above))
+            for c in sweep_crossovers(rows)
+            if c.second == BASELINE and c.answer is Answer.CROSSES and c.at is not None
+        ]
+        for x, at in sizes(rows):
+            found[baseline_key(at[0])] = (x, boundaries)
+    return found
+
+
+def nearest_boundary(x: float, boundaries: Sequence[Boundary]) -> Boundary | None:
+    """The boundary nearest a task size, by log distance."""
+    return min(boundaries, key=lambda b: abs(math.log(x / b.at)), default=None)

@@ -250,7 +250,8 @@ class Paired:
     only_b: int
 
 
-def _paired(a: list[Cell], b: list[Cell]) -> Paired:
+def paired(a: list[Cell], b: list[Cell]) -> Paired:
+    """Two runs' cells matched by key (the site's changes page uses it too)."""
     by_key_a, by_key_b = {r["key"]: r for r in a}, {r["key"]: r for r in b}
     pairs, failed, skipped_alike = [], [], 0
     for key in sorted(set(by_key_a) & set(by_key_b)):
@@ -270,6 +271,9 @@ def _paired(a: list[Cell], b: list[Cell]) -> Paired:
         len(set(by_key_a) - set(by_key_b)),
         len(set(by_key_b) - set(by_key_a)),
     )
+
+
+_paired = paired  # the name render_diff has always used
 
 
 MARKS = {"faster": "**faster**", "slower": "**slower**", "same": "same"}

@@ -102,8 +102,10 @@ FRONT: tuple[Section, ...] = (
     answers,
     Part(
         crossovers.TITLE,
-        "Where one way of running the work overtakes another along the task size, "
-        "with its 95% interval (the table of every pair is in the details):",
+        "Where one way of running the work overtakes another along the task size (a "
+        "plain loop's time per task), with its 95% interval; each model against a plain "
+        "loop, and against the process pool that hands tasks over as it does (every pair, "
+        "and where the winner is 10% ahead, in the details):",
         crossovers.front,
     ),
     Part(faults.TITLE, faults.INTRO, _faults),

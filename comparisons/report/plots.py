@@ -179,15 +179,10 @@ def _speedup_panel(ax: Axes, key: tuple, rows: Records) -> tuple[str, str, str]:
 
 
 def efficiency_vs_task_size(records: Records, path: Path) -> str | None:
-    cpu = [
-        r
-        for r in _ok(records)
-        if r["kind"] == "cpu" and r.get("baseline") and r["backend"] != "serial"
-    ]
+    # The sweeps the map and the granularity table read: one parameter varying.
     groups = {
-        k: v
-        for k, v in _grouped(cpu, lambda r: (r["workload"], r["workers"])).items()
-        if len({baseline_of(r).median_s / r["tasks"] for r in v}) >= 3
+        key: [r for r in rows if r.get("baseline") and r["backend"] != BASELINE]
+        for key, rows in sweeps(_ok(records)).items()
     }
     if not groups:
         return None

@@ -2,8 +2,10 @@
 
 One entry per verdict row (a kind of work at one in-flight count, `verdict_rows`), each
 model's standing in it: its outcome (best, tied, slower, undecided), its time by the
-verdict's estimator and its ratio to the best with the 95% interval. Written beside
-REPORT.md by `make report`, from the same records, so the two never disagree.
+verdict's estimator and its ratio to the best with the 95% interval; a row of a
+task-size sweep also its place on the map (the plain loop's time per task, the nearest
+boundary against it). Written beside REPORT.md by `make report`, from the same records,
+so the two never disagree.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import json
 from typing import Any
 
 from comparisons.measure.stats import PRACTICAL_THRESHOLD
-from comparisons.records.cells import Cell, median_s
+from comparisons.records.cells import Cell, baseline_key, median_s
+from comparisons.records.crossover import nearest_boundary, placed_on_map
 from comparisons.records.ranking import (
     Standing,
     VerdictRow,
@@ -39,9 +42,26 @@ def _standing(s: Standing, executor: str) -> dict[str, Any]:
     }
 
 
-def _row(v: VerdictRow) -> dict[str, Any]:
+def _on_the_map(v: VerdictRow, placed: dict[Any, Any]) -> dict[str, Any] | None:
+    """A sweep row's place on its map: the plain loop's time per task and the nearest
+    boundary against it; None for a row off every sweep."""
+    key = baseline_key(v.rows[0])
+    if key not in placed:
+        return None
+    x, boundaries = placed[key]
+    nearest = nearest_boundary(x, boundaries)
+    return {
+        "task_s": x,
+        "nearest_boundary": None
+        if nearest is None
+        else {"model": nearest.model, "at_s": nearest.at, "model_faster_above": nearest.above},
+    }
+
+
+def _row(v: VerdictRow, placed: dict[Any, Any]) -> dict[str, Any]:
     best = v.rows[0]
     return {
+        "on_the_map": _on_the_map(v, placed),
         "category": v.category,
         "work": v.work,
         "workload": best["workload"],
@@ -57,10 +77,11 @@ def _row(v: VerdictRow) -> dict[str, Any]:
 
 def render_verdict_json(cells: list[Cell]) -> str:
     """The verdict of `cells` as JSON text."""
+    placed = placed_on_map(cells)
     document = {
         "estimator": ESTIMATOR,
         "tie_band": PRACTICAL_THRESHOLD,
-        "rows": [_row(v) for v in verdict_rows(cells)],
+        "rows": [_row(v, placed) for v in verdict_rows(cells)],
         # Twins (SUITE=aa): a model against itself under another name; anything but
         # "tied" is a false decision.
         "aa_control": [

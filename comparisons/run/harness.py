@@ -72,12 +72,14 @@ def run_cell(
     *,
     python: str = sys.executable,
     context: dict[str, Any] | None = None,
+    skip_reason: str | None = None,
 ) -> Record:
     """Measure `spec` in a fresh `python` subprocess and return its record.
 
-    A cell that cannot run as asked (`why_not_run`) is recorded as `skipped` with the
-    reason, without starting anything; a cell whose cluster is unreachable or whose
-    services do not start is recorded as an `error`.
+    A cell that cannot run as asked (`why_not_run`), or that the caller skips
+    (`skip_reason`: a run's budget), is recorded as `skipped` with the reason, without
+    starting anything; a cell whose cluster is unreachable or whose services do not
+    start is recorded as an `error`.
     """
     context = context or {}
     started_at = _now()
@@ -93,7 +95,7 @@ def run_cell(
         )
         return build_record(cell, None, monitor, context)
 
-    reason = why_not_run(cell, interpreter_version(python))
+    reason = skip_reason or why_not_run(cell, interpreter_version(python))
     if reason:
         return not_started(reason)
     if spec.address:

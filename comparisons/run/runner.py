@@ -47,6 +47,7 @@ from comparisons.records.cells import attach_baseline, baseline_key, is_measured
 from comparisons.records.schema import CEILING, Record
 from comparisons.records.store import append_record, invocation_id, load_records
 from comparisons.run.adaptive import MAX_EXTRA_ROUNDS, extra_rows
+from comparisons.run.budget import STOP_PREFIX, Deadline, by_priority
 from comparisons.run.harness import run_cell
 from comparisons.run.suite import DEFAULT_SEED
 
@@ -167,6 +168,29 @@ def load_run(run: str, results_root: Path) -> tuple[Path, dict[str, Any], list[C
     return run_dir.resolve(), suite, cells
 
 
+def _run_by(
+    deadline: Deadline, spec: CellSpec, python: str, context: dict[str, Any]
+) -> Record | None:
+    """One cell under a deadline: skipped with the reason when it would not fit, else
+    run with the time left as its timeout and its wall time learnt. A later process of a
+    cell that already has one is simply not run (None): the cell keeps what it measured,
+    and the report counts the processes the budget cut."""
+    why = deadline.why_not(spec)
+    if why and (spec.invocation >= spec.invocations or spec.key in deadline.measured):
+        return None
+    if why:
+        return run_cell(spec, python=python, context=context, skip_reason=why)
+    bounded = deadline.bounded(spec)
+    record = run_cell(bounded, python=python, context=context)
+    deadline.learn(spec, record.get("cell_wall_s"))
+    if record["status"] == Status.TIMEOUT and bounded.timeout_s < spec.timeout_s:
+        record["error"] = (
+            f"{STOP_PREFIX} ({deadline.budget_s:.0f} s) after {bounded.timeout_s:.0f} s: "
+            f"{record['error']}"
+        )
+    return record
+
+
 def run_extra_rounds(
     cells: list[CellSpec],
     records_path: Path,
@@ -206,6 +230,8 @@ def run_extra_rounds(
             if time.monotonic() >= deadline:
                 console.print("extra rounds: budget spent", highlight=False)
                 return
+            if costs.get(key, 0.0) > deadline - time.monotonic():
+                continue
             spec = replace(by_key[key], invocation=last[key] + 1)
             why = "an unreliable ceiling" if spec.backend == CEILING else "an unreliable baseline"
             run_one(
@@ -240,10 +266,15 @@ def run_suite(
     suite: dict[str, Any],
     python: str = sys.executable,
     report: Callable[[Path], Path] | None = None,
+    deadline: Deadline | None = None,
 ) -> Path:
     """Run every cell of `run_dir` that has no record yet; write records, then the
     report (`report(run_dir)`, given by the caller: the command line passes
     `comparisons.report.build_report`) and point `latest` at the run.
+
+    With a `deadline` (a TARGET run's budget), a cell that would not finish in the time
+    left is recorded as skipped with that reason, and a started one is stopped there
+    (`comparisons.run.budget`).
 
     Raises KeyboardInterrupt after saving what finished when interrupted (Ctrl-C or
     SIGTERM); `--resume` then runs only the cells still missing.
@@ -257,6 +288,8 @@ def run_suite(
     todo = [
         c for c in run_order(cells, suite.get("seed", DEFAULT_SEED)) if c.invocation_key not in done
     ]
+    if deadline is not None:
+        todo = by_priority(todo)
     command = shlex.join(["python", "-m", "comparisons", *sys.argv[1:]])
     context = {"run_id": run_id, "suite": suite["name"], "command": command}
     console = Console(stderr=True, soft_wrap=True)
@@ -285,7 +318,14 @@ def run_suite(
                 progress.update(bar, description=label)
                 if not console.is_terminal:
                     console.print(f"{label} ...", highlight=False)
-                record = run_cell(spec, python=python, context=context)
+                if deadline is None:
+                    record = run_cell(spec, python=python, context=context)
+                else:
+                    found = _run_by(deadline, spec, python, context)
+                    if found is None:
+                        progress.advance(bar)
+                        return
+                    record = found
                 key = baseline_key(record)
                 if spec.backend == BASELINE and is_measured(record):
                     baselines[key] = record
@@ -300,6 +340,8 @@ def run_suite(
                     label += f" (run {spec.invocation + 1}/{spec.invocations})"
                 run_one(spec, label)
             extra_budget_s = float(suite.get("extra_budget_s", 0))
+            if deadline is not None:
+                extra_budget_s = min(extra_budget_s, deadline.left_s())
             if extra_budget_s > 0:
                 run_extra_rounds(cells, records_path, extra_budget_s, suite, run_one, console)
     except KeyboardInterrupt:

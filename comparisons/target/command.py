@@ -24,11 +24,19 @@ from comparisons.cell.contract import CellSpec
 from comparisons.errors import UserError
 from comparisons.measure.environment import cpu_model
 from comparisons.report import build_report
+from comparisons.run.budget import Deadline
 from comparisons.run.runner import run_suite, start_run
 from comparisons.run.suite import expand_names, split_names, usable_cores
 from comparisons.target.characterise import characterise
+from comparisons.target.costs import measured_costs
 from comparisons.target.placement import find_map, read_map
-from comparisons.target.plan import DEFAULT_BUDGET_S, items_problem, parse_budget, plan_target
+from comparisons.target.plan import (
+    DEFAULT_BUDGET_S,
+    cell_estimate_s,
+    items_problem,
+    parse_budget,
+    plan_target,
+)
 from workloads import load_workload
 from workloads.target import CACHE_VARIABLE, WORK, TargetSpec, parse_tolerance
 
@@ -73,14 +81,18 @@ def compare_target(
     console.print(describe_probe(found))
     # What is left for the cells: the probe has run, and the report still has to be written.
     left_s = budget_s - (time.monotonic() - began) - REPORT_ALLOWANCE_S
-    plan = plan_target(found, budget_s=max(left_s, 1.0), cores=cores, backends=backends)
+    machine = {"cpu_model": cpu_model(), "usable_cores": cores}
+    costs = measured_costs(results_root, machine)
+    plan = plan_target(
+        found, budget_s=max(left_s, 1.0), cores=cores, backends=backends, costs=costs
+    )
     plan.settings["budget_s"] = budget_s
     plan.settings["map"] = (
-        this_machines_map(results_root, cores) if found["work"] == "gil" else None
+        this_machines_map(results_root, machine) if found["work"] == "gil" else None
     )
     console.print(
         f"Plan: {len(plan.cells)} cells, about {plan.estimate_s:.0f} s "
-        f"for a {budget_s:.0f} s budget"
+        f"for a {budget_s:.0f} s budget, from {costs.source}"
         + (f" (trimmed: {'; '.join(plan.trimmed)})" if plan.trimmed else "")
     )
     if plan.estimate_s > left_s:
@@ -91,10 +103,24 @@ def compare_target(
         )
     cells = place(plan.cells)
     run_dir = start_run(cells, suite=plan.settings, results_root=results_root)
+    # The cells may use what is left of the budget when they start, less the report's
+    # share; each is estimated as the plan did.
+    deadline = Deadline.after(
+        budget_s - (time.monotonic() - began) - REPORT_ALLOWANCE_S,
+        budget_s,
+        lambda spec: cell_estimate_s(spec, found, cores, costs),
+    )
     with tempfile.TemporaryDirectory(prefix="cmp-expected-") as cache:
         os.environ[CACHE_VARIABLE] = cache
         try:
-            run_suite(run_dir, cells, suite=plan.settings, python=args.python, report=build_report)
+            run_suite(
+                run_dir,
+                cells,
+                suite=plan.settings,
+                python=args.python,
+                report=build_report,
+                deadline=deadline,
+            )
         except KeyboardInterrupt:
             return 130
         finally:
@@ -102,9 +128,9 @@ def compare_target(
     return 0
 
 
-def this_machines_map(results_root: Path, cores: int) -> dict[str, Any] | None:
+def this_machines_map(results_root: Path, machine: dict[str, Any]) -> dict[str, Any] | None:
     """The boundaries of the newest task-size map of this machine, if one was drawn."""
-    run = find_map(results_root, {"cpu_model": cpu_model(), "usable_cores": cores})
+    run = find_map(results_root, machine)
     return read_map(run) if run is not None else None
 
 

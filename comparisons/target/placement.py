@@ -1,5 +1,6 @@
 """Your function on the map: the newest task-size map measured on this machine (a
-`SUITE=map` run under the results folder, the committed reference runs included), its
+`SUITE=map` run under the results folder, the committed reference runs included, else
+the default suite's coarse map), its
 boundaries against the plain loop, and where the function's own task time falls among
 them.
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from comparisons.backends import BASELINE
+from comparisons.errors import UserError
 from comparisons.records.cells import load_cells
 from comparisons.records.crossover import (
     Answer,
@@ -28,6 +30,8 @@ from comparisons.records.crossover import (
 from comparisons.records.ranking import model
 
 MAP_SUITE = "map"
+# Suites that draw a task-size map, finest first: the default suite carries a coarse one.
+MAP_SUITES = (MAP_SUITE, "default")
 
 
 def same_machine(env: dict[str, Any], machine: dict[str, Any]) -> bool:
@@ -35,9 +39,10 @@ def same_machine(env: dict[str, Any], machine: dict[str, Any]) -> bool:
     return all(env.get(k) == machine.get(k) for k in ("cpu_model", "usable_cores"))
 
 
-def find_map(results_root: Path, machine: dict[str, Any]) -> Path | None:
-    """The newest `SUITE=map` run of this machine under `results_root` (run ids begin
-    with their start time, so the largest is the newest)."""
+def map_runs(results_root: Path, machine: dict[str, Any]) -> list[Path]:
+    """Runs of this machine under `results_root` that may hold a task-size map: the
+    `SUITE=map` runs, newest first, then the default suite's (run ids begin with their
+    start time, so the largest is the newest)."""
     found = []
     for settings in results_root.glob("**/cells.json"):
         run = settings.parent
@@ -46,9 +51,23 @@ def find_map(results_root: Path, machine: dict[str, Any]) -> Path | None:
             env = json.loads((run / "env.json").read_text())["environment"]
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if suite.get("name") == MAP_SUITE and same_machine(env, machine) and not run.is_symlink():
-            found.append(run)
-    return max(found, key=lambda p: p.name, default=None)
+        name = suite.get("name")
+        if name in MAP_SUITES and same_machine(env, machine) and not run.is_symlink():
+            found.append((MAP_SUITES.index(name), run))
+    found.sort(key=lambda p: p[1].name, reverse=True)
+    return [run for _, run in sorted(found, key=lambda p: p[0])]
+
+
+def find_map(results_root: Path, machine: dict[str, Any]) -> Path | None:
+    """The newest run of this machine that drew a map: a `SUITE=map` run if there is
+    one, else the default suite's coarse map."""
+    for run in map_runs(results_root, machine):
+        try:
+            if sweeps(load_cells(run)):
+                return run
+        except UserError:  # a run with no records yet, or damaged ones: not a map
+            continue
+    return None
 
 
 def read_map(run: Path) -> dict[str, Any] | None:

@@ -10,9 +10,13 @@ process per cell, the variants (last listed first), the lower in-flight level, r
 tasks, the ceiling. The models themselves are
 never dropped; when even they do not fit, the plan says by how much.
 
-Set-up guesses per model are for planning only (Ray's start-up is seconds, Dask's
-about one, a pool's a fraction): every record then carries the measured set-up, and the
-run prints its real length.
+The estimate of each cell counts what the model costs on this machine
+(`comparisons.target.costs`: its dispatch time per task, set-up and teardown, and the
+rest of a cell's process, from this machine's newest run with empty-task cells, else the
+reference VM's): a 0.1 µs function split into 10,000 tasks costs Dask 16 s a repeat in
+dispatch alone. While the cells run, `comparisons.run.budget` keeps the budget: a cell
+that no longer fits is left out with that reason, and a started one is stopped at the
+end of the budget.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from comparisons.cell.contract import CellSpec
 from comparisons.errors import UserError
 from comparisons.records.schema import CEILING
 from comparisons.run.suite import DEFAULT_MIN_REPEAT_S, DEFAULT_SEED, check_cell
+from comparisons.target.costs import REFERENCE, Costs, lookup
 from workloads.target import TargetSpec, is_data_file, load_input_file
 
 DEFAULT_BUDGET_S = 300.0
@@ -37,10 +42,9 @@ MAX_TASKS = 10_000
 # Waiting work is also compared at this many in flight (or the cores, if more).
 WAITING_IN_FLIGHT = 16
 REPEATS, FEWER_REPEATS, INVOCATIONS = 5, 3, 2
-SETUP_GUESS_S = {"ray": 8.0, "dask": 3.0, "subinterpreters": 1.0}
-SETUP_GUESS_DEFAULT_S = 0.3
-# Starting each cell's fresh interpreter, its imports and its teardown.
-CELL_OVERHEAD_GUESS_S = 1.5
+# Importing the user's module in each cell's fresh interpreter, beyond what the
+# empty-task cells' processes took.
+IMPORT_ALLOWANCE_S = 0.3
 # Variants that cannot run a plain function at equal footing (one worker per task, a
 # shared-input idiom, a cooperative form no target module gives) or only restate a model
 # when there is no async form.
@@ -117,18 +121,26 @@ def _run_estimate_s(backend: str, work: str, level: int, serial_s: float, cores:
     return serial_s / min(level, cores)
 
 
-def estimate_s(cells: list[CellSpec], found: dict[str, Any], cores: int) -> float:
-    """Wall time the cells will take, from the probe's task time and set-up guesses."""
-    total = 0.0
-    for cell in cells:
-        run = _run_estimate_s(
-            cell.backend, found.get("work", ""), cell.workers, cell.tasks * found["task_s"], cores
-        )
-        repeat = max(run, cell.min_repeat_s)
-        setup = SETUP_GUESS_S.get(model_of(cell.backend), SETUP_GUESS_DEFAULT_S)
-        runs = (cell.warmups + cell.repeats) * repeat
-        total += cell.invocations * (CELL_OVERHEAD_GUESS_S + setup + runs)
-    return total
+def cell_estimate_s(
+    cell: CellSpec, found: dict[str, Any], cores: int, costs: Costs = REFERENCE
+) -> float:
+    """Wall time of one fresh process of `cell`: its runs of the tasks (the probe's task
+    time spread over the workers, plus the model's dispatch cost per task), its set-up
+    and teardown, and the rest of its process."""
+    run = _run_estimate_s(
+        cell.backend, found.get("work", ""), cell.workers, cell.tasks * found["task_s"], cores
+    )
+    run += cell.tasks * lookup(costs, "per_task_s", cell.backend)
+    repeat = max(run, cell.min_repeat_s)
+    fixed = lookup(costs, "setup_s", cell.backend) + lookup(costs, "overhead_s", cell.backend)
+    return IMPORT_ALLOWANCE_S + fixed + (cell.warmups + cell.repeats) * repeat
+
+
+def estimate_s(
+    cells: list[CellSpec], found: dict[str, Any], cores: int, costs: Costs = REFERENCE
+) -> float:
+    """Wall time the cells will take, every fresh process of each."""
+    return sum(c.invocations * cell_estimate_s(c, found, cores, costs) for c in cells)
 
 
 def _cells(
@@ -170,6 +182,7 @@ def plan_target(
     budget_s: float,
     cores: int,
     backends: list[str] | None = None,
+    costs: Costs = REFERENCE,
 ) -> Plan:
     """The cells for the characterised target `found`, trimmed to fit `budget_s`."""
     spec = TargetSpec.parse(found["target"])
@@ -203,7 +216,7 @@ def plan_target(
     steps += [("fewer tasks", "tasks")] * 8 + [("the ceiling left out", "ceiling")]
     dropped: list[str] = []
     for label, step in steps:
-        if estimate_s(cells, found, cores) <= budget_s:
+        if estimate_s(cells, found, cores, costs) <= budget_s:
             break
         if step == "invocations":
             invocations = 1
@@ -241,7 +254,7 @@ def plan_target(
     if left_out:
         trimmed.insert(0, f"{', '.join(left_out)} left out: {problem}")
     cells = build()
-    estimate = estimate_s(cells, found, cores)
+    estimate = estimate_s(cells, found, cores, costs)
     settings = {
         "name": "target",
         "path": "",
@@ -253,5 +266,6 @@ def plan_target(
         "budget_s": budget_s,
         "estimate_s": estimate,
         "trimmed": trimmed,
+        "costs_from": costs.source,
     }
     return Plan(cells, settings, estimate, trimmed)

@@ -28,7 +28,7 @@ from collections import defaultdict
 
 from comparisons import formatting as fmt
 from comparisons.backends import REGISTRY, backend_class
-from comparisons.records.cells import Cell, is_measured
+from comparisons.records.cells import Cell, is_measured, median_s
 from comparisons.records.ranking import (
     Outcome,
     VerdictRow,
@@ -152,7 +152,9 @@ def answer_line(kind: str, rows: list[VerdictRow], cells: list[Cell] | None = No
             for level, at_level in sorted(by_level.items())
         )
         return f"- **{label}**: {parts}. *{state}*"
-    first = max(rows, key=lambda v: len(v.standings))
+    # The row with the most models leads; among equals, the largest tasks (a sweep's
+    # smaller sizes are quoted after it).
+    first = max(rows, key=lambda v: (len(v.standings), _task_s(v) or 0.0))
     return (
         f"- **{label}**: {_winners(rows)}: {_evidence(first, _name(first, rows))}"
         f"{_elsewhere(rows, first)}{_once(first)}{_start_up(first)}"
@@ -176,7 +178,15 @@ def _name(v: VerdictRow, rows: list[VerdictRow]) -> str:
     if len(rows) == 1:
         return ""
     short = v.work.split(" (")[0]
-    return v.work if len({r.work for r in rows if r.work.startswith(short + " (")}) > 1 else short
+    if len({r.work for r in rows if r.work.startswith(short + " (")}) == 1:
+        return short
+    task_s = _task_s(v)
+    return f"{short}, tasks of {fmt.seconds(task_s)}" if task_s else v.work
+
+
+def _task_s(v: VerdictRow) -> float | None:
+    """A plain loop's time per task on the row's work, where the row has one."""
+    return median_s(v.serial) / v.serial["tasks"] if v.serial is not None else None
 
 
 def _unmeasured(v: VerdictRow, first: VerdictRow) -> str:

@@ -17,6 +17,7 @@ points' job sizes differ (the suite caps tasks per point), and are stated.
 from __future__ import annotations
 
 from comparisons import formatting as fmt
+from comparisons.backends import BASELINE
 from comparisons.records.crossover import Answer, Crossover, sweep_crossovers, sweeps
 from comparisons.report.sections.context import Cells, Context
 
@@ -99,9 +100,10 @@ MAP_FIGURE = "task_size_map.png"
 
 
 def front(cells: Cells, context: Context) -> list[str]:
-    """The front page's map: the figure, then each boundary the grid decided against the
-    plain loop or the process pool, one line each (the rest of the table is in the
-    details)."""
+    """The front page's map: the figure, then per sweep two lines, where each model starts
+    (or stops) beating a plain loop, and where an in-process model or an engine overtakes
+    the process pool; each boundary with its interval, each caveat once (the full table
+    is in the details)."""
     found = sweeps(cells)
     if not found:
         return []
@@ -110,12 +112,43 @@ def front(cells: Cells, context: Context) -> list[str]:
     ]
     lines += [""] if lines else []
     for (workload, workers), rows in found.items():
-        decided = [c for c in sweep_crossovers(rows) if c.answer in SHOWN]
-        lines += [f"- {workload}, {workers} workers: {describe(c)}" for c in decided]
-        if not decided:
-            lines.append(f"- {workload}, {workers} workers: no boundary decided on this grid")
+        found_crossovers = sweep_crossovers(rows)
+        grid = found_crossovers[0].xs if found_crossovers else ()
+        where = f"{workload}, {workers} workers"
+        if grid:
+            where += f", tasks of {fmt.seconds(grid[0])}–{fmt.seconds(grid[-1])} of serial work"
+        against_loop = [c for c in found_crossovers if c.second == BASELINE]
+        against_pool = [c for c in found_crossovers if c.second != BASELINE]
+        lines.append(f"- **{where}**: against a plain loop, {_compact(against_loop)}.")
+        if against_pool:
+            lines.append(f"- {where}: against the process pool, {_compact(against_pool)}.")
+        caveats = sorted({c.caveat for c in found_crossovers if c.caveat})
+        lines += [f"  ⚠ {caveat}." for caveat in caveats]
     return lines
 
 
-# What the front page lists: every answer the grid decided, not the undecided ones.
-SHOWN = (Answer.CROSSES, Answer.TIED, Answer.FIRST_THROUGHOUT, Answer.SECOND_THROUGHOUT)
+def _compact(found: list[Crossover]) -> str:
+    """Boundaries first, by where they lie ("processes:executor faster from 377 µs
+    (337 µs–506 µs)"), then who wins or ties throughout, then the undecided."""
+    crosses = sorted(
+        (c for c in found if c.answer is Answer.CROSSES and c.at is not None and c.low),
+        key=lambda c: c.at or 0.0,
+    )
+    parts = [
+        f"**{c.first}** faster {'from' if c.first_wins_above else 'below'} "
+        f"{fmt.seconds(c.at or 0)} ({fmt.seconds(c.low or 0)}–{fmt.seconds(c.high or 0)})"
+        for c in crosses
+    ]
+    by_answer: dict[Answer, list[str]] = {}
+    for c in found:
+        by_answer.setdefault(c.answer, []).append(c.first)
+    for answer, words in (
+        (Answer.FIRST_THROUGHOUT, "faster at every size"),
+        (Answer.TIED, "within 10% at every size"),
+        (Answer.SECOND_THROUGHOUT, "slower at every size"),
+    ):
+        if by_answer.get(answer):
+            parts.append(f"{', '.join(by_answer[answer])} {words}")
+    if by_answer.get(Answer.UNDECIDED):
+        parts.append(f"undecided: {', '.join(by_answer[Answer.UNDECIDED])}")
+    return "; ".join(parts) if parts else "no boundary decided on this grid"

@@ -1,8 +1,9 @@
 """REPORT.md's "How small a task can each model afford?": read from a granularity sweep,
 left out of a run without one.
 
-A sweep splits a fixed amount of CPU work into tasks of several sizes (`cpu` workloads
-at three or more task sizes, two or more workers); per model, the section names the
+A sweep splits CPU work into tasks of several sizes (`crossover.sweeps`: `cpu` cells at
+two or more workers, at three or more points that differ in one parameter only, a plain
+loop at each); per model, the section names the
 smallest task at which it still reaches 80% of its own best efficiency, and how its tasks
 were dispatched: one per task, or batched (`Pool.map`'s chunks, `ray:batched`,
 `dask:bag`, with the batch sizes its records state), since a batched idiom pays a
@@ -11,13 +12,11 @@ dispatch per batch, not per task, and affords smaller tasks for that alone.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from comparisons import formatting as fmt
-from comparisons.backends import REGISTRY, backend_class
+from comparisons.backends import BASELINE, REGISTRY, backend_class
 from comparisons.backends.base import BATCHED, PER_TASK
-from comparisons.cell.outcome import Status
 from comparisons.records.cells import Cell, baseline_of
+from comparisons.records.crossover import sweeps
 from comparisons.report.sections.claims import batch_size, batching
 from comparisons.report.sections.context import Cells, Context
 
@@ -48,23 +47,20 @@ def dispatch_label(rows: list[Cell]) -> str:
 
 def render(cells: Cells, context: Context) -> list[str]:
     """Per model, the smallest task at which it reaches 80% of its own best efficiency."""
-    sweeps: dict[tuple, list[Cell]] = defaultdict(list)
-    for r in cells:
-        base = r["baseline"]
-        # A task size whose serial baseline is unreliable says nothing of efficiency.
-        if r["status"] == Status.OK and base and not base.unreliable and r["kind"] == "cpu":
-            sweeps[(r["workload"], r["workers"])].append(r)
     lines: list[str] = []
-    for (workload, workers), rows in sorted(sweeps.items()):
-        sizes = sorted({baseline_of(r).median_s / r["tasks"] for r in rows})
-        if len(sizes) < 3 or workers < 2:
-            continue
+    for (workload, workers), found in sweeps(cells).items():
+        # A task size whose serial baseline is unreliable says nothing of efficiency.
+        rows = [
+            r
+            for r in found
+            if r["backend"] != BASELINE and r["baseline"] and not r["baseline"].unreliable
+        ]
         if not lines:
             lines = [
                 "| work | model | dispatch | best efficiency | smallest task reaching 80% of it |",
                 "|---|---|---|---|---|",
             ]
-        for backend in sorted({r["backend"] for r in rows} - {"serial"}):
+        for backend in sorted({r["backend"] for r in rows}):
             mine = sorted(
                 (r for r in rows if r["backend"] == backend),
                 key=lambda r: baseline_of(r).median_s / r["tasks"],

@@ -18,10 +18,12 @@ from typing import Any
 
 from comparisons import formatting as fmt
 from comparisons.backends import BASELINE
+from comparisons.cell.outcome import Status
 from comparisons.measure.stats import ratio_of_medians
 from comparisons.records.cells import Cell, median_s, samples_of
 from comparisons.records.ranking import model, verdict_rows
 from comparisons.report.sections.context import Cells, Context
+from comparisons.run.budget import SKIP_PREFIX, STOP_PREFIX
 from comparisons.target.placement import nearest_winners
 from workloads.target import WORK, TargetSpec, is_target
 
@@ -202,17 +204,49 @@ def _async_forms(found: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _at(cell: Cell) -> str:
+    return f"{cell['backend']} at {cell['workers']}"
+
+
 def _budget(suite: dict[str, Any], cells: Cells) -> list[str]:
     budget = suite.get("budget_s")
     if not budget:
         return []
     trimmed = suite.get("trimmed") or []
-    return [
+    costs = suite.get("costs_from")
+    lines = [
         f"- **Budget**: {budget:g} s; the cells were planned at about "
-        f"{suite.get('estimate_s', 0):.0f} s and took {cells_wall_s(cells):.0f} s"
+        f"{suite.get('estimate_s', 0):.0f} s"
+        + (f" (each model's costs from {costs})" if costs else "")
+        + f" and took {cells_wall_s(cells):.0f} s"
         + (f"; to fit it: {'; '.join(trimmed)}" if trimmed else "")
         + "."
     ]
+    left_out = [
+        c for c in cells if c["status"] == Status.SKIPPED and SKIP_PREFIX in (c["error"] or "")
+    ]
+    short = [
+        c for c in cells if c["status"] == Status.OK and c["invocations_done"] < c["invocations"]
+    ]
+    stopped = [
+        c for c in cells if c["status"] == Status.TIMEOUT and STOP_PREFIX in (c["error"] or "")
+    ]
+    if left_out or short or stopped:
+        parts = [
+            f"{len(group)} {what}: {', '.join(sorted({_at(c) for c in group}))}"
+            for group, what in (
+                (left_out, "not started"),
+                (stopped, "stopped at its end"),
+                (short, "with fewer fresh processes than planned"),
+            )
+            if group
+        ]
+        lines.append(
+            "- **Kept within the budget** as the cells ran (their estimates ran over): "
+            + "; ".join(parts)
+            + "."
+        )
+    return lines
 
 
 def render(cells: Cells, context: Context) -> list[str]:

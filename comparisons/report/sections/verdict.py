@@ -18,9 +18,12 @@ Two answers per row:
 
 from __future__ import annotations
 
+from typing import Any
+
 from comparisons import formatting as fmt
 from comparisons.measure.stats import PRACTICAL_THRESHOLD, Ratio
-from comparisons.records.cells import Cell
+from comparisons.records.cells import Cell, baseline_key
+from comparisons.records.crossover import Boundary, nearest_boundary, placed_on_map
 from comparisons.records.ranking import (
     NOTICEABLE_START_S,
     VerdictRow,
@@ -32,6 +35,9 @@ from comparisons.records.ranking import (
 )
 from comparisons.report.sections.context import Cells, Context
 
+# Each sweep point's plain-loop time per task and its sweep's boundaries, by point.
+Placed = dict[tuple[Any, ...], tuple[float, list[Boundary]]]
+
 TITLE = "Verdict"
 INTRO = (
     "For each kind of work and each in-flight count (models are compared only at the "
@@ -42,7 +48,9 @@ INTRO = (
     "straddles the edge: this run cannot say, and says so). Winners are grouped by what "
     "runs the work. Times are each row's lower quartile over its repeats, the verdict's "
     "estimator (a slow spell of the machine only adds time); the tables show it beside "
-    "the median. Then the cheapest model when the job runs once. Yardsticks (serial, the "
+    "the median. A row of a task-size sweep also says where it sits on the map: its "
+    "task size and the nearest boundary against a plain loop. Then the cheapest model "
+    "when the job runs once. Yardsticks (serial, the "
     "ceiling, in-process transfer) are never ranked. Generated from the records below."
 )
 
@@ -82,7 +90,7 @@ def _ceiling_share(r: Cell) -> str:
     )
 
 
-def _steady(v: VerdictRow, verdicts: list[VerdictRow]) -> str:
+def _steady(v: VerdictRow, verdicts: list[VerdictRow], placed: Placed) -> str:
     best = v.winners[0]
     if v.slower_than_serial is not None and v.serial is not None:
         return _no_winner(v, v.slower_than_serial, v.serial, verdicts)
@@ -97,7 +105,25 @@ def _steady(v: VerdictRow, verdicts: list[VerdictRow]) -> str:
             f"; undecided against a plain loop (serial {fmt.seconds(speed_s(serial))}, "
             f"×{behind.ratio:.2f} ({behind.ci95_low:.2f}–{behind.ci95_high:.2f}))"
         )
-    return text
+    return text + on_the_map(best, placed)
+
+
+def on_the_map(row: Cell, placed: Placed) -> str:
+    """Where a row of a task-size sweep sits on its map: its task size and the nearest
+    boundary against the plain loop the sweep decided ("" for a row off every sweep)."""
+    if baseline_key(row) not in placed:
+        return ""
+    x, boundaries = placed[baseline_key(row)]
+    nearest = nearest_boundary(x, boundaries)
+    if nearest is None:
+        return f"; on the map: {fmt.seconds(x)} of work a task, no boundary decided on its grid"
+    side = "above" if x >= nearest.at else "below"
+    factor = max(x / nearest.at, nearest.at / x)
+    does = "starts to beat" if nearest.above else "stops beating"
+    return (
+        f"; on the map: {fmt.seconds(x)} of work a task, ×{factor:.1f} {side} the nearest "
+        f"boundary, where {nearest.model} {does} a plain loop ({fmt.seconds(nearest.at)})"
+    )
 
 
 def _no_winner(v: VerdictRow, behind: Ratio, serial: Cell, verdicts: list[VerdictRow]) -> str:
@@ -178,6 +204,7 @@ def _measured_once(cells: Cells) -> list[str]:
 def verdict_table(records: list[Cell]) -> list[str]:
     """One row per kind of work and in-flight count; a sentence when none has two models."""
     verdicts = verdict_rows(records)
+    placed = placed_on_map(records)
     if not verdicts:
         return ["No kind of work had two or more models that succeeded at the same concurrency."]
     lines = [
@@ -187,7 +214,7 @@ def verdict_table(records: list[Cell]) -> list[str]:
     ]
     for v in verdicts:
         lines.append(
-            f"| {v.category}: {v.work} | {v.in_flight} | {_steady(v, verdicts)} "
+            f"| {v.category}: {v.work} | {v.in_flight} | {_steady(v, verdicts, placed)} "
             f"| {_undecided(v)} | {_margin(v)} | {_once(v)} |"
         )
     return lines
