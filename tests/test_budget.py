@@ -35,15 +35,19 @@ def _restore_paths(monkeypatch):
 
 
 MACHINE = {"cpu_model": "Made-up CPU", "usable_cores": 2}
+PYTHON = "/made-up/bin/python"
 
 
 def _noop(backend: str, per_task_s: float, **fields) -> dict:
     return record(
-        workload="overhead.noop",
-        backend=backend,
-        tasks=300,
-        samples_s=[per_task_s * 300] * 3,
-        **fields,
+        **{
+            "workload": "overhead.noop",
+            "backend": backend,
+            "tasks": 300,
+            "samples_s": [per_task_s * 300] * 3,
+            "python": PYTHON,
+            **fields,
+        }
     )
 
 
@@ -87,14 +91,17 @@ def _run(root: Path, name: str, machine: dict, records: list[dict]) -> None:
 
 
 def test_the_newest_run_of_this_machine_with_empty_tasks_sets_the_costs(tmp_path):
-    assert measured_costs(tmp_path, MACHINE) is REFERENCE
+    assert measured_costs(tmp_path, MACHINE, PYTHON) is REFERENCE
     _run(tmp_path, "20260101-000000-default-aaaa", MACHINE, [_noop("dask", 1e-3)])
     _run(tmp_path, "20260102-000000-default-bbbb", MACHINE, [_noop("dask", 3e-3)])
+    # Newer, but its cells ran under another interpreter.
+    other_python = [_noop("dask", 7e-3, python="/opt/python3.13")]
+    _run(tmp_path, "20260102-100000-default-ffff", MACHINE, other_python)
     # Newer, but another machine's, and a newer run of this one without empty tasks.
     other = {**MACHINE, "usable_cores": 64}
     _run(tmp_path, "20260103-000000-default-cccc", other, [_noop("dask", 9e-3)])
     _run(tmp_path / "reference", "20260104-000000-target-dddd", MACHINE, [record()])
-    costs = measured_costs(tmp_path, MACHINE)
+    costs = measured_costs(tmp_path, MACHINE, PYTHON)
     assert "20260102-000000-default-bbbb" in costs.source
     assert abs(costs.per_task_s["dask"] - 3e-3) < 1e-12
 

@@ -58,6 +58,8 @@ def test_a_function_is_placed_among_the_boundaries_and_checked_against_its_race(
     other = [made_up.around("threads", 0.1), made_up.around("ray", 0.2)]
     (line,) = on_the_map(found, PLACED, other)
     assert "your own race crowned threads instead, and this report trusts the race" in line
+    (released,) = on_the_map({"work": "released", "task_s": 1e-3}, PLACED, race)
+    assert "not placed: only GIL-bound work has a task-size map" in released
     (outside,) = on_the_map({"work": "gil", "task_s": 2.0}, PLACED, race)
     assert "lies outside its grid" in outside
     assert nearest_winners(2.0, PLACED) == (0.32, ["ray", "processes"])

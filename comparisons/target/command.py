@@ -82,7 +82,7 @@ def compare_target(
     # What is left for the cells: the probe has run, and the report still has to be written.
     left_s = budget_s - (time.monotonic() - began) - REPORT_ALLOWANCE_S
     machine = {"cpu_model": cpu_model(), "usable_cores": cores}
-    costs = measured_costs(results_root, machine)
+    costs = measured_costs(results_root, machine, args.python)
     plan = plan_target(
         found, budget_s=max(left_s, 1.0), cores=cores, backends=backends, costs=costs
     )

@@ -3,7 +3,8 @@
 `comparisons.target.plan` estimates a TARGET run's wall time from these, so that a
 function of 0.1 µs a task does not plan 27 s and take 108 s because Dask spends 1.6 ms
 dispatching each of 10,000 tasks. The figures come from the newest run of this machine
-(same CPU model and usable cores) under the results folder that has the empty-task cells
+(same CPU model and usable cores) and interpreter under the results folder that has the
+empty-task cells
 (`overhead.noop`, in the default, quick and full suites; the committed reference runs
 count): each backend's median time per task there, its set-up plus teardown and the rest
 of its cells' wall time (interpreter start, imports, verification) over every cell of
@@ -73,10 +74,12 @@ def lookup(costs: Costs, kind: str, backend: str) -> float:
     return known[kind]
 
 
-def measured_costs(results_root: Path, machine: dict[str, Any]) -> Costs:
-    """This machine's figures from its newest run with empty-task cells, or `REFERENCE`."""
+def measured_costs(results_root: Path, machine: dict[str, Any], python: str) -> Costs:
+    """This machine's figures from its newest run with empty-task cells under the same
+    interpreter (`python`, the cells' executable), or `REFERENCE`."""
     for run in _runs_of(results_root, machine):
-        costs = costs_of(load_records(run / "records.jsonl"))
+        records = [r for r in load_records(run / "records.jsonl") if r.get("python") == python]
+        costs = costs_of(records)
         if costs is not None:
             return replace(costs, source=f"run {run.name} of this machine")
     return REFERENCE

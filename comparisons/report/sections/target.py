@@ -114,7 +114,10 @@ def on_the_map(found: dict[str, Any], placed: dict[str, Any] | None, cells: Cell
     the run started, `comparisons.target.placement`), what the map recommends there, and
     whether the function's own race agrees."""
     if found.get("work") != "gil":
-        return []
+        return [
+            f"- **On the map**: not placed: only GIL-bound work has a task-size map so far "
+            f"(`make compare SUITE=map`); {WORK[found['work']][1]} has none yet."
+        ]
     if not placed:
         return [
             "- **On the map**: no task-size map of this machine yet; `make compare SUITE=map` "
