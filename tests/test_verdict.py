@@ -147,6 +147,12 @@ def test_run_once_and_run_many_times_can_have_different_winners():
     same = verdict_rows([row("ray", 0.85), row("processes", 0.95)])[0]
     assert same.break_even_s is None and same.once[0]["backend"] == "ray"
     assert break_even_s(processes, ray) is None  # ray is not slower per run
+    # The cheapest to run once only undecided against the best (its interval across the
+    # 10% edge): no job length from a difference the run cannot tell from noise.
+    noisy = row("processes", 0.935, spread=0.15, setup_s=0.01, teardown_s=0.0, warmup_s=[0.9])
+    close = verdict_rows([row("ray", 0.85, setup_s=2.3, teardown_s=1.3, warmup_s=[1.5]), noisy])
+    assert [str(s.outcome) for s in close[0].standings][1] == "undecided"
+    assert close[0].once[0]["backend"] == "processes" and close[0].break_even_s is None
 
 
 def test_transfer_ranks_only_models_that_move_data():

@@ -260,7 +260,13 @@ def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
             once = one_shot_winners(ranked.rows)
             steady_models = {model(r) for r in ranked.winners}
             switch = None
-            if not steady_models & {model(r) for r in once}:
+            # A break-even only where the run-once winner is decided slower when run many
+            # times: against one undecided or tied, the "gain" is noise and its job length
+            # (hundreds of seconds from a 1% difference) means nothing.
+            once_outcome = next(
+                (x.outcome for x in ranked.standings if x.cell is once[0]), Outcome.SLOWER
+            )
+            if not steady_models & {model(r) for r in once} and once_outcome is Outcome.SLOWER:
                 switch = break_even_s(ranked.winners[0], once[0])
             # A transfer's serial loop moves no bytes: losing to it says nothing.
             best = ranked.rows[0]
