@@ -161,6 +161,11 @@ def test_each_verdict_row_of_a_sweep_says_where_it_sits_on_the_map():
     # 10 ms tasks are ×(10 ms / boundary) above where the pool starts to beat the loop.
     assert f"×{1e-2 / at:.1f} above the nearest boundary, where processes starts to beat" in table
     assert f"×{at / 1e-5:.1f} below the nearest boundary" in table
+    # A size inside the boundary's interval is not said to be on either side of it.
+    b = boundaries[0]
+    assert b.low is not None and b.high is not None
+    inside = {k: (b.at, v[1]) for k, v in placed.items()}
+    assert "inside the interval of the nearest boundary" in verdict.on_the_map(rows[0], inside)
     # A row off every sweep says nothing of a map.
     alone = [
         cell("serial", 1e-3, WORK_S),

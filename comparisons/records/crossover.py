@@ -355,6 +355,8 @@ class Boundary:
     model: str
     at: float
     above: bool  # the model is the faster above `at`
+    low: float | None = None  # the 95% interval of `at`
+    high: float | None = None
 
 
 def placed_on_map(cells: Sequence[Cell]) -> dict[tuple[Any, ...], tuple[float, list[Boundary]]]:
@@ -363,7 +365,7 @@ def placed_on_map(cells: Sequence[Cell]) -> dict[tuple[Any, ...], tuple[float, l
     found: dict[tuple[Any, ...], tuple[float, list[Boundary]]] = {}
     for rows in sweeps(cells).values():
         boundaries = [
-            Boundary(c.first, c.at, bool(c.first_wins_above))
+            Boundary(c.first, c.at, bool(c.first_wins_above), c.low, c.high)
             for c in sweep_crossovers(rows)
             if c.second == BASELINE and c.answer is Answer.CROSSES and c.at is not None
         ]

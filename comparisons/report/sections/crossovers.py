@@ -121,7 +121,14 @@ def front(cells: Cells, context: Context) -> list[str]:
         against_pool = [c for c in found_crossovers if c.second != BASELINE]
         lines.append(f"- **{where}**: against a plain loop, {_compact(against_loop)}.")
         if against_pool:
-            lines.append(f"- {where}: against the process pool, {_compact(against_pool)}.")
+            pools = " and ".join(sorted({c.second for c in against_pool}))
+            lines.append(f"- {where}: against the process pool {pools}, {_compact(against_pool)}.")
+        if grid:
+            lines.append(
+                f"  Measured at {len(grid)} sizes ({', '.join(fmt.seconds(x) for x in grid)}): "
+                "each boundary is interpolated between the two around it, and its interval "
+                "covers the measurements' noise, not that interpolation."
+            )
         caveats = sorted({c.caveat for c in found_crossovers if c.caveat})
         lines += [f"  ⚠ {caveat}." for caveat in caveats]
     return lines

@@ -22,10 +22,11 @@ from comparisons.report.sections.context import Cells, Context
 
 TITLE = "How small a task can each model afford?"
 INTRO = (
-    "From the granularity sweep (a fixed amount of work split into tasks of each "
-    "size): the smallest task, in serial seconds, at which each model reaches 80% "
-    "of its own best efficiency. Below it, per-task overhead eats the gain. A batched "
-    "model sends several tasks per message, so its overhead is paid per batch."
+    "From the granularity sweep (the work split into tasks of each size; the job's "
+    "total may differ between sizes, as a suite may cap the tasks per size): the "
+    "smallest task, in serial seconds, at which each model reaches 80% of its own best "
+    "efficiency. Below it, per-task overhead eats the gain. A batched model sends "
+    "several tasks per message, so its overhead is paid per batch."
 )
 
 

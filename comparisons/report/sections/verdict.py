@@ -117,12 +117,20 @@ def on_the_map(row: Cell, placed: Placed) -> str:
     nearest = nearest_boundary(x, boundaries)
     if nearest is None:
         return f"; on the map: {fmt.seconds(x)} of work a task, no boundary decided on its grid"
+    does = "starts to beat" if nearest.above else "stops beating"
+    where = f"where {nearest.model} {does} a plain loop ({fmt.seconds(nearest.at)}"
+    if nearest.low is not None and nearest.high is not None:
+        where += f", {fmt.seconds(nearest.low)}–{fmt.seconds(nearest.high)}"
+        if nearest.low <= x <= nearest.high:
+            return (
+                f"; on the map: {fmt.seconds(x)} of work a task, inside the interval of the "
+                f"nearest boundary, {where}): which side it is on is undecided"
+            )
     side = "above" if x >= nearest.at else "below"
     factor = max(x / nearest.at, nearest.at / x)
-    does = "starts to beat" if nearest.above else "stops beating"
     return (
         f"; on the map: {fmt.seconds(x)} of work a task, ×{factor:.1f} {side} the nearest "
-        f"boundary, where {nearest.model} {does} a plain loop ({fmt.seconds(nearest.at)})"
+        f"boundary, {where})"
     )
 
 
