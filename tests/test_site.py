@@ -22,9 +22,9 @@ from comparisons.site.history import setting_of, slug
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "results" / "reference"
-DEFAULT_A = REFERENCE / "20261130-191338-default-5e08"
-DEFAULT_B = REFERENCE / "20261130-192812-default-6b5f"
 PY313 = REFERENCE / "20261130-194246-default-af49"
+# The committed default pair, whichever it is (it is regenerated when the suite changes).
+DEFAULT_A, DEFAULT_B = sorted(p for p in REFERENCE.glob("*-default-*") if p != PY313)[-2:]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 COPIED = ("records.jsonl", "env.json", "cells.json", "verdict.json", "REPORT.md")
 
