@@ -24,6 +24,7 @@ from typing import Any
 
 from comparisons.backends import backend_class, model_of
 from comparisons.records.store import load_records
+from comparisons.target.placement import same_machine
 
 NOOP = "overhead.noop"
 
@@ -122,6 +123,6 @@ def _runs_of(results_root: Path, machine: dict[str, Any]) -> list[Path]:
             env = json.loads(env_file.read_text())["environment"]
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if all(env.get(k) == machine.get(k) for k in ("cpu_model", "usable_cores")):
+        if same_machine(env, machine):
             found.append(run)
     return sorted(found, key=lambda p: p.name, reverse=True)
