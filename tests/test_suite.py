@@ -97,7 +97,7 @@ def test_filters_that_name_unknown_things_are_refused():
 def test_extra_budget_defaults_to_none_and_the_default_suite_sets_one(tmp_path):
     settings, _ = expand_suite(write(tmp_path, "[[cells]]\nworkload='io.sleep'\n"))
     assert settings["extra_budget_s"] == 0
-    assert expand_suite(resolve_suite_path("default"))[0]["extra_budget_s"] == 45
+    assert expand_suite(resolve_suite_path("default"))[0]["extra_budget_s"] > 0
 
 
 def test_min_repeat_defaults_and_can_be_set(tmp_path):
