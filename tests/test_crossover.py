@@ -13,6 +13,7 @@ import pytest
 from comparisons.records.cells import Cell
 from comparisons.records.crossover import (
     Answer,
+    Boundary,
     Point,
     axis_points,
     crossing,
@@ -159,13 +160,23 @@ def test_each_verdict_row_of_a_sweep_says_where_it_sits_on_the_map():
     rows = sweep() + [cell("threads", x, WORK_S * 1.05) for x in SIZES]
     table = "\n".join(verdict.verdict_table(rows))
     # 10 ms tasks are ×(10 ms / boundary) above where the pool starts to beat the loop.
-    assert f"×{1e-2 / at:.1f} above the nearest boundary, where processes starts to beat" in table
+    assert f"×{1e-2 / at:.1f} above its winner's boundary, where processes starts to beat" in table
     assert f"×{at / 1e-5:.1f} below the nearest boundary" in table
     # A size inside the boundary's interval is not said to be on either side of it.
     b = boundaries[0]
     assert b.low is not None and b.high is not None
     inside = {k: (b.at, v[1]) for k, v in placed.items()}
     assert "inside the interval of the nearest boundary" in verdict.on_the_map(rows[0], inside)
+    # A winner with a boundary of its own is read against it, though another model's
+    # lies nearer; a winner without one, against the nearest.
+    x = 1e-2
+    mine = Boundary("processes", 1e-4, True, 5e-5, 2e-4)
+    nearer = Boundary("ray", 5e-3, True, 4e-3, 6e-3)
+    both = {k: (x, [nearer, mine]) for k in placed}
+    winner = next(r for r in rows if r["backend"] == "processes")
+    assert "its winner's boundary, where processes starts" in verdict.on_the_map(winner, both)
+    loser = next(r for r in rows if r["backend"] == "threads")
+    assert "the nearest boundary, where ray starts" in verdict.on_the_map(loser, both)
     # A row off every sweep says nothing of a map.
     alone = [
         cell("serial", 1e-3, WORK_S),
@@ -183,7 +194,10 @@ def test_verdict_json_gives_each_sweep_row_its_place_on_the_map():
     placed = [r["on_the_map"] for r in found]
     assert len(placed) == len(SIZES) and all(p is not None for p in placed)
     assert sorted(p["task_s"] for p in placed) == pytest.approx(sorted(SIZES), rel=0.05)
-    assert {p["nearest_boundary"]["model"] for p in placed} == {"processes"}
+    assert {p["boundary"]["model"] for p in placed} == {"processes"}
+    # The pool wins the largest size: that row is read against its own boundary.
+    largest = max(placed, key=lambda p: p["task_s"])
+    assert largest["boundary"]["the_winners_own"] and largest["boundary"]["ci95"][0] is not None
     alone = [
         cell("serial", 1e-3, WORK_S),
         cell("processes", 1e-3, pool(1e-3)),

@@ -14,8 +14,8 @@ import json
 from typing import Any
 
 from comparisons.measure.stats import PRACTICAL_THRESHOLD
-from comparisons.records.cells import Cell, baseline_key, median_s
-from comparisons.records.crossover import nearest_boundary, placed_on_map
+from comparisons.records.cells import Cell, median_s
+from comparisons.records.crossover import placed_on_map
 from comparisons.records.ranking import (
     Standing,
     VerdictRow,
@@ -25,6 +25,7 @@ from comparisons.records.ranking import (
     twin_checks,
     verdict_rows,
 )
+from comparisons.report.sections.verdict import map_place
 
 ESTIMATOR = "lower quartile of the repeats (25th percentile), over fresh processes"
 
@@ -43,18 +44,24 @@ def _standing(s: Standing, executor: str) -> dict[str, Any]:
 
 
 def _on_the_map(v: VerdictRow, placed: dict[Any, Any]) -> dict[str, Any] | None:
-    """A sweep row's place on its map: the plain loop's time per task and the nearest
-    boundary against it; None for a row off every sweep."""
-    key = baseline_key(v.rows[0])
-    if key not in placed:
+    """A sweep row's place on its map: the plain loop's time per task and the boundary
+    against it that the row is read against (`verdict.map_place`); None off every
+    sweep."""
+    place = map_place(v.rows[0], placed)
+    if place is None:
         return None
-    x, boundaries = placed[key]
-    nearest = nearest_boundary(x, boundaries)
+    x, boundary, own = place
     return {
         "task_s": x,
-        "nearest_boundary": None
-        if nearest is None
-        else {"model": nearest.model, "at_s": nearest.at, "model_faster_above": nearest.above},
+        "boundary": None
+        if boundary is None
+        else {
+            "model": boundary.model,
+            "at_s": boundary.at,
+            "ci95": [boundary.low, boundary.high],
+            "model_faster_above": boundary.above,
+            "the_winners_own": own,
+        },
     }
 
 

@@ -148,7 +148,7 @@ def answer_line(kind: str, rows: list[VerdictRow], cells: list[Cell] | None = No
         for v in rows:
             by_level[v.in_flight].append(v)
         parts = "; ".join(
-            f"at {level} in flight {_winners(at_level)} ({_brief(at_level)})"
+            f"at {level} in flight {_winners(at_level, cells)} ({_brief(at_level)})"
             for level, at_level in sorted(by_level.items())
         )
         return f"- **{label}**: {parts}. *{state}*"
@@ -156,7 +156,7 @@ def answer_line(kind: str, rows: list[VerdictRow], cells: list[Cell] | None = No
     # smaller sizes are quoted after it).
     first = max(rows, key=lambda v: (len(v.standings), _task_s(v) or 0.0))
     return (
-        f"- **{label}**: {_winners(rows)}: {_evidence(first, _name(first, rows))}"
+        f"- **{label}**: {_winners(rows, cells)}: {_evidence(first, _name(first, rows))}"
         f"{_elsewhere(rows, first)}{_once(first)}{_start_up(first)}"
         f"{_in_place(first, cells or [])}{_by_fork(first)}. *{state}*"
     )
@@ -196,18 +196,22 @@ def _unmeasured(v: VerdictRow, first: VerdictRow) -> str:
     return f" ({', '.join(missing)} not run there)" if missing else ""
 
 
-def _winners(rows: list[VerdictRow]) -> str:
+def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
     """The winning ways of running the work, each with the models (as run) that won or
     tied that way: "**a process pool** (processes, trio:parallel)"; "no model" where
-    every model loses to a plain loop."""
+    every model loses to a plain loop. Where the kind has several rows, a model that won
+    in some of the kind's rows only is named with those rows ("processes; at cpu.primes,
+    tasks of 14.6 ms: processes:executor"), so that a winner at large tasks is not read
+    as one at small tasks too."""
     if all(v.slower_than_serial is not None for v in rows):
         return "**no model**"
+    counted = [v for v in rows if v.slower_than_serial is None]
     groups: dict[str, list[str]] = {}
-    for v in rows:
-        if v.slower_than_serial is not None:
-            continue
+    won_in: dict[str, list[VerdictRow]] = defaultdict(list)
+    for v in counted:
         for r in v.winners:
             named = groups.setdefault(mechanism(r), [])
+            won_in[r["backend"]].append(v)
             if r["backend"] not in named:
                 named.append(r["backend"])
             stock = model(r)
@@ -217,7 +221,38 @@ def _winners(rows: list[VerdictRow]) -> str:
                 and f"stock {stock} tied" not in named
             ):
                 named.append(f"stock {stock} tied")
-    return " or ".join(f"**{how}** ({', '.join(named)})" for how, named in groups.items())
+
+    levels = {v.in_flight for v in counted}
+
+    def where(v: VerdictRow) -> str:
+        named = _name(v, rows) or v.work
+        return f"{named} at {v.in_flight} in flight" if len(levels) > 1 else named
+
+    def won(name: str, v: VerdictRow) -> bool:
+        # A model's default way tied with the best counts, though its best idiom stands.
+        return v in won_in[name] or (":" not in name and name in v.defaults_tied)
+
+    def ran(name: str, v: VerdictRow) -> bool:
+        key = work_key(v.rows[0])
+        return any(
+            c["backend"] == name and work_key(c) == key and c["in_flight"] == v.in_flight
+            for c in [*(cells or []), *v.rows]
+        )
+
+    def listed(named: list[str]) -> str:
+        partly: dict[str, list[str]] = defaultdict(list)
+        everywhere = []
+        for n in named:
+            lost = [v for v in counted if ran(n, v) and not won(n, v)]
+            if lost and n in won_in:
+                partly["; ".join(where(v) for v in won_in[n])].append(n)
+            else:
+                everywhere.append(n)
+        parts = [", ".join(everywhere)] if everywhere else []
+        parts += [f"at {at}: {', '.join(ns)}" for at, ns in partly.items()]
+        return "; ".join(parts)
+
+    return " or ".join(f"**{how}** ({listed(named)})" for how, named in groups.items())
 
 
 def _brief(rows: list[VerdictRow]) -> str:

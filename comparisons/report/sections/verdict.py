@@ -108,30 +108,41 @@ def _steady(v: VerdictRow, verdicts: list[VerdictRow], placed: Placed) -> str:
     return text + on_the_map(best, placed)
 
 
-def on_the_map(row: Cell, placed: Placed) -> str:
-    """Where a row of a task-size sweep sits on its map: its task size and the nearest
-    boundary against the plain loop the sweep decided ("" for a row off every sweep)."""
+def map_place(row: Cell, placed: Placed) -> tuple[float, Boundary | None, bool] | None:
+    """A sweep row's task size, the boundary it is read against and whether that is
+    the row's own model's: its boundary against the plain loop where the sweep decided
+    one (how far is this row from where its winner stops paying?), else the nearest of
+    any model's; None for a row off every sweep."""
     if baseline_key(row) not in placed:
-        return ""
+        return None
     x, boundaries = placed[baseline_key(row)]
-    nearest = nearest_boundary(x, boundaries)
-    if nearest is None:
+    own = [b for b in boundaries if b.model == row["backend"]]
+    return x, nearest_boundary(x, own or boundaries), bool(own)
+
+
+def on_the_map(row: Cell, placed: Placed) -> str:
+    """Where a row of a task-size sweep sits on its map: its task size and the boundary
+    against the plain loop it is read against (`map_place`; "" for a row off every
+    sweep)."""
+    place = map_place(row, placed)
+    if place is None:
+        return ""
+    x, boundary, own = place
+    if boundary is None:
         return f"; on the map: {fmt.seconds(x)} of work a task, no boundary decided on its grid"
-    does = "starts to beat" if nearest.above else "stops beating"
-    where = f"where {nearest.model} {does} a plain loop ({fmt.seconds(nearest.at)}"
-    if nearest.low is not None and nearest.high is not None:
-        where += f", {fmt.seconds(nearest.low)}–{fmt.seconds(nearest.high)}"
-        if nearest.low <= x <= nearest.high:
+    which = "its winner's boundary" if own else "the nearest boundary"
+    does = "starts to beat" if boundary.above else "stops beating"
+    where = f"where {boundary.model} {does} a plain loop ({fmt.seconds(boundary.at)}"
+    if boundary.low is not None and boundary.high is not None:
+        where += f", {fmt.seconds(boundary.low)}–{fmt.seconds(boundary.high)}"
+        if boundary.low <= x <= boundary.high:
             return (
-                f"; on the map: {fmt.seconds(x)} of work a task, inside the interval of the "
-                f"nearest boundary, {where}): which side it is on is undecided"
+                f"; on the map: {fmt.seconds(x)} of work a task, inside the interval of "
+                f"{which}, {where}): which side it is on is undecided"
             )
-    side = "above" if x >= nearest.at else "below"
-    factor = max(x / nearest.at, nearest.at / x)
-    return (
-        f"; on the map: {fmt.seconds(x)} of work a task, ×{factor:.1f} {side} the nearest "
-        f"boundary, {where})"
-    )
+    side = "above" if x >= boundary.at else "below"
+    factor = max(x / boundary.at, boundary.at / x)
+    return f"; on the map: {fmt.seconds(x)} of work a task, ×{factor:.1f} {side} {which}, {where})"
 
 
 def _no_winner(v: VerdictRow, behind: Ratio, serial: Cell, verdicts: list[VerdictRow]) -> str:
