@@ -4,6 +4,7 @@ which folders are skipped and why) and the built site in a real headless Chromiu
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -18,7 +19,9 @@ from comparisons.records.cells import is_measured, load_cells, stats_of
 from comparisons.site import build_site
 from comparisons.site.changes import consecutive, series
 from comparisons.site.collect import Skipped, collect, read_run
-from comparisons.site.history import setting_of, slug
+from comparisons.site.history import Point, setting_of, slug
+from comparisons.site.pages import changes_page
+from comparisons.site.steps import step_in, steps
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "results" / "reference"
@@ -200,7 +203,10 @@ def test_site_over_fifty_runs_in_a_browser(tmp_path: Path) -> None:
             tmp_path / f"shot-{name}",
         )
         assert shot.is_file() and shot.stat().st_size > 1000
-    print(f"screenshots in {shots}; {said[-1]}")
+    keep = os.environ.get("SITE_SCREENSHOTS")
+    if keep:  # a developer's copy for a note or a README
+        shutil.copytree(shots, keep, dirs_exist_ok=True)
+    print(f"screenshots in {keep or shots}; {said[-1]}")
 
 
 def check_points(points: list[dict[str, str]], runs: list[Path]) -> None:
@@ -223,3 +229,30 @@ def check_points(points: list[dict[str, str]], runs: list[Path]) -> None:
             assert float(shown[0]["data-median"]) == pytest.approx(stats_of(cell).median, rel=1e-12)
             checked += 1
     assert checked > 10
+
+
+def series_of(*medians: float) -> list[Point]:
+    return [Point(f"run{i:02d}", "?", m, m * 0.99, m * 1.01, "") for i, m in enumerate(medians)]
+
+
+def test_three_runs_beyond_the_spread_before_them_are_a_step_and_noise_is_not() -> None:
+    steady = [1.00, 1.02, 0.98, 1.01, 0.99, 1.00]
+    assert step_in(series_of(*steady, 1.30, 1.28, 1.31)) == pytest.approx((1.0, 1.2967), rel=1e-3)
+    assert step_in(series_of(*steady, 0.70, 0.72, 0.71)) is not None  # faster is a step too
+    # One slow run, or two, is not a step; nor a mixed ending.
+    assert step_in(series_of(*steady, 1.00, 1.01, 1.30)) is None
+    assert step_in(series_of(*steady, 1.30, 0.70, 1.30)) is None
+    # Beyond the spread but within the tie band: steady, yet a tie.
+    assert step_in(series_of(1.0, 1.0, 1.0, 1.0, 1.05, 1.05, 1.05)) is None
+    # Too short to judge.
+    assert step_in(series_of(1.0, 1.0, 1.5, 1.5, 1.5)) is None
+
+
+def test_the_changes_page_lists_each_step_with_its_runs() -> None:
+    ray = series_of(1, 1, 1.02, 0.98, 2, 2, 2)
+    found = {"cpu.primes": {"cpu.primes|w=2": {("vm", "ray"): ray}}}
+    listed = steps(found)
+    assert [(s.backend, s.slower, s.first_run) for s in listed] == [("ray", True, "run04")]
+    html = changes_page([], listed)
+    assert "Steps over history" in html and "slower from run04" in html
+    assert "None: no series ends in" in changes_page([], [])

@@ -3,7 +3,8 @@
 Sits beside `report/` (one run's outputs) and reads runs the same way: `collect` finds
 and loads run folders (older schemas upgraded, unreadable ones skipped with the reason),
 `changes` pairs consecutive runs of one machine and suite and judges them with `make
-diff`'s own rules, `history` gathers each cell's medians across runs, `pages` writes the
+diff`'s own rules, `history` gathers each cell's medians across runs, `steps` finds the
+series whose latest runs stepped away from the runs before them, `pages` writes the
 HTML with inline SVG plots (no library, nothing fetched when viewed) and `build` ties
 them together and prints what it read, skipped and wrote.
 """

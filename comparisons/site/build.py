@@ -15,6 +15,7 @@ from comparisons.site import pages
 from comparisons.site.changes import changes_between, consecutive
 from comparisons.site.collect import collect
 from comparisons.site.history import history, slug
+from comparisons.site.steps import steps
 
 STATIC = Path(__file__).parent / "static"
 # Marks a folder as a site this command built, so a rebuild may delete it (and nothing
@@ -61,9 +62,11 @@ def build_site(roots: list[Path], out: Path, say: Callable[[str], None] = print)
     written = {
         "index.html": pages.index(runs, skipped),
         "machines.html": pages.machines_page(runs),
-        "changes.html": pages.changes_page([changes_between(a, b) for a, b in consecutive(runs)]),
     }
     found = history(runs)
+    written["changes.html"] = pages.changes_page(
+        [changes_between(a, b) for a, b in consecutive(runs)], steps(found)
+    )
     written["history/index.html"] = pages.history_index(found)
     for workload, settings in found.items():
         written[f"history/{slug(workload)}.html"] = pages.history_page(workload, settings, machines)

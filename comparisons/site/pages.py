@@ -15,6 +15,7 @@ from comparisons.site.changes import PairChanges
 from comparisons.site.collect import Run, Skipped
 from comparisons.site.history import History, slug
 from comparisons.site.plot import svg_plot
+from comparisons.site.steps import BEFORE, RECENT, SPREADS, Step
 
 
 def page(title: str, body: str, depth: int = 0) -> str:
@@ -174,12 +175,13 @@ def machines_page(runs: list[Run]) -> str:
     return page("Machines side by side", "".join(body))
 
 
-def changes_page(pairs: list[PairChanges]) -> str:
+def changes_page(pairs: list[PairChanges], found_steps: list[Step] | None = None) -> str:
     body = [
+        *_steps(found_steps or []),
         "<p>Consecutive runs of one machine and suite, judged by <code>make diff</code>'s "
         "rules: a cell moved when its B/A interval, divided by the run-wide drift, excludes "
         "1 and is at least 10% off; a verdict row contradicts when a model is best or tied "
-        "in one run and slower in the other.</p>"
+        "in one run and slower in the other.</p>",
     ]
     for c in reversed(pairs):
         body.append(
@@ -207,9 +209,35 @@ def changes_page(pairs: list[PairChanges]) -> str:
                 + "".join(f'<li class="slower">{escape(x)}</li>' for x in c.contradictions)
                 + "</ul>"
             )
-    if len(body) == 1:
+    if not pairs:
         body.append("<p>No machine has two runs of one suite yet.</p>")
     return page("Changes between consecutive runs", "".join(body))
+
+
+def _steps(found: list[Step]) -> list[str]:
+    """The steps over history (`comparisons.site.steps`), before the pairs."""
+    rule = (
+        f"a model whose last {RECENT} runs on one machine each lie beyond {SPREADS:g} "
+        f"standard deviations of the up to {BEFORE} runs before them, on one side, and "
+        "at least 10% off their mean"
+    )
+    if not found:
+        return [f'<h2>Steps over history</h2><p class="small">None: no series ends in {rule}.</p>']
+    rows = "".join(
+        f"<tr><td>{escape(s.workload)}</td><td><code>{escape(s.setting)}</code></td>"
+        f"<td>{escape(s.backend)}</td><td>{escape(s.machine)}</td>"
+        f"<td>{fmt.seconds(s.before_s)}</td><td>{fmt.seconds(s.after_s)}</td>"
+        f'<td class="{"slower" if s.slower else "faster"}">'
+        f"{'slower' if s.slower else 'faster'} from {escape(s.first_run)}</td></tr>"
+        for s in found
+    )
+    return [
+        f'<h2>Steps over history</h2><p class="small">{rule[0].upper() + rule[1:]}.</p>'
+        "<table>"
+        + header("workload", "setting", "model", "machine", "before", "last runs", "step")
+        + rows
+        + "</table>"
+    ]
 
 
 def report_page(run: Run) -> str:
