@@ -42,6 +42,9 @@ class Param:
     help: str
     minimum: int | float | None = None
     maximum: int | float | None = None
+    # Left out of the resolved parameters when at its default: a parameter added to a
+    # workload later then changes no existing cell's key (`make diff` pairs by it).
+    omit_default: bool = False
 
     @property
     def type(self) -> type:
@@ -135,6 +138,8 @@ class Workload:
             `sync(produce(item))`, the two stages on different workers, the data moving
             between them by the engine's own means (`Backend.run_handoff`); models
             without such a hand-off skip.
+        exclusive_params: parameters of which a cell may give at most one (two ways of
+            setting the same size, cpu.hash's megabytes and kilobytes).
     """
 
     name: str
@@ -158,6 +163,7 @@ class Workload:
     crossing_problem: str | None = None
     produce: Callable[[Any], Any] | None = None
     asyncio_cooperative: Callable[[Any], Awaitable[Any]] | None = None
+    exclusive_params: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -171,16 +177,27 @@ class Workload:
             )
 
     def resolve_params(self, given: Mapping[str, Any]) -> dict[str, int | float]:
-        """Defaults overlaid with `given`, each parsed and range-checked."""
+        """Defaults overlaid with `given`, each parsed and range-checked; a parameter
+        declared `omit_default` appears only when it differs from its default, so
+        resolving a resolved mapping again gives the same mapping."""
         unknown = sorted(set(given) - set(self.params))
         if unknown:
             valid = ", ".join(sorted(self.params)) or "none"
             raise ParameterError(
                 f"workload {self.name} has no parameter {', '.join(unknown)} (valid: {valid})"
             )
-        resolved = {name: p.default for name, p in self.params.items()}
+        both = [name for name in self.exclusive_params if name in given]
+        if len(both) > 1:
+            raise ParameterError(
+                f"workload {self.name} takes {' or '.join(self.exclusive_params)}, "
+                f"not {' and '.join(both)} together"
+            )
+        resolved = {name: p.default for name, p in self.params.items() if not p.omit_default}
         for name, raw in given.items():
-            resolved[name] = self.params[name].parse(name, raw)
+            param = self.params[name]
+            value = param.parse(name, raw)
+            if not (param.omit_default and value == param.default):
+                resolved[name] = value
         return resolved
 
     def verify(self, results: Sequence[Any], expected: Sequence[Any]) -> Verification:
@@ -199,9 +216,19 @@ class Workload:
             return Verification(
                 False,
                 f"{len(wrong)} of {len(expected)} results wrong; first at task {i}: "
-                f"got {results[i]!r}, expected {expected[i]!r}",
+                f"got {_shown(results[i])}, expected {_shown(expected[i])}",
             )
         return Verification(True, f"{len(expected)} results match")
+
+
+SHOWN_CHARACTERS = 200
+
+
+def _shown(value: Any) -> str:
+    """`repr(value)`, cut short: a result may carry megabytes (cpu.primes' payload), and
+    the detail goes into the record and the report."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARACTERS else f"{text[:SHOWN_CHARACTERS]}..."
 
 
 def waits_in_rounds(delay_param: str) -> Callable[[int, int, Mapping[str, Any]], float]:

@@ -289,18 +289,23 @@ def pool_for(backend: str, present: set[str]) -> str:
     return PER_TASK_POOL if per_task and PER_TASK_POOL in present else POOL
 
 
+def sweep_pairs(present: set[str]) -> list[tuple[str, str]]:
+    """The pairs of CPU work's maps: every model (of the backends `present`) against the
+    plain loop, then every other model against the process pool that dispatches as it
+    does (`pool_for`)."""
+    models = sorted(present - {BASELINE, "ceiling"})
+    return [(m, BASELINE) for m in models] + [
+        (m, pool_for(m, present)) for m in models if m not in (POOL, PER_TASK_POOL)
+    ]
+
+
 def sweep_crossovers(rows: list[Cell]) -> list[Crossover]:
     """Every model against the plain loop, then every other model against the process
     pool that dispatches as it does (`pool_for`). A boundary that crosses also says
     where the winner gets `PRACTICAL_THRESHOLD` ahead (`Crossover.ahead`), and carries a
     caveat where a plain loop it was placed by is flagged unreliable."""
-    present = {r["backend"] for r in rows}
-    models = sorted(present - {BASELINE, "ceiling"})
-    pairs = [(m, BASELINE) for m in models] + [
-        (m, pool_for(m, present)) for m in models if m not in (POOL, PER_TASK_POOL)
-    ]
     found = []
-    for first, second in pairs:
+    for first, second in sweep_pairs({r["backend"] for r in rows}):
         points = sweep_points(rows, first, second)
         result = crossover(first, second, points)
         if result is None:

@@ -39,6 +39,7 @@ from comparisons.records.crossover import (
     sweeps,
     winners_at,
 )
+from comparisons.records.maps import Axis, Grid, grids, lines, point_winners
 from comparisons.records.ranking import model, speed_s
 from workloads.vocabulary import Category, waits_on_peers
 
@@ -46,6 +47,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 Records = list[Cell]
 # Draws one group's panel; returns its x label, y label and title.
@@ -76,6 +79,11 @@ def _save(fig: Figure, path: Path, title: str | None = None) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata=PNG_METADATA)
     plt.close(fig)
+
+
+def _colours(backends: list[str]) -> dict[str, str]:
+    """Each backend's colour on a map, in display order: the maps of one run agree."""
+    return {b: f"C{i % 10}" for i, b in enumerate(backends)}
 
 
 def _grid(panels: int, columns: int = 2) -> tuple[Any, list[Any]]:
@@ -450,7 +458,7 @@ def _map_panels(top: Axes, strip: Axes, title: str, rows: Records) -> None:
     xs = [x for x, _ in grid]
     rankings = [winners_at(at) for _, at in grid]
     backends = _backends([r for r in rows if r["backend"] != "ceiling"])
-    colours = {b: f"C{i % 10}" for i, b in enumerate(backends)}
+    colours = _colours(backends)
     for backend in backends:
         mine = [
             (x, speed_s(r) / speed_s(ranked.rows[0]))
@@ -496,8 +504,119 @@ def _map_panels(top: Axes, strip: Axes, title: str, rows: Records) -> None:
     strip.set_xlabel("task size: a plain loop's time per task (s, log scale)")
 
 
+def grid_maps(records: Records, path: Path) -> str | None:
+    """The maps of two axes (`comparisons.records.maps`), one panel per grid: each point
+    measured a square coloured by its fastest model (grey and hatched for a tie, with the
+    tied models named; `?` where one is undecided; nothing between points), and along
+    each line every crossover as a tick with its 95% interval as a bar."""
+    found = grids(_ok(records))
+    if not found:
+        return None
+    colours = _colours(_backends([r for g in found for r in g.cells if r["backend"] != "ceiling"]))
+    fig, axes = _grid(len(found))
+    for ax, grid in zip(axes, found, strict=True):
+        _grid_panel(ax, grid, colours)
+    _save(fig, path, f"Where the answer changes on two axes: {_machine(records)}")
+    return (
+        "Where the answer changes on two axes, one panel per grid (CPU work by task size "
+        "and bytes per task; waiting I/O by requests in flight and the wait of each): each "
+        "square is a point measured, coloured by its fastest model (grey and hatched: a "
+        "tie, the tied models named; *?*: some model undecided against it), nothing drawn "
+        "between points; each tick is where two models' times are equal along a line, "
+        "coloured by the first and marked with the one it is set against, its bar the 95% "
+        "interval (noise of fresh processes and repeats, not the interpolation between "
+        "points)."
+    )
+
+
+def _grid_panel(ax: Axes, grid: Grid, colours: dict[str, str]) -> None:
+    shown: set[str] = set()
+    for p in grid.points:
+        ranked = point_winners(p)
+        if ranked is None:
+            continue
+        winners = [model(r) for r in ranked.winners]
+        tie = len(winners) > 1
+        ax.scatter(
+            [p.x],
+            [p.y],
+            marker="s",
+            s=320,
+            color="lightgrey" if tie else colours.get(winners[0], "grey"),
+            hatch="//" if tie else None,
+            edgecolor="white",
+            zorder=2,
+        )
+        shown.update([] if tie else winners[:1])
+        label = ("\n".join(winners[:3]) if tie else "") + ("?" if ranked.undecided else "")
+        ax.text(p.x, p.y, label, ha="center", va="center", fontsize=6, zorder=3)
+    shown.update(_crossover_ticks(ax, grid, colours))
+    _axis_scale(ax, grid.x, [p.x for p in grid.points], "x")
+    _axis_scale(ax, grid.y, [p.y for p in grid.points], "y")
+    ax.margins(x=0.08, y=0.12)  # the squares at the edges drawn whole
+    where = grid.workload + (f", {grid.workers} workers" if grid.workers else "")
+    ax.set_xlabel(f"{grid.x.name} ({grid.x.unit})")
+    ax.set_ylabel(f"{grid.y.name} ({grid.y.unit})")
+    ax.set_title(where, fontsize=10)
+    ax.grid(alpha=0.3)
+    handles = [Patch(color=colours[b], label=b) for b in sorted(shown) if b in colours]
+    if handles:
+        ax.legend(handles=handles, fontsize=7, loc="best")
+
+
+def _crossover_ticks(ax: Axes, grid: Grid, colours: dict[str, str]) -> set[str]:
+    """Every crossover along every line: a tick across the line at the crossing, its
+    interval a bar along it, the model it is set against named beside it."""
+    drawn = set()
+    for line in lines(grid):
+        along_x = line.varies is grid.x
+        for c in line.crossovers:
+            if c.answer is not Answer.CROSSES or c.at is None:
+                continue
+            bar = [[c.at - (c.low or c.at)], [(c.high or c.at) - c.at]]
+            x, y = (c.at, line.fixed_at) if along_x else (line.fixed_at, c.at)
+            ax.errorbar(
+                [x],
+                [y],
+                xerr=bar if along_x else None,
+                yerr=None if along_x else bar,
+                marker="|" if along_x else "_",
+                markersize=14,
+                capsize=2,
+                color=colours.get(c.first, "grey"),
+                zorder=4,
+            )
+            ax.annotate(
+                f"vs {c.second}", (x, y), fontsize=5, xytext=(3, 3), textcoords="offset points"
+            )
+            drawn.add(c.first)
+    return drawn
+
+
+# An axis with at most this many positions is ticked at each of them.
+MAX_TICKS = 8
+
+
+def _axis_scale(ax: Axes, axis: Axis, values: list[float], which: str) -> None:
+    """Log where the values span more than 10x, symlog where they hold zero (so it
+    shows), linear otherwise; ticks in the axis's unit, at the values set where they are
+    few (a task size is placed by its plain loop, so its positions are many)."""
+    positive = [v for v in values if v > 0]
+    setter = ax.set_xscale if which == "x" else ax.set_yscale
+    if len(positive) < len(values):
+        setter("symlog", linthresh=min(positive, default=1.0))
+    elif max(values) > 10 * min(values):
+        setter("log")
+    target = ax.xaxis if which == "x" else ax.yaxis
+    if len(set(values)) <= MAX_TICKS:
+        target.set_ticks(sorted(set(values)))
+    target.set_major_formatter(FuncFormatter(lambda v, _: axis.show(v)))
+    target.set_minor_formatter(NullFormatter())
+
+
 FIGURES = (
     ("task_size_map.png", task_size_map),
+    ("grid_maps.png", grid_maps),
     ("speedup_vs_workers.png", speedup_vs_workers),
     ("efficiency_vs_task_size.png", efficiency_vs_task_size),
     ("io_concurrency.png", io_concurrency),

@@ -1,0 +1,123 @@
+"""DETAILS.md's "Where the answer changes on two axes": per grid of cells that vary two
+things at once (`comparisons.records.maps`), what was measured and, along every line of
+it, where one way of running the work overtakes another, with its interval; left out of
+a run without a grid.
+
+A grid is CPU work at one pool size over the task size and the bytes sent to and from
+each task, or waiting I/O over the requests in flight and the wait of each. A line holds
+one axis at one value and varies the other; each row of the table is one line and one
+pair that crosses on it or is decided along all of it, and the pairs the line leaves
+undecided are listed after the table, so the table stays the answers. The figure
+(`comparisons.report.plots.grid_maps`) is in "Plots".
+"""
+
+from __future__ import annotations
+
+from comparisons.records.crossover import Answer, Crossover
+from comparisons.records.maps import Axis, Grid, Line, grids, lines
+from comparisons.report.sections.context import Cells, Context
+
+TITLE = "Where the answer changes on two axes"
+INTRO = (
+    "From grids of cells that vary two things at once: CPU work by its task size (a "
+    "plain loop's time per task) and by the bytes sent to and returned from each task; "
+    "waiting I/O by the requests in flight and how long each waits. Along each line of a "
+    "grid (one axis held, the other varying), for two ways of running the work: where "
+    "their times are equal, interpolated in log-log between the two grid points around "
+    "the change (linearly near zero on an axis that holds zero, as the figure's symlog "
+    "draws it); the 95% interval covers the measurements' noise (fresh processes, "
+    "repeats, and the plain loop that places a task size), not that interpolation, "
+    "which on a grid of few points can be the larger error. Or the side faster along the "
+    "whole line, or *tied throughout* (within 10% at every point); *undecided*: fewer "
+    "than 95% of the bootstrap replicates agree. CPU work: each model against a plain "
+    "loop and against the process pool that dispatches as it does; waiting I/O: each "
+    "model against the thread pool (`threads`), and asyncio against Trio."
+)
+
+
+def render(cells: Cells, context: Context) -> list[str]:
+    """Per grid: what was measured, its table, then its undecided pairs."""
+    out: list[str] = []
+    for grid in grids(cells):
+        found = lines(grid)
+        decided = [(line, c) for line in found for c in line.crossovers if _decided(c)]
+        out += [_measured(grid), ""]
+        if decided:
+            out += ["| line | pair | where the answer changes |", "|---|---|---|"]
+            out += [
+                f"| {_line(line)} | {c.first} / {c.second} | {describe(c, line.varies)} |"
+                for line, c in decided
+            ]
+            out.append("")
+        out += _undecided(found)
+    return out[:-1] if out and not out[-1] else out
+
+
+def _decided(c: Crossover) -> bool:
+    return c.answer is not Answer.UNDECIDED and (c.answer is not Answer.CROSSES or c.at is not None)
+
+
+def _measured(grid: Grid) -> str:
+    """What the grid measured in one sentence."""
+    where = grid.workload + (f", {grid.workers} workers" if grid.workers else "")
+    held = ", ".join(f"{k}={v}" for k, v in grid.held)
+    return (
+        f"**{where}**{f' ({held})' if held else ''}: {_values(grid, grid.x)} × "
+        f"{_values(grid, grid.y)}; {len(grid.cells)} cells at {len(grid.points)} points."
+    )
+
+
+def _values(grid: Grid, axis: Axis) -> str:
+    """An axis's values; a task size by its parameter and the plain loop's times."""
+    if axis is grid.x and grid.kind == "cpu":
+        positions = sorted(p.x for p in grid.points)
+        set_to = ", ".join(f"{v:,}" for v in grid.values(axis))
+        return (
+            f"{axis.name} ({axis.parameter} {set_to}: {axis.show(positions[0])}–"
+            f"{axis.show(positions[-1])} of a plain loop's work per task)"
+        )
+    i = 0 if axis is grid.x else 1
+    positions = sorted({p.x if i == 0 else p.y for p in grid.points})
+    return f"{axis.name} {', '.join(axis.show(v) for v in positions)}"
+
+
+def _line(line: Line) -> str:
+    return f"along {line.varies.name}, {line.fixed.show(line.fixed_at)} {line.fixed.tail}"
+
+
+def describe(c: Crossover, axis: Axis) -> str:
+    """A decided crossover along `axis` in words, as the task-size table words its own:
+    "**asyncio** faster than threads above 200 in flight (180–230, between the grid's
+    100 and 1,000); threads below"."""
+    span = f"{axis.show(c.xs[0])}–{axis.show(c.xs[-1])} {axis.tail}"
+    if c.answer is Answer.CROSSES and c.at is not None:
+        side, other = ("above", "below") if c.first_wins_above else ("below", "above")
+        interval = f"{axis.show(c.low or 0)}–{axis.show(c.high or 0)}"
+        if c.bracket is not None:
+            interval += (
+                f", between the grid's {axis.show(c.bracket[0])} and {axis.show(c.bracket[1])}"
+            )
+        return (
+            f"**{c.first}** faster than {c.second} {side} {axis.show(c.at)} {axis.tail} "
+            f"({interval}); {c.second} {other}"
+        )
+    if c.answer is Answer.TIED:
+        return f"{c.first} and {c.second} within 10% of each other along the line ({span})"
+    if c.answer is Answer.FIRST_THROUGHOUT:
+        return f"**{c.first}** faster than {c.second} along the whole line ({span})"
+    return f"{c.first} slower than **{c.second}** along the whole line ({span})"
+
+
+def _undecided(found: list[Line]) -> list[str]:
+    """The pairs each line leaves undecided, one line of text per grid line."""
+    out = []
+    for line in found:
+        pairs = [
+            f"{c.first} / {c.second}"
+            + (f" (changes places {c.crossings} times)" if c.crossings > 1 else "")
+            for c in line.crossovers
+            if not _decided(c)
+        ]
+        if pairs:
+            out.append(f"- {_line(line)}: undecided {', '.join(pairs)}")
+    return [*out, ""] if out else []
