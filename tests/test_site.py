@@ -194,6 +194,11 @@ def test_site_over_fifty_runs_in_a_browser(tmp_path: Path) -> None:
             rendered = Points()
             rendered.feed(done.stdout)
             check_points(rendered.points, [DEFAULT_A, DEFAULT_B, PY313])
+    # A legend entry hides its trace; `#hide=` does the same when the page opens.
+    narrowed = chromium(["--dump-dom", history.as_uri() + "#hide=serial"], tmp_path / "hide")
+    hidden = re.findall(r'<g class="trace hidden"[^>]*data-backend="([^"]+)"', narrowed.stdout)
+    assert hidden and set(hidden) == {"serial"}, narrowed.stdout[:2000]
+    assert 'class="toggle off"' in narrowed.stdout
     for html, name in zip(
         pages, ("index", "history-cpu.primes", "machines", "changes"), strict=False
     ):

@@ -1,7 +1,8 @@
 """A history plot as inline SVG: medians with their 95% intervals across runs in time
 order, one trace per machine and model. Drawn here, not by a plotting library, so the
 site is plain files that open from file:// and fetch nothing; each point carries its
-numbers as data attributes (read back by the browser test) and a <title> (the hover).
+numbers as data attributes (read back by the browser test) and a <title> (the hover);
+each legend entry hides or shows its trace when clicked (`static/site.js`).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def svg_plot(traces: dict[tuple[str, str], list[Point]], machines: list[str]) ->
         colour = COLOURS[n % len(COLOURS)]
         label = f"{backend} on M{machines.index(machine) + 1}"
         parts.append(
-            f'<g class="trace" data-backend="{escape(backend)}" '
+            f'<g class="trace" data-trace="{n}" data-backend="{escape(backend)}" '
             f'data-machine="{escape(machine)}" stroke="{colour}" stroke-width="1.5" '
             f'fill="{colour}">'
         )
@@ -90,6 +91,15 @@ def svg_plot(traces: dict[tuple[str, str], list[Point]], machines: list[str]) ->
                 f"<title>{escape(hover)}</title></circle>"
             )
         parts.append("</g>")
-        legend.append(f'<span style="color:{colour}">&#9679; {escape(label)}</span>')
+        legend.append(
+            f'<span class="toggle" data-trace="{n}" data-backend="{escape(backend)}" '
+            f'style="color:{colour}" title="click to hide or show">&#9679; {escape(label)}</span>'
+        )
     parts.append("</svg>")
-    return "".join(parts) + '<div class="small">' + " &nbsp; ".join(legend) + "</div>"
+    return (
+        '<div class="figure">'
+        + "".join(parts)
+        + '<div class="small legend">'
+        + " &nbsp; ".join(legend)
+        + "</div></div>"
+    )
