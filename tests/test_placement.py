@@ -11,7 +11,7 @@ from pathlib import Path
 import made_up
 
 from comparisons.report.sections.target import on_the_map
-from comparisons.target.placement import find_map, map_runs, nearest_winners
+from comparisons.target.placement import find_map, kind_sweeps, map_runs, nearest_winners
 
 MACHINE = {"cpu_model": "AMD EPYC", "usable_cores": 2}
 PLACED = {
@@ -58,8 +58,10 @@ def test_a_function_is_placed_among_the_boundaries_and_checked_against_its_race(
     other = [made_up.around("threads", 0.1), made_up.around("ray", 0.2)]
     (line,) = on_the_map(found, PLACED, other)
     assert "your own race crowned threads instead, and this report trusts the race" in line
-    (released,) = on_the_map({"work": "released", "task_s": 1e-3}, PLACED, race)
-    assert "not placed: only GIL-bound work has a task-size map" in released
+    hashing = {**PLACED, "kind": "released", "work": "cpu.hash, 2 workers"}
+    (released,) = on_the_map({"work": "released", "task_s": 1e-3}, hashing, other)
+    assert "(run 20261130-194952-map-413c, cpu.hash, 2 workers)" in released
+    assert "trusts the race: it ran your function" in released and "the map ran hashing" in released
     (outside,) = on_the_map({"work": "gil", "task_s": 2.0}, PLACED, race)
     assert "lies outside its grid" in outside
     assert nearest_winners(2.0, PLACED) == (0.32, ["ray", "processes"])
@@ -70,3 +72,31 @@ def test_without_a_map_the_line_says_how_to_draw_one_and_other_work_has_none():
     assert "make compare SUITE=map" in line
     (waiting,) = on_the_map({"work": "waiting", "task_s": 1e-3}, PLACED, [])
     assert "not placed" in waiting and "waiting" in waiting
+    (released,) = on_the_map({"work": "released", "task_s": 1e-3}, None, [])
+    assert "no task-size map of GIL-releasing work" in released
+
+
+def test_each_kind_of_work_is_placed_on_the_sweep_of_its_own_kind():
+    def sweep(workload: str, category: str) -> list:
+        cells = []
+        for per_task in (1e-5, 1e-4, 1e-3):
+            tasks = round(1.0 / per_task)
+            for backend, time_s in (("serial", 1.0), ("processes", 0.6)):
+                cells.append(
+                    made_up.around(
+                        backend,
+                        time_s,
+                        workload=workload,
+                        category=category,
+                        tasks=tasks,
+                        workers=1 if backend == "serial" else 2,
+                        params={"size": tasks},
+                        key=f"{workload}|{backend}|{tasks}",
+                    )
+                )
+        return cells
+
+    cells = sweep("cpu.primes", "GIL-bound CPU") + sweep("cpu.hash", "GIL-releasing CPU")
+    assert list(kind_sweeps(cells, "gil")) == [("cpu.primes", 2)]
+    assert list(kind_sweeps(cells, "released")) == [("cpu.hash", 2)]
+    assert kind_sweeps(cells, "waiting") == {}

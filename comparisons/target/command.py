@@ -29,7 +29,7 @@ from comparisons.run.runner import run_suite, start_run
 from comparisons.run.suite import expand_names, split_names, usable_cores
 from comparisons.target.characterise import characterise
 from comparisons.target.costs import measured_costs
-from comparisons.target.placement import find_map, read_map
+from comparisons.target.placement import MAPPED_KINDS, find_map, read_map
 from comparisons.target.plan import (
     DEFAULT_BUDGET_S,
     cell_estimate_s,
@@ -88,7 +88,9 @@ def compare_target(
     )
     plan.settings["budget_s"] = budget_s
     plan.settings["map"] = (
-        this_machines_map(results_root, machine) if found["work"] == "gil" else None
+        this_machines_map(results_root, machine, found["work"])
+        if found["work"] in MAPPED_KINDS
+        else None
     )
     console.print(
         f"Plan: {len(plan.cells)} cells, about {plan.estimate_s:.0f} s "
@@ -128,10 +130,13 @@ def compare_target(
     return 0
 
 
-def this_machines_map(results_root: Path, machine: dict[str, Any]) -> dict[str, Any] | None:
-    """The boundaries of the newest task-size map of this machine, if one was drawn."""
-    run = find_map(results_root, machine)
-    return read_map(run) if run is not None else None
+def this_machines_map(
+    results_root: Path, machine: dict[str, Any], kind: str
+) -> dict[str, Any] | None:
+    """The boundaries of the newest task-size map of this machine for this kind of
+    work, if one was drawn."""
+    run = find_map(results_root, machine, kind)
+    return read_map(run, kind) if run is not None else None
 
 
 def describe_probe(found: dict[str, Any]) -> str:

@@ -6,8 +6,10 @@ them.
 
 Found when a `TARGET` run starts (the map is another run's records) and stored in the
 run's settings (`cells.json`, under "map"), so the report is still rebuilt from the
-run's own files alone; `sections.target` prints the placement. Only GIL-bound work has a
-map so far; other kinds say which suite would draw theirs.
+run's own files alone; `sections.target` prints the placement. A function is placed on
+the map of its kind of work, as the probe filed it: GIL-bound work on a sweep of
+GIL-bound Python (`cpu.primes`), work that releases the GIL on one of C code that does
+(`cpu.hash`, in `SUITE=map`); waiting work has no task-size map and says so.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from comparisons.records.crossover import (
     winners_at,
 )
 from comparisons.records.ranking import model
+from workloads.vocabulary import Category
 
 MAP_SUITE = "map"
 # Suites that draw a task-size map, finest first: the default suite carries a coarse one.
 MAP_SUITES = (MAP_SUITE, "default")
+# The probe's kind of work (`target.characterise.classify`) and the sweeps that map it.
+MAPPED_KINDS = {"gil": Category.GIL_BOUND_CPU, "released": Category.GIL_RELEASING_CPU}
 
 
 def same_machine(env: dict[str, Any], machine: dict[str, Any]) -> bool:
@@ -58,22 +63,33 @@ def map_runs(results_root: Path, machine: dict[str, Any]) -> list[Path]:
     return [run for _, run in sorted(found, key=lambda p: p[0])]
 
 
-def find_map(results_root: Path, machine: dict[str, Any]) -> Path | None:
-    """The newest run of this machine that drew a map: a `SUITE=map` run if there is
-    one, else the default suite's coarse map."""
+def kind_sweeps(cells: list[Any], kind: str) -> dict[tuple[str, int], list[Any]]:
+    """The run's task-size sweeps of this kind of work (`MAPPED_KINDS`); none for a kind
+    without a map."""
+    category = MAPPED_KINDS.get(kind)
+    return {
+        key: rows
+        for key, rows in sweeps(cells).items()
+        if category is not None and rows[0]["category"] == category
+    }
+
+
+def find_map(results_root: Path, machine: dict[str, Any], kind: str = "gil") -> Path | None:
+    """The newest run of this machine that drew a map of this kind of work: a
+    `SUITE=map` run if there is one, else the default suite's coarse map."""
     for run in map_runs(results_root, machine):
         try:
-            if sweeps(load_cells(run)):
+            if kind_sweeps(load_cells(run), kind):
                 return run
         except UserError:  # a run with no records yet, or damaged ones: not a map
             continue
     return None
 
 
-def read_map(run: Path) -> dict[str, Any] | None:
+def read_map(run: Path, kind: str = "gil") -> dict[str, Any] | None:
     """The map's boundaries against the plain loop and its winners per size, in the form
-    the run's settings keep; None when the run has no sweep."""
-    found = sweeps(load_cells(run))
+    the run's settings keep; None when the run has no sweep of this kind of work."""
+    found = kind_sweeps(load_cells(run), kind)
     if not found:
         return None
     (workload, workers), rows = next(iter(found.items()))
@@ -101,6 +117,7 @@ def read_map(run: Path) -> dict[str, Any] | None:
     return {
         "run": run.name,
         "work": f"{workload}, {workers} workers",
+        "kind": kind,
         "grid": [winners[0][0], winners[-1][0]] if winners else [],
         "boundaries": boundaries,
         "throughout": throughout,

@@ -24,7 +24,7 @@ from comparisons.records.cells import Cell, median_s, samples_of
 from comparisons.records.ranking import model, verdict_rows
 from comparisons.report.sections.context import Cells, Context
 from comparisons.run.budget import SKIP_PREFIX, STOP_PREFIX
-from comparisons.target.placement import nearest_winners
+from comparisons.target.placement import MAPPED_KINDS, nearest_winners
 from workloads.target import WORK, TargetSpec, is_target
 
 TITLE = "Your function"
@@ -109,19 +109,25 @@ def verdict_sentences(records: list[Cell], function: str) -> list[str]:
     return sentences or [f"- No two models ran `{function}` successfully at the same concurrency."]
 
 
+# What each kind's map ran, for a race that disagrees with it.
+MAP_WORK = {"gil": "counting primes", "released": "hashing"}
+
+
 def on_the_map(found: dict[str, Any], placed: dict[str, Any] | None, cells: Cells) -> list[str]:
     """Where the function's task time falls on this machine's task-size map (found when
     the run started, `comparisons.target.placement`), what the map recommends there, and
     whether the function's own race agrees."""
-    if found.get("work") != "gil":
+    if found.get("work") not in MAPPED_KINDS:
         return [
-            f"- **On the map**: not placed: only GIL-bound work has a task-size map so far "
-            f"(`make compare SUITE=map`); {WORK[found['work']][1]} has none yet."
+            f"- **On the map**: not placed: {WORK[found['work']][1]} has no task-size map "
+            "(the maps of CPU work are by task size; waiting work's, by requests in flight, "
+            "is in `make compare SUITE=map`)."
         ]
     if not placed:
+        which = "GIL-bound" if found["work"] == "gil" else "GIL-releasing"
         return [
-            "- **On the map**: no task-size map of this machine yet; `make compare SUITE=map` "
-            "draws one (about 9 minutes on 2 cores) and the next TARGET run places your "
+            f"- **On the map**: no task-size map of {which} work on this machine yet; "
+            "`make compare SUITE=map` draws one and the next TARGET run places your "
             "function on it."
         ]
     task_s = found["task_s"]
@@ -156,7 +162,7 @@ def on_the_map(found: dict[str, Any], placed: dict[str, Any] | None, cells: Cell
                 if agree
                 else f"; your own race crowned {_listed(sorted(raced))} instead, and this report "
                 "trusts the race: it ran your function, with its own bytes and GIL share, where "
-                "the map ran counting primes"
+                f"the map ran {MAP_WORK.get(placed.get('kind', 'gil'), 'its own work')}"
             )
     return [text + "."]
 
