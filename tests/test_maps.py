@@ -214,3 +214,19 @@ def test_the_section_follows_the_crossovers_and_prints_each_line(tmp_path: Path)
     target = tmp_path / "grid_maps.png"
     caption = plots.grid_maps(cells, target)
     assert caption and target.stat().st_size > 0
+
+
+def test_the_front_page_gives_each_line_its_boundaries_against_the_yardstick():
+    cells = cpu_grid(dask_spread=0.3) + io_grid()
+    figure = ("plots/grid_maps.png", "the maps")
+    text = "\n".join(maps.front(cells, Context(figures=(figure,))))
+    assert text.startswith("![the maps](plots/grid_maps.png)")
+    # CPU lines against the plain loop, I/O lines against the thread pool.
+    cpu_line = "- **cpu.primes, 2 workers**, along task size, 64.0 KiB a task: against a plain loop"
+    assert cpu_line in text
+    assert "**processes** faster from" in text and "**processes** faster below" in text
+    assert "- **io.http**, along requests in flight" in text
+    assert "against `threads`, **asyncio** faster from" in text
+    # Undecided pairs and pairs decided throughout stay in the details.
+    assert "dask" not in text
+    assert maps.front(cpu_grid()[:2], Context()) == []

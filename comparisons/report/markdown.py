@@ -30,6 +30,7 @@ from comparisons.report.sections import (
     faults,
     ledger,
     machine,
+    maps,
     preamble,
     target,
 )
@@ -107,6 +108,13 @@ FRONT: tuple[Section, ...] = (
         "loop, and against the process pool that hands tasks over as it does (every pair, "
         "and where the winner is 10% ahead, in the details):",
         crossovers.front,
+    ),
+    Part(
+        maps.TITLE,
+        "Where one way of running the work overtakes another along each line of a grid "
+        "of two axes (CPU work: task size and bytes per task; waiting I/O: requests in "
+        "flight and the wait), with its 95% interval; every pair in the details:",
+        maps.front,
     ),
     Part(faults.TITLE, faults.INTRO, _faults),
     Part(

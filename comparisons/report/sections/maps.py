@@ -13,8 +13,9 @@ undecided are listed after the table, so the table stays the answers. The figure
 
 from __future__ import annotations
 
+from comparisons.backends import BASELINE
 from comparisons.records.crossover import Answer, Crossover
-from comparisons.records.maps import Axis, Grid, Line, grids, lines
+from comparisons.records.maps import IO_POOL, Axis, Grid, Line, grids, lines
 from comparisons.report.sections.context import Cells, Context
 
 TITLE = "Where the answer changes on two axes"
@@ -51,6 +52,53 @@ def render(cells: Cells, context: Context) -> list[str]:
             out.append("")
         out += _undecided(found)
     return out[:-1] if out and not out[-1] else out
+
+
+GRID_FIGURE = "grid_maps.png"
+
+
+def front(cells: Cells, context: Context) -> list[str]:
+    """The front page's maps of two axes: the figure, then per line of each grid the
+    boundaries against the plain loop (CPU work) or the thread pool (waiting I/O), each
+    with its interval, where one model overtakes it (every pair is in the details)."""
+    found = grids(cells)
+    if not found:
+        return []
+    out = [f"![{caption}]({path})" for path, caption in context.figures if path.endswith(GRID_FIGURE)]
+    out += [""] if out else []
+    for grid in found:
+        against = BASELINE if grid.kind == "cpu" else IO_POOL
+        for line in lines(grid):
+            crosses = sorted(
+                (
+                    c
+                    for c in line.crossovers
+                    if c.second == against and c.answer is Answer.CROSSES and c.at is not None
+                ),
+                key=lambda c: c.at or 0.0,
+            )
+            if crosses:
+                where = grid.workload + (f", {grid.workers} workers" if grid.workers else "")
+                named = "a plain loop" if against == BASELINE else f"`{against}`"
+                out.append(
+                    f"- **{where}**, {_line(line)}: against {named}, "
+                    + "; ".join(_boundary(c, line.varies) for c in crosses)
+                    + "."
+                )
+    if len(out) > 2:
+        out.append(
+            "  Each boundary is interpolated between the two grid points around it; its "
+            "interval covers the measurements' noise, not that interpolation."
+        )
+    return out
+
+
+def _boundary(c: Crossover, axis: Axis) -> str:
+    side = "from" if c.first_wins_above else "below"
+    return (
+        f"**{c.first}** faster {side} {axis.show(c.at or 0)} "
+        f"({axis.show(c.low or 0)}–{axis.show(c.high or 0)})"
+    )
 
 
 def _decided(c: Crossover) -> bool:
