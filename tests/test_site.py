@@ -28,6 +28,7 @@ REFERENCE = ROOT / "results" / "reference"
 PY313 = REFERENCE / "20261130-194246-default-af49"
 # The committed default pair, whichever it is (it is regenerated when the suite changes).
 DEFAULT_A, DEFAULT_B = sorted(p for p in REFERENCE.glob("*-default-*") if p != PY313)[-2:]
+MAP = sorted(REFERENCE.glob("*-map-*"))[-1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 COPIED = ("records.jsonl", "env.json", "cells.json", "verdict.json", "REPORT.md")
 
@@ -54,7 +55,7 @@ def test_consecutive_runs_share_machine_and_suite(tmp_path: Path) -> None:
 
 def test_no_consecutive_pair_across_suites(tmp_path: Path) -> None:
     copy_run(DEFAULT_A, tmp_path, "20270101-000000-default-aaaa")
-    copy_run(REFERENCE / "20261130-194952-map-413c", tmp_path, "20270101-010000-map-bbbb")
+    copy_run(MAP, tmp_path, "20270101-010000-map-bbbb")
     runs, _ = collect([tmp_path])
     assert consecutive(runs) == []
 

@@ -64,7 +64,9 @@ def front(cells: Cells, context: Context) -> list[str]:
     found = grids(cells)
     if not found:
         return []
-    out = [f"![{caption}]({path})" for path, caption in context.figures if path.endswith(GRID_FIGURE)]
+    out = [
+        f"![{caption}]({path})" for path, caption in context.figures if path.endswith(GRID_FIGURE)
+    ]
     out += [""] if out else []
     for grid in found:
         against = BASELINE if grid.kind == "cpu" else IO_POOL

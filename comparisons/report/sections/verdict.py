@@ -49,7 +49,8 @@ INTRO = (
     "runs the work. Times are each row's lower quartile over its repeats, the verdict's "
     "estimator (a slow spell of the machine only adds time); the tables show it beside "
     "the median. A row of a task-size sweep also says where it sits on the map: its "
-    "task size and the nearest boundary against a plain loop. Then the cheapest model "
+    "task size and its winner's boundary against a plain loop (else the nearest). Then "
+    "the cheapest model "
     "when the job runs once. Yardsticks (serial, the "
     "ceiling, in-process transfer) are never ranked. Generated from the records below."
 )
