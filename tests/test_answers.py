@@ -217,7 +217,7 @@ def test_an_idiom_that_wins_only_some_of_a_kinds_rows_is_named_with_them():
     # wins both; trio:parallel wins the only row it ran in: both named plainly.
     # Both rows' serial loops take 1 s for 32 tasks; the row is named by its task size.
     assert "**a process pool** (processes, trio:parallel; at cpu.primes" in text
-    assert "at cpu.primes, tasks of 31.2 ms: processes:executor)" in text
+    assert "at cpu.primes, 32 tasks of 31.2 ms: processes:executor)" in text
     # The executor best in both rows: no row named.
     both = line(
         [
@@ -230,3 +230,34 @@ def test_an_idiom_that_wins_only_some_of_a_kinds_rows_is_named_with_them():
         ]
     )
     assert "**a process pool** (processes:executor):" in both
+
+
+def test_rows_of_one_task_size_that_carry_different_payloads_are_named_apart():
+    def at(backend: str, time_s: float, kib: int) -> Cell:
+        params = {"span": 1500, **({"kilobytes": kib} if kib else {})}
+        key = f"cpu.primes|{backend}|w=2|t=32|kib={kib}"
+        return row(backend, time_s, params=params, key=key)
+
+    text = line(
+        [
+            at("serial", 1.0, 0),
+            at("processes", 0.5, 0),
+            at("threads", 1.0, 0),
+            at("serial", 1.0, 1024),
+            at("processes", 2.0, 1024),
+            at("threads", 1.0, 1024),
+        ]
+    )
+    assert "32 tasks of 31.2 ms with 1.00 MiB each way" in text
+    plain = "cpu.primes, 32 tasks of 31.2 ms"
+    assert f"{plain} at" in text or f"{plain}:" in text
+
+
+def test_a_row_whose_best_is_undecided_against_a_plain_loop_crowns_no_one():
+    text = line(
+        [row("serial", 1.0, workers=1), row("threads", 1.0, spread=0.3), row("asyncio", 3.0)]
+    )
+    assert text.startswith(
+        "- **Pure-Python CPU work (a CPU-heavy batch job)**: **no model decided faster than a "
+        "plain loop**"
+    )

@@ -222,7 +222,7 @@ def test_the_front_page_gives_each_line_its_boundaries_against_the_yardstick():
     text = "\n".join(maps.front(cells, Context(figures=(figure,))))
     assert text.startswith("![the maps](plots/grid_maps.png)")
     # CPU lines against the plain loop, I/O lines against the thread pool.
-    cpu_line = "- **cpu.primes, 2 workers**, along task size, 64.0 KiB a task: against a plain loop"
+    cpu_line = "- **cpu.primes, 2 workers**, along task size, 64.0 KiB each way: against a plain"
     assert cpu_line in text
     assert "**processes** faster from" in text and "**processes** faster below" in text
     assert "- **io.http**, along requests in flight" in text

@@ -146,7 +146,7 @@ def cpu_grids(cells: Sequence[Cell]) -> list[Grid]:
         for (workload, workers, held), plane in _planes(placed, size, BYTES_PARAM).items():
             points = [_cpu_point(at, at_rows, loops) for at, at_rows in plane.items()]
             x = Axis(size, "task size", "s per task", "per task")
-            y = _axis(Axis(BYTES_PARAM, "bytes per task", "bytes", "a task", 1024.0), points)
+            y = _axis(Axis(BYTES_PARAM, "bytes per task", "bytes", "each way", 1024.0), points)
             found.append(Grid(workload, "cpu", workers, x, y, held, tuple(points)))
     return found
 

@@ -181,7 +181,11 @@ def _name(v: VerdictRow, rows: list[VerdictRow]) -> str:
     if len({r.work for r in rows if r.work.startswith(short + " (")}) == 1:
         return short
     task_s = _task_s(v)
-    return f"{short}, tasks of {fmt.seconds(task_s)}" if task_s else v.work
+    if not task_s:
+        return v.work
+    payload = (v.rows[0]["params"] or {}).get("kilobytes") if v.rows[0]["kind"] == "cpu" else None
+    carried = f" with {fmt.size(payload * 1024)} each way" if payload else ""
+    return f"{short}, {v.rows[0]['tasks']} tasks of {fmt.seconds(task_s)}{carried}"
 
 
 def _task_s(v: VerdictRow) -> float | None:
@@ -199,13 +203,20 @@ def _unmeasured(v: VerdictRow, first: VerdictRow) -> str:
 def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
     """The winning ways of running the work, each with the models (as run) that won or
     tied that way: "**a process pool** (processes, trio:parallel)"; "no model" where
-    every model loses to a plain loop. Where the kind has several rows, a model that won
+    every model loses to a plain loop. A row whose best is undecided against a plain
+    loop names no winner. Where the kind has several rows, a model that won
     in some of the kind's rows only is named with those rows ("processes; at cpu.primes,
     tasks of 14.6 ms: processes:executor"), so that a winner at large tasks is not read
     as one at small tasks too."""
     if all(v.slower_than_serial is not None for v in rows):
         return "**no model**"
-    counted = [v for v in rows if v.slower_than_serial is None]
+    # A row whose best is undecided against a plain loop crowns no one: it is named by
+    # the evidence, not among the winners.
+    counted = [
+        v for v in rows if v.slower_than_serial is None and v.undecided_against_serial is None
+    ]
+    if not counted:
+        return "**no model decided faster than a plain loop**"
     groups: dict[str, list[str]] = {}
     won_in: dict[str, list[VerdictRow]] = defaultdict(list)
     for v in counted:
@@ -245,11 +256,18 @@ def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
         for n in named:
             lost = [v for v in counted if ran(n, v) and not won(n, v)]
             if lost and n in won_in:
-                partly["; ".join(where(v) for v in won_in[n])].append(n)
+                won_rows = won_in[n]
+                # Past a few rows a list of them is no longer read: count them instead.
+                at = (
+                    "at " + "; ".join(where(v) for v in won_rows)
+                    if len(won_rows) <= 3
+                    else f"in {len(won_rows)} of {len(counted)} rows"
+                )
+                partly[at].append(n)
             else:
                 everywhere.append(n)
         parts = [", ".join(everywhere)] if everywhere else []
-        parts += [f"at {at}: {', '.join(ns)}" for at, ns in partly.items()]
+        parts += [f"{at}: {', '.join(ns)}" for at, ns in partly.items()]
         return "; ".join(parts)
 
     return " or ".join(f"**{how}** ({listed(named)})" for how, named in groups.items())
