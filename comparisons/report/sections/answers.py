@@ -29,6 +29,7 @@ from collections import defaultdict
 from comparisons import formatting as fmt
 from comparisons.backends import REGISTRY, backend_class
 from comparisons.records.cells import Cell, is_measured, median_s
+from comparisons.records.maps import BYTES_PARAM
 from comparisons.records.ranking import (
     Outcome,
     VerdictRow,
@@ -183,7 +184,8 @@ def _name(v: VerdictRow, rows: list[VerdictRow]) -> str:
     task_s = _task_s(v)
     if not task_s:
         return v.work
-    payload = (v.rows[0]["params"] or {}).get("kilobytes") if v.rows[0]["kind"] == "cpu" else None
+    params = v.rows[0]["params"] or {}
+    payload = params.get(BYTES_PARAM) if v.rows[0]["kind"] == "cpu" else None
     carried = f" with {fmt.size(payload * 1024)} each way" if payload else ""
     return f"{short}, {v.rows[0]['tasks']} tasks of {fmt.seconds(task_s)}{carried}"
 
