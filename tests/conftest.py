@@ -45,6 +45,19 @@ def engine_processes() -> dict[int, str]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def own_cache_folder(tmp_path_factory: pytest.TempPathFactory):
+    """The tests' cache entries (`comparisons.records.cache`) go to a folder of their
+    own, not the user's ~/.cache, and start empty."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
+@pytest.fixture(scope="session", autouse=True)
 def no_engine_process_left_behind():
     before = engine_processes()
     yield

@@ -175,7 +175,14 @@ def test_site_over_fifty_runs_in_a_browser(tmp_path: Path) -> None:
     said: list[str] = []
     built = build_site([REFERENCE, copies], out, said.append)
     assert built.runs == 50 and built.skipped == 0
-    assert said[-1].startswith("site: 50 runs read, 0 skipped") and " MB in " in said[-1]
+    assert re.match(r"site: 50 runs read \(\d+ from the cache\), 0 skipped", said[-1])
+    assert " MB in " in said[-1]
+    # Built again, every run and pair comes from the cache, and every page is the same.
+    again: list[str] = []
+    build_site([REFERENCE, copies], tmp_path / "again", again.append)
+    assert again[-1].startswith("site: 50 runs read (50 from the cache), 0 skipped")
+    for page in out.rglob("*.html"):
+        assert (tmp_path / "again" / page.relative_to(out)).read_text() == page.read_text(), page
     shots = tmp_path / "screenshots"
     shots.mkdir()
     history = out / "history" / "cpu.primes.html"

@@ -51,7 +51,8 @@ def build_site(roots: list[Path], out: Path, say: Callable[[str], None] = print)
         upgraded = (
             f" (records upgraded from schema {run.upgraded_from})" if run.upgraded_from else ""
         )
-        say(f"read {run.path}: {len(run.cells)} cells{upgraded}")
+        cached = " (from the cache)" if run.cached else ""
+        say(f"read {run.path}: {len(run.cells)} cells{upgraded}{cached}")
     for s in skipped:
         say(f"skipped {s.path}: {s.reason}")
     _clear(out)
@@ -77,8 +78,10 @@ def build_site(roots: list[Path], out: Path, say: Callable[[str], None] = print)
     (out / MARKER).write_text("built by `make site`; rebuilt from scratch each time\n")
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     elapsed = time.perf_counter() - started
+    from_cache = sum(r.cached for r in runs)
     say(
-        f"site: {len(runs)} runs read, {len(skipped)} skipped, {len(written)} pages, "
+        f"site: {len(runs)} runs read ({from_cache} from the cache), {len(skipped)} skipped, "
+        f"{len(written)} pages, "
         f"{size / 1e6:.1f} MB in {out} ({elapsed:.1f} s); open {out / 'index.html'}"
     )
     return Built(len(runs), len(skipped), len(written), size, elapsed)

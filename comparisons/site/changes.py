@@ -9,7 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from comparisons.measure.stats import PRACTICAL_THRESHOLD
-from comparisons.records.cells import median_s
+from comparisons.records.cache import cached
+from comparisons.records.cells import Cell, median_s
 from comparisons.report.diff import classify, compare_verdicts, machine_ratio, paired, run_drift
 from comparisons.site.collect import Run
 
@@ -39,6 +40,17 @@ class Moved:
 
 
 @dataclass(frozen=True)
+class Found:
+    """What `make diff`'s rules say of two runs' cells (the part worth caching)."""
+
+    drift: float
+    compared: int  # cells timed in both
+    moved: list[Moved]
+    contradictions: list[str]
+    verdict_rows: int
+
+
+@dataclass(frozen=True)
 class PairChanges:
     a: Run
     b: Run
@@ -49,10 +61,10 @@ class PairChanges:
     verdict_rows: int
 
 
-def changes_between(a: Run, b: Run, threshold: float = PRACTICAL_THRESHOLD) -> PairChanges:
-    """What `make diff A B` would call a change: cells beyond the machine's drift, and
-    verdict rows that contradict each other over the models completed in both."""
-    matched = paired(a.cells, b.cells)
+def compare_cells(a: list[Cell], b: list[Cell], threshold: float) -> Found:
+    """Cells beyond the machine's drift, and verdict rows that contradict each other
+    over the models completed in both."""
+    matched = paired(a, b)
     drift = run_drift(matched.pairs)
     moved = []
     for ra, rb in matched.pairs:
@@ -70,6 +82,21 @@ def changes_between(a: Run, b: Run, threshold: float = PRACTICAL_THRESHOLD) -> P
             )
     completed = {ra["key"] for ra, _ in matched.pairs}
     agreed = compare_verdicts(
-        [c for c in a.cells if c["key"] in completed], [c for c in b.cells if c["key"] in completed]
+        [c for c in a if c["key"] in completed], [c for c in b if c["key"] in completed]
     )
-    return PairChanges(a, b, drift, len(matched.pairs), moved, agreed.contradictions, agreed.rows)
+    return Found(drift, len(matched.pairs), moved, agreed.contradictions, agreed.rows)
+
+
+def changes_between(a: Run, b: Run, threshold: float = PRACTICAL_THRESHOLD) -> PairChanges:
+    """What `make diff A B` would call a change (`compare_cells`), from the cache when
+    both runs' records were seen before with this code."""
+    if a.digest and b.digest:
+        found, _ = cached(
+            f"changes:{a.digest}:{b.digest}:{threshold!r}",
+            lambda: compare_cells(a.cells, b.cells, threshold),
+        )
+    else:
+        found = compare_cells(a.cells, b.cells, threshold)
+    return PairChanges(
+        a, b, found.drift, found.compared, found.moved, found.contradictions, found.verdict_rows
+    )

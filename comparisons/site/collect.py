@@ -16,7 +16,8 @@ from typing import Any
 
 from comparisons.errors import UserError
 from comparisons.layout import RECORDS_FILE
-from comparisons.records.cells import Cell, load_cells
+from comparisons.records.cache import load_cells_cached
+from comparisons.records.cells import Cell
 from comparisons.records.schema import SCHEMA_VERSION
 
 SKIP_NAMES = {"site", "plots"}
@@ -34,6 +35,8 @@ class Run:
     commit: str | None
     verdict: dict[str, Any] | None  # verdict.json, when the run has one
     upgraded_from: int | None = None  # the oldest schema version its records had
+    cached: bool = False  # its cells came from the cache (`comparisons.records.cache`)
+    digest: str | None = None  # its records file's hash, the cache's key
     packages: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -127,7 +130,7 @@ def _json(path: Path) -> dict[str, Any] | None:
 def read_run(path: Path) -> Run | Skipped:
     """One run loaded, or why it cannot be (`load_cells`'s own one-line reason)."""
     try:
-        cells = load_cells(path)
+        cells, digest, cached = load_cells_cached(path)
     except UserError as exc:
         return Skipped(path, str(exc))
     env_file = _json(path / "env.json") or {}
@@ -149,6 +152,8 @@ def read_run(path: Path) -> Run | Skipped:
         verdict=_json(path / "verdict.json"),
         upgraded_from=oldest if oldest is not None and oldest < SCHEMA_VERSION else None,
         packages={k: v for k, v in (env.get("packages") or {}).items() if v},
+        cached=cached,
+        digest=digest,
     )
 
 

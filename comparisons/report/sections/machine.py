@@ -204,7 +204,7 @@ def _others(neighbours: list[float], which: str) -> list[str]:
 
 
 def brief(cells: Cells, context: Context) -> list[str]:
-    """The machine in two lines for the front page: what it is, and how quiet it was."""
+    """The machine in two lines for the front page: what it is, and how steady it was."""
     recorded = [*cells, *context.probes]
     env = next((r["env"] for r in recorded if r.get("env")), None)
     if env is None:
@@ -219,17 +219,19 @@ def brief(cells: Cells, context: Context) -> list[str]:
     if speed:
         share = statistics.fmean(m["slow_share"] for m in speed)
         quiet.append(
-            f"{share * 100:.0f}% of the machine's speed probes ran over {SLOW_BY:.0%} slow"
+            f"{share * 100:.0f}% of the speed probes (a fixed loop timed between repeats) "
+            f"ran over {SLOW_BY:.0%} slower than usual"
         )
     others = [c for r in cells if (c := r["other_cpu_cores"]) is not None]
     if others:
         quiet.append(
-            f"other programs took {statistics.median(others):.2f} cores in the median cell"
+            f"programs outside the run took {statistics.median(others):.2f} cores in the median "
+            "cell"
         )
     return [
         f"**Machine**: {env['cpu_model']}, {env['usable_cores']} usable cores, "
         f"{env['memory_total_bytes'] / 2**30:.0f} GiB; {python['implementation']} "
         f"{python['version']} ({python_build(python)}); {packages}; commit {commit}.",
         "",
-        f"**How quiet**: {'; '.join(quiet) or 'not measured'}.",
+        f"**How steady**: {'; '.join(quiet) or 'not measured'}.",
     ]
