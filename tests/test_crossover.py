@@ -204,3 +204,27 @@ def test_verdict_json_gives_each_sweep_row_its_place_on_the_map():
         cell("threads", 1e-3, WORK_S * 1.05),
     ]
     assert json.loads(render_verdict_json(alone))["rows"][0]["on_the_map"] is None
+
+
+def test_an_interval_past_its_bracket_says_so_and_one_inside_it_does_not() -> None:
+    from comparisons.records.crossover import Answer, Crossover
+    from comparisons.report.sections.crossovers import interval_text
+
+    def crossing(low: float, high: float) -> Crossover:
+        return Crossover(
+            "asyncio",
+            "threads",
+            (10, 100, 1000),
+            Answer.CROSSES,
+            0.99,
+            at=20,
+            low=low,
+            high=high,
+            first_wins_above=True,
+            bracket=(10, 100),
+        )
+
+    assert interval_text(crossing(11, 90), str) == "11–90, between the grid's 10 and 100"
+    past = interval_text(crossing(11, 158), str)
+    assert past.startswith("11–158: interpolated between the grid's 10 and 100")
+    assert "beyond them" in past

@@ -222,6 +222,22 @@ def test_granularity_table_labels_batched_rows():
     by_backend = {line.split(" | ")[1]: line for line in lines[2:]}
     assert "| batched (chunks of 1-16) |" in by_backend["processes"]
     assert "| one per task |" in by_backend["processes:executor"]
+    assert by_backend["processes"].endswith("of serial work per task |")
+
+
+def test_a_model_never_faster_than_a_plain_loop_affords_no_task_size():
+    cells = []
+    for tasks, span in ((8, 1000), (32, 250), (128, 62)):
+        span_of = {"params": {"span": span}}
+        cells.append(row("serial", 1.0, workers=1, tasks=tasks, **span_of))
+        # An event loop runs the pure-Python tasks one at a time: a plain loop's pace.
+        cells.append(row("asyncio", 0.97, tasks=tasks, **span_of))
+        cells.append(row("threads", 0.85 if tasks == 8 else 1.0, tasks=tasks, **span_of))
+    lines = granularity.render(attach_baselines(cells), Context())
+    by_backend = {line.split(" | ")[1]: line for line in lines[2:]}
+    assert "none: never 10% faster than a plain loop" in by_backend["asyncio"]
+    # 1.18x at the largest tasks: the smallest size reaching 80% of that is named.
+    assert by_backend["threads"].endswith("of serial work per task |")
 
 
 # --- the interpreters docs' in-process efficiency, as start-up -------------------------

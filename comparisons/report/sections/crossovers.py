@@ -16,6 +16,8 @@ points' job sizes differ (the suite caps tasks per point), and are stated.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from comparisons import formatting as fmt
 from comparisons.backends import BASELINE
 from comparisons.records.crossover import Answer, Crossover, sweep_crossovers, sweeps
@@ -75,11 +77,23 @@ def describe(c: Crossover) -> str:
     )
 
 
+def interval_text(c: Crossover, show: Callable[[float], str]) -> str:
+    """A crossing's interval and the grid points it was interpolated between; where the
+    interval reaches past them (some replicates cross in a neighbouring segment), the
+    text says so rather than seem to contradict itself."""
+    low, high = c.low or 0, c.high or 0
+    text = f"{show(low)}–{show(high)}"
+    if c.bracket is None:
+        return text
+    left, right = c.bracket
+    grid = f"the grid's {show(left)} and {show(right)}"
+    if left <= low and high <= right:
+        return f"{text}, between {grid}"
+    return f"{text}: interpolated between {grid}, some replicates change places beyond them"
+
+
 def _interval(c: Crossover) -> str:
-    text = f"{fmt.seconds(c.low or 0)}–{fmt.seconds(c.high or 0)}"
-    if c.bracket is not None:
-        text += f", between the grid's {fmt.seconds(c.bracket[0])} and {fmt.seconds(c.bracket[1])}"
-    return text
+    return interval_text(c, fmt.seconds)
 
 
 def render(cells: Cells, context: Context) -> list[str]:

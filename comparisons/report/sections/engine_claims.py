@@ -107,7 +107,12 @@ def uvloop_is_two_to_four_times_faster(records: Records) -> Finding:
     if not notes:
         return _missing(["asyncio:uvloop"], "io.http", "asyncio and uvloop rows on the same work")
     verdict = verdict_of(checks, undecided)
-    return verdict, "asyncio / uvloop, time above the waits alone: " + "; ".join(notes)
+    held = sum(checks)
+    tally = (
+        f"at least 2x on {held}, wholly below on {len(checks) - held}, undecided on "
+        f"{undecided} of {len(notes)} rows; "
+    )
+    return verdict, tally + "asyncio / uvloop, time above the waits alone: " + "; ".join(notes)
 
 
 # --- Dask ----------------------------------------------------------------------------

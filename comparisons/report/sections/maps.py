@@ -17,6 +17,7 @@ from comparisons.backends import BASELINE
 from comparisons.records.crossover import Answer, Crossover
 from comparisons.records.maps import IO_POOL, Axis, Grid, Line, grids, lines
 from comparisons.report.sections.context import Cells, Context
+from comparisons.report.sections.crossovers import interval_text
 
 TITLE = "Where the answer changes on two axes"
 INTRO = (
@@ -142,11 +143,7 @@ def describe(c: Crossover, axis: Axis) -> str:
     span = f"{axis.show(c.xs[0])}–{axis.show(c.xs[-1])} {axis.tail}"
     if c.answer is Answer.CROSSES and c.at is not None:
         side, other = ("above", "below") if c.first_wins_above else ("below", "above")
-        interval = f"{axis.show(c.low or 0)}–{axis.show(c.high or 0)}"
-        if c.bracket is not None:
-            interval += (
-                f", between the grid's {axis.show(c.bracket[0])} and {axis.show(c.bracket[1])}"
-            )
+        interval = interval_text(c, axis.show)
         return (
             f"**{c.first}** faster than {c.second} {side} {axis.show(c.at)} {axis.tail} "
             f"({interval}); {c.second} {other}"
