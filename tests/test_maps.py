@@ -19,9 +19,9 @@ import pytest
 from test_crossover import WORK_S
 from test_crossover import cell as sweep_cell
 
-from comparisons.records.cells import Cell
+from comparisons.records.cells import Cell, median_s
 from comparisons.records.crossover import Answer, Crossover
-from comparisons.records.maps import Grid, Line, grids, lines, point_winners
+from comparisons.records.maps import Grid, Line, grids, lines, memory_lines, point_winners
 from comparisons.report import plots
 from comparisons.report.sections import SECTIONS, crossovers, maps
 from comparisons.report.sections.context import Context
@@ -230,3 +230,38 @@ def test_the_front_page_gives_each_line_its_boundaries_against_the_yardstick():
     # Undecided pairs and pairs decided throughout stay in the details.
     assert "dask" not in text
     assert maps.front(cpu_grid()[:2], Context()) == []
+
+
+def test_an_io_grid_states_each_models_memory_and_what_a_request_adds():
+    cells = io_grid()
+    per_request = {"threads": 40 * 2**10, "asyncio": 8 * 2**10}
+    for c in cells:
+        # The longer wait holds the same requests a little longer: its peak is the higher.
+        c["peak_pss_bytes"] = int(
+            20 * 2**20 + per_request[c["backend"]] * c["workers"] + c["params"]["delay"] * 2**10
+        )
+    grid = one_grid(cells)
+    found = {m.backend: m for m in memory_lines(grid)}
+    assert [n for n, _ in found["threads"].peaks] == [10, 100, 1000]
+    assert found["threads"].peaks[0][1] == 20 * 2**20 + 40 * 2**10 * 10 + int(0.1 * 2**10)
+    slope = found["asyncio"].per_request_bytes
+    assert slope is not None and abs(slope - 8 * 2**10) < 1
+    text = "\n".join(maps.render(cells, Context()))
+    assert "| model | 10 in flight | 100 in flight | 1,000 in flight | each request added |" in text
+    assert "| asyncio | " in text and " | 8.00 KiB |" in text and " | 40.0 KiB |" in text
+    assert memory_lines(one_grid(cpu_grid())) == []
+
+
+def test_points_the_test_server_paced_are_named_and_others_are_not():
+    cells = io_grid()
+    text = "\n".join(maps.render(cells, Context()))
+    assert "Server-bound" not in text
+    for c in cells:
+        # At 1,000 in flight and 10 ms, the server spends 90% of a core on the fastest.
+        busy = c["workers"] == 1000 and c["params"]["delay"] == 0.01
+        c["service_requests"] = c["tasks"]
+        c["service_cpu_s"] = c["tasks"] * (0.9 if busy else 0.1) * median_s(c) / c["tasks"]
+    text = "\n".join(maps.render(cells, Context()))
+    assert "Server-bound points" in text
+    assert "1,000 in flight at 10.0 ms of delay (asyncio, server busy 90% of a core)" in text
+    assert text.count("server busy") == 1

@@ -13,10 +13,10 @@ import made_up
 
 from comparisons.records.cells import Cell, attach_baselines, merge_invocations
 from comparisons.records.ranking import VerdictRow, break_even_s, one_shot_s, speed_s, verdict_rows
+from comparisons.records.service import server_cpu_per_request
 from comparisons.records.store import upgrade
 from comparisons.report.diff import classify, drift_cells, run_drift
 from comparisons.report.sections import claims
-from comparisons.report.sections.workloads import server_cpu_per_request
 
 
 def row(

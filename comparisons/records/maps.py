@@ -309,3 +309,39 @@ def point_winners(point: GridPoint) -> Ranking | None:
     """Every model's standing at one point (`crossover.winners_at`: each by its best
     variant, the plain loop a contender of CPU work; I/O grids hold no plain loop)."""
     return winners_at(point.rows)
+
+
+@dataclass(frozen=True)
+class MemoryLine:
+    """One model's memory over an I/O grid's requests in flight: at each count, the peak
+    PSS of its cell (the highest over the grid's waits, which hold the same requests
+    open for longer), and the cost of each request added, the slope between the fewest
+    and the most in flight."""
+
+    backend: str
+    peaks: tuple[tuple[int, int], ...]  # (in flight, peak PSS bytes), fewest first
+
+    @property
+    def per_request_bytes(self) -> float | None:
+        if len(self.peaks) < MIN_VALUES:
+            return None
+        (few, low), (many, high) = self.peaks[0], self.peaks[-1]
+        return (high - low) / (many - few)
+
+
+def memory_lines(grid: Grid) -> list[MemoryLine]:
+    """Each model's `MemoryLine` over an I/O grid (none for CPU grids: their x axis is
+    no count of anything held open)."""
+    if grid.kind != "io":
+        return []
+    peaks: dict[str, dict[int, int]] = defaultdict(dict)
+    for p in grid.points:
+        for r in p.rows:
+            if r["peak_pss_bytes"]:
+                held = peaks[r["backend"]]
+                flight = int(r["workers"])
+                held[flight] = max(held.get(flight, 0), int(r["peak_pss_bytes"]))
+    return [
+        MemoryLine(backend, tuple(sorted(by_flight.items())))
+        for backend, by_flight in sorted(peaks.items())
+    ]

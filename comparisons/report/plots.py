@@ -21,6 +21,7 @@ from typing import Any
 
 import matplotlib
 
+from comparisons import formatting as fmt
 from comparisons.backends import BASELINE, display_order
 from comparisons.cell.outcome import Status
 from comparisons.records.cells import (
@@ -39,8 +40,18 @@ from comparisons.records.crossover import (
     sweeps,
     winners_at,
 )
-from comparisons.records.maps import Axis, Grid, grids, lines, point_winners
+from comparisons.records.maps import (
+    IO_POOL,
+    Axis,
+    Grid,
+    MemoryLine,
+    grids,
+    lines,
+    memory_lines,
+    point_winners,
+)
 from comparisons.records.ranking import model, speed_s
+from comparisons.records.service import server_bound
 from workloads.vocabulary import Category, waits_on_peers
 
 matplotlib.use("Agg")
@@ -513,20 +524,39 @@ def grid_maps(records: Records, path: Path) -> str | None:
     if not found:
         return None
     colours = _colours(_backends([r for g in found for r in g.cells if r["backend"] != "ceiling"]))
-    fig, axes = _grid(len(found))
-    for ax, grid in zip(axes, found, strict=True):
+    memory = [(grid, lines) for grid in found if (lines := memory_lines(grid))]
+    fig, axes = _grid(len(found) + len(memory))
+    for ax, grid in zip(axes, found, strict=False):
         _grid_panel(ax, grid, colours)
+    for ax, (grid, lines_of) in zip(axes[len(found) :], memory, strict=True):
+        _memory_panel(ax, grid, lines_of, colours)
     _save(fig, path, f"Where the answer changes on two axes: {_machine(records)}")
     return (
         "Where the answer changes on two axes, one panel per grid (CPU work by task size "
         "and bytes per task; waiting I/O by requests in flight and the wait of each): each "
         "square is a point measured, coloured by its fastest model (grey and hatched: a "
         "tie, the tied models named; *?*: some model undecided against it), nothing drawn "
-        "between points; each tick is where two models' times are equal along a line, "
-        "coloured by the first and marked with the one it is set against, its bar the 95% "
-        "interval (noise of fresh processes and repeats, not the interpolation between "
-        "points)."
+        "between points; each tick is where a model's time equals a plain loop's (CPU "
+        "work) or the thread pool's (waiting I/O) along a line, in the model's colour, its "
+        "bar the 95% interval (noise of fresh processes and repeats, not the "
+        "interpolation between points; every other pair is in the tables); *S*: the "
+        "test server set the pace there, not the model. Beside each "
+        "waiting-I/O grid, each model's peak memory (PSS) over the requests in flight."
     )
+
+
+def _memory_panel(ax: Axes, grid: Grid, found: list[MemoryLine], colours: dict[str, str]) -> None:
+    """Peak PSS against the requests in flight, one line per model (the highest over the
+    grid's waits), labelled with what each request added costs."""
+    for m in found:
+        xs, ys = zip(*m.peaks, strict=True)
+        slope = m.per_request_bytes
+        label = m.backend + (f" (+{fmt.size(slope)} a request)" if slope is not None else "")
+        ax.plot(xs, [y / 2**20 for y in ys], marker="o", color=colours.get(m.backend), label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    _label(ax, "requests in flight (log)", "peak PSS (MiB, log)", f"{grid.workload}: memory")
 
 
 def _grid_panel(ax: Axes, grid: Grid, colours: dict[str, str]) -> None:
@@ -549,6 +579,8 @@ def _grid_panel(ax: Axes, grid: Grid, colours: dict[str, str]) -> None:
         )
         shown.update([] if tie else winners[:1])
         label = ("\n".join(winners[:3]) if tie else "") + ("?" if ranked.undecided else "")
+        if grid.kind == "io" and server_bound(ranked.rows[0]):
+            label += " S"
         ax.text(p.x, p.y, label, ha="center", va="center", fontsize=6, zorder=3)
     shown.update(_crossover_ticks(ax, grid, colours))
     _axis_scale(ax, grid.x, [p.x for p in grid.points], "x")
@@ -565,13 +597,17 @@ def _grid_panel(ax: Axes, grid: Grid, colours: dict[str, str]) -> None:
 
 
 def _crossover_ticks(ax: Axes, grid: Grid, colours: dict[str, str]) -> set[str]:
-    """Every crossover along every line: a tick across the line at the crossing, its
-    interval a bar along it, the model it is set against named beside it."""
+    """Every crossover along every line against the work's yardstick (a plain loop for
+    CPU work, the thread pool for waiting I/O): a tick across the line at the crossing
+    in the model's colour, its interval a bar along it."""
     drawn = set()
+    against = BASELINE if grid.kind == "cpu" else IO_POOL
     for line in lines(grid):
         along_x = line.varies is grid.x
         for c in line.crossovers:
-            if c.answer is not Answer.CROSSES or c.at is None:
+            # Only against the yardstick of the work, as the front page states them: every
+            # pair's ticks on one line overprint each other (each pair is in the table).
+            if c.answer is not Answer.CROSSES or c.at is None or c.second != against:
                 continue
             bar = [[c.at - (c.low or c.at)], [(c.high or c.at) - c.at]]
             x, y = (c.at, line.fixed_at) if along_x else (line.fixed_at, c.at)
@@ -585,9 +621,6 @@ def _crossover_ticks(ax: Axes, grid: Grid, colours: dict[str, str]) -> set[str]:
                 capsize=2,
                 color=colours.get(c.first, "grey"),
                 zorder=4,
-            )
-            ax.annotate(
-                f"vs {c.second}", (x, y), fontsize=5, xytext=(3, 3), textcoords="offset points"
             )
             drawn.add(c.first)
     return drawn

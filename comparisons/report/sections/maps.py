@@ -13,9 +13,20 @@ undecided are listed after the table, so the table stays the answers. The figure
 
 from __future__ import annotations
 
+from comparisons import formatting as fmt
 from comparisons.backends import BASELINE
 from comparisons.records.crossover import Answer, Crossover
-from comparisons.records.maps import IO_POOL, Axis, Grid, Line, grids, lines
+from comparisons.records.maps import (
+    IO_POOL,
+    Axis,
+    Grid,
+    Line,
+    grids,
+    lines,
+    memory_lines,
+    point_winners,
+)
+from comparisons.records.service import SERVER_BOUND_SHARE, server_share
 from comparisons.report.sections.context import Cells, Context
 from comparisons.report.sections.crossovers import interval_text
 
@@ -52,7 +63,60 @@ def render(cells: Cells, context: Context) -> list[str]:
             ]
             out.append("")
         out += _undecided(found)
+        out += _server_bound(grid) + _memory(grid)
     return out[:-1] if out and not out[-1] else out
+
+
+def _server_bound(grid: Grid) -> list[str]:
+    """The points of an I/O grid whose fastest row had the one-process test server busy
+    `SERVER_BOUND_SHARE` of a core or more: there the server set the pace, not the model."""
+    bound = []
+    for p in grid.points:
+        ranked = point_winners(p)
+        if ranked is None:
+            continue
+        share = server_share(ranked.rows[0])
+        if share is not None and share >= SERVER_BOUND_SHARE:
+            bound.append(
+                f"{grid.x.show(p.x)} {grid.x.tail} at {grid.y.show(p.y)} {grid.y.tail} "
+                f"({ranked.rows[0]['backend']}, server busy {fmt.percent(share)} of a core)"
+            )
+    if not bound:
+        return []
+    return [
+        "Server-bound points (the test server, one process on this machine's cores, busy "
+        f"{fmt.percent(SERVER_BOUND_SHARE)} of a core or more during the fastest model's "
+        "repeats: it, not the model, set the pace there; marked *S* on the map): "
+        + "; ".join(bound)
+        + ".",
+        "",
+    ]
+
+
+def _memory(grid: Grid) -> list[str]:
+    """An I/O grid's memory table: each model's peak PSS at each count in flight, and
+    what each request added costs."""
+    found = memory_lines(grid)
+    if not found:
+        return []
+    counts = sorted({n for m in found for n, _ in m.peaks})
+    out = [
+        "Memory over requests in flight (peak PSS of the cell's whole process tree, the "
+        "highest over the waits; the last column is the slope between the fewest and the "
+        "most in flight each model ran, what one more request held open costs):",
+        "",
+        "| model | " + " | ".join(f"{n:,} in flight" for n in counts) + " | each request added |",
+        "|---|" + "---|" * (len(counts) + 1),
+    ]
+    for m in found:
+        at = dict(m.peaks)
+        slope = m.per_request_bytes
+        out.append(
+            f"| {m.backend} | "
+            + " | ".join(fmt.size(at[n]) if n in at else "–" for n in counts)
+            + f" | {fmt.size(slope) if slope is not None else '– (one count only)'} |"
+        )
+    return [*out, ""]
 
 
 GRID_FIGURE = "grid_maps.png"

@@ -35,6 +35,7 @@ from comparisons.records.cells import (
     stats_of,
 )
 from comparisons.records.ranking import Outcome, against_best, first_run_s, levels, outcome_of
+from comparisons.records.service import SERVER_BOUND_SHARE, server_cpu_per_request, server_share
 from comparisons.report.sections.context import Cells, Context
 from comparisons.report.sections.machine import cluster_here, on_cluster
 from comparisons.report.sections.rows import BUSY_NEIGHBOURS_CORES, LOOP_NOTE, groups, table_row
@@ -45,9 +46,6 @@ INTRO = ""
 # The only section whose heading stands with nothing under it (a run of fault probes
 # alone has no cells): REPORT.md has always had this heading.
 SHOWN_WHEN_EMPTY = True
-# A service (the latency server, one process) busy this share of a core during a repeat
-# is the limit of the cell, not the client being measured.
-SERVER_BOUND_SHARE = 0.8
 HEADER = [
     "| # | backend | in flight | lower quartile | median | 95% CI | IQR | CV | tasks/s | per task "
     "| speedup (95% CI) | efficiency | CPU use | set-up | first run | teardown "
@@ -196,22 +194,6 @@ def _io_ceiling(rows: list[Cell]) -> list[str]:
             "server, sharing this machine's cores, limited them, not the model."
         )
     return lines
-
-
-def server_cpu_per_request(r: Cell) -> float | None:
-    """CPU seconds the latency server spent per request it answered for this row."""
-    requests, cpu = r["service_requests"], r["service_cpu_s"]
-    if not requests or cpu is None:
-        return None
-    return cpu / requests
-
-
-def server_share(r: Cell) -> float | None:
-    """Share of a core the service used during one repeat of this row."""
-    per_request = server_cpu_per_request(r)
-    if per_request is None or not r["stats"]:
-        return None
-    return per_request * r["tasks"] / median_s(r)
 
 
 def _table(rows: list[Cell], cluster_run: bool = False) -> list[str]:
