@@ -22,7 +22,7 @@ from test_crossover import cell as sweep_cell
 from comparisons.records.cells import Cell, median_s
 from comparisons.records.crossover import Answer, Crossover
 from comparisons.records.maps import Grid, Line, grids, lines, memory_lines, point_winners
-from comparisons.report import plots
+from comparisons.report import diff, plots
 from comparisons.report.sections import SECTIONS, crossovers, maps
 from comparisons.report.sections.context import Context
 
@@ -59,16 +59,16 @@ def cpu_grid(threads_s: float | None = None, dask_spread: float | None = None) -
     return made
 
 
-def io_grid() -> list[Cell]:
+def io_grid(tie_at: float = 200) -> list[Cell]:
     """Threads and asyncio at 10, 100, 1000 in flight and 10 ms, 100 ms of delay:
-    asyncio's time over threads' is sqrt(200 / in flight), so they tie at 200."""
+    asyncio's time over threads' is sqrt(tie_at / in flight), so they tie at `tie_at`."""
     made = []
     for workers in (10, 100, 1000):
         for delay in (0.01, 0.1):
             threads_s = delay * 1.2
             for backend, time_s in (
                 ("threads", threads_s),
-                ("asyncio", threads_s * math.sqrt(200 / workers)),
+                ("asyncio", threads_s * math.sqrt(tie_at / workers)),
             ):
                 made.append(
                     made_up.around(
@@ -265,3 +265,15 @@ def test_points_the_test_server_paced_are_named_and_others_are_not():
     assert "Server-bound points" in text
     assert "1,000 in flight at 10.0 ms of delay (asyncio, server busy 90% of a core)" in text
     assert text.count("server busy") == 1
+
+
+def test_make_diff_checks_each_line_of_two_runs_maps():
+    same = diff._grid_lines(io_grid(), io_grid())
+    assert same[1].startswith("Maps of two axes: 5 (line, pair) answers in both runs; 2 cross")
+    assert "2 of them with overlapping intervals; 0 decided for opposite sides" in same[1]
+    assert len(same) == 2
+    # The boundary moved from 200 to 150 in flight: far beyond the noise of either run.
+    moved = diff._grid_lines(io_grid(), io_grid(tie_at=150))
+    apart = [line for line in moved if "**intervals apart**" in line]
+    assert len(apart) == 2 and "io.http, along requests in flight at delay=" in apart[0]
+    assert diff._grid_lines(io_grid(), cpu_grid()) == []

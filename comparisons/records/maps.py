@@ -127,6 +127,9 @@ class Line:
     fixed: Axis
     fixed_at: float
     crossovers: tuple[Crossover, ...]
+    # The fixed coordinate as set (a parameter's value, a count in flight): what names the
+    # line across runs, where a task size's position (its plain loop's time) moves.
+    fixed_as_set: Any = None
 
 
 def grids(cells: Sequence[Cell]) -> list[Grid]:
@@ -255,8 +258,8 @@ def lines(grid: Grid) -> list[Line]:
         for p in grid.points:
             by_fixed[p.at[i]].append(p)
         on_lines = [
-            _line(grid, varies, fixed, on)
-            for on in by_fixed.values()
+            replace(_line(grid, varies, fixed, on), fixed_as_set=held)
+            for held, on in by_fixed.items()
             if len({p.at[1 - i] for p in on}) >= MIN_VALUES
         ]
         found += sorted(on_lines, key=lambda line: line.fixed_at)

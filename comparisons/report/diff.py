@@ -24,17 +24,20 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from comparisons import formatting as fmt
 from comparisons.cell.outcome import Status
 from comparisons.measure.stats import PRACTICAL_THRESHOLD, Ratio, ratio_of_medians
+from comparisons.records import maps
 from comparisons.records.cells import (
     Cell,
     load_cells,
     median_s,
     samples_of,
 )
-from comparisons.records.crossover import Answer, sweep_crossovers, sweeps
+from comparisons.records.crossover import Answer, Crossover, sweep_crossovers, sweeps
+from comparisons.records.maps import Axis
 from comparisons.records.ranking import Outcome, model, verdict_rows
 from comparisons.report.sections.clusters import LOCAL, placements
 
@@ -229,6 +232,7 @@ def render_diff(a_dir: Path, b_dir: Path, threshold: float = DEFAULT_THRESHOLD) 
     lines += _change_table(changes)
     lines += ["", "## Summary", "", _drift_line(paired.pairs, changes, drift, threshold)]
     lines += [*_probe_line(a, b), _verdict_line(a, b, paired), *_crossover_lines(a, b)]
+    lines += _grid_lines(a, b)
     if paired.failed:
         lines += ["", "Not measured in both runs:", *(f"- {f}" for f in paired.failed)]
     if paired.skipped_alike:
@@ -363,6 +367,74 @@ def _crossover_lines(a: list[Cell], b: list[Cell]) -> list[str]:
     if not lines:
         return []
     return ["", "Crossovers both runs placed (task size at which the two are equal):", *lines]
+
+
+def grid_answers(cells: list[Cell]) -> dict[tuple[Any, ...], tuple[Axis, Crossover]]:
+    """Every pair's answer along every line of every grid, keyed so that two runs' keys
+    meet: (workload, workers, held parameters, the axis varied, the fixed axis and its
+    coordinate as set, the pair)."""
+    found = {}
+    for grid in maps.grids(cells):
+        for line in maps.lines(grid):
+            for c in line.crossovers:
+                key = (
+                    grid.workload,
+                    grid.workers,
+                    grid.held,
+                    line.varies.parameter,
+                    line.fixed.parameter,
+                    line.fixed_as_set,
+                    c.first,
+                    c.second,
+                )
+                found[key] = (line.varies, c)
+    return found
+
+
+def _grid_lines(a: list[Cell], b: list[Cell]) -> list[str]:
+    """Where both runs have a map of two axes: along each line both measured, each pair
+    that crosses in both, with whether the intervals overlap, and every pair whose
+    answer differs (a side decided in one run and the other side in the other)."""
+    in_a, in_b = grid_answers(a), grid_answers(b)
+    shared = sorted(in_a.keys() & in_b.keys(), key=str)
+    if not shared:
+        return []
+    crossing, apart, opposed = 0, [], []
+    for key in shared:
+        axis, ca = in_a[key]
+        _, cb = in_b[key]
+        where = f"{key[0]}, along {axis.name} at {key[4]}={key[5]}, {ca.first} / {ca.second}"
+        if ca.answer is Answer.CROSSES and cb.answer is Answer.CROSSES:
+            if None in (ca.low, ca.high, cb.low, cb.high):
+                continue
+            if ca.first_wins_above != cb.first_wins_above:
+                opposed.append(f"- {where}: the two cross the other way round: **opposite**")
+                continue
+            crossing += 1
+            assert ca.low is not None and ca.high is not None
+            assert cb.low is not None and cb.high is not None
+            if not (ca.low <= cb.high and cb.low <= ca.high):
+                apart.append(
+                    f"- {where}: A {axis.show(ca.at or 0)} ({axis.show(ca.low)}–"
+                    f"{axis.show(ca.high)}), B {axis.show(cb.at or 0)} ({axis.show(cb.low)}–"
+                    f"{axis.show(cb.high)}): **intervals apart**"
+                )
+        elif _opposed(ca.answer, cb.answer):
+            opposed.append(f"- {where}: A {ca.answer}, B {cb.answer}: **opposite**")
+    return [
+        "",
+        f"Maps of two axes: {len(shared)} (line, pair) answers in both runs; {crossing} cross "
+        f"in both, {crossing - len(apart)} of them with overlapping intervals; "
+        f"{len(opposed)} decided for opposite sides (a side faster along the whole line "
+        "in one run, the other side in the other, or crossing the other way).",
+        *apart,
+        *opposed,
+    ]
+
+
+def _opposed(a: Answer, b: Answer) -> bool:
+    sides = {Answer.FIRST_THROUGHOUT: 1, Answer.SECOND_THROUGHOUT: -1}
+    return a in sides and b in sides and sides[a] != sides[b]
 
 
 def _verdict_line(a: list[Cell], b: list[Cell], paired: Paired) -> str:
