@@ -141,6 +141,27 @@ def test_a_winning_variant_names_its_models_default_only_where_that_ties():
     assert "(asyncio:uvloop)" in slower[0] and "stock asyncio" not in slower[0]
 
 
+def test_a_default_tied_in_one_of_two_rows_is_named_with_that_row_only():
+    def timers(backend: str, time_s: float, latency: float) -> Cell:
+        made = io(backend, time_s, 1000, workload="io.sleep", category="waiting I/O")
+        made["params"] = {"latency": latency}
+        made["key"] = f"io.sleep|{backend}|{latency}"
+        return made
+
+    text = answers.render(
+        [
+            timers("asyncio:uvloop", 0.100, 0.05),
+            timers("asyncio", 0.101, 0.05),
+            timers("trio", 0.2, 0.05),
+            timers("asyncio:uvloop", 0.300, 0.25),
+            timers("asyncio", 0.45, 0.25),
+            timers("trio", 0.6, 0.25),
+        ],
+        Context(),
+    )[0]
+    assert "(asyncio:uvloop; at io.sleep (1000 tasks, latency=0.05): stock asyncio tied)" in text
+
+
 def test_sending_data_names_what_not_moving_it_costs_and_a_fork_inherited_input_says_so():
     transfer = {
         "workload": "overhead.transfer",
@@ -236,7 +257,8 @@ def test_rows_of_one_task_size_that_carry_different_payloads_are_named_apart():
     def at(backend: str, time_s: float, kib: int) -> Cell:
         params = {"span": 1500, **({"kilobytes": kib} if kib else {})}
         key = f"cpu.primes|{backend}|w=2|t=32|kib={kib}"
-        return row(backend, time_s, params=params, key=key)
+        # As cpu.primes records it: the payload there and back.
+        return row(backend, time_s, params=params, key=key, bytes_per_task=2 * kib * 2**10)
 
     text = line(
         [
@@ -251,6 +273,33 @@ def test_rows_of_one_task_size_that_carry_different_payloads_are_named_apart():
     assert "32 tasks of 31.2 ms with 1.00 MiB each way" in text
     plain = "cpu.primes, 32 tasks of 31.2 ms"
     assert f"{plain} at" in text or f"{plain}:" in text
+
+
+def test_a_buffer_each_worker_builds_is_no_payload_sent():
+    # cpu.hash's kilobytes is the size of the buffer each task hashes (built and cached
+    # by each process): its record carries no bytes per task, and no row says "each way".
+    def at(backend: str, time_s: float, kib: int) -> Cell:
+        key = f"cpu.hash|{backend}|w=2|t=32|kib={kib}"
+        return row(
+            backend,
+            time_s,
+            workload="cpu.hash",
+            category="GIL-releasing CPU",
+            params={"kilobytes": kib},
+            key=key,
+        )
+
+    text = line(
+        [
+            at("serial", 1.0, 64),
+            at("threads", 0.5, 64),
+            at("processes", 0.9, 64),
+            at("serial", 8.0, 512),
+            at("threads", 4.0, 512),
+            at("processes", 4.4, 512),
+        ]
+    )
+    assert "cpu.hash, 32 tasks of" in text and "each way" not in text
 
 
 def test_a_row_whose_best_is_undecided_against_a_plain_loop_crowns_no_one():

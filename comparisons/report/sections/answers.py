@@ -184,8 +184,12 @@ def _name(v: VerdictRow, rows: list[VerdictRow]) -> str:
     task_s = _task_s(v)
     if not task_s:
         return v.work
+    # The bytes a task carries to and from its worker, where the workload sends any (a
+    # buffer each worker builds for itself, as cpu.hash's, is the task's size, not bytes
+    # sent).
     params = v.rows[0]["params"] or {}
-    payload = params.get(BYTES_PARAM) if v.rows[0]["kind"] == "cpu" else None
+    sent = v.rows[0]["bytes_per_task"] if v.rows[0]["kind"] == "cpu" else None
+    payload = params.get(BYTES_PARAM) if sent else None
     carried = f" with {fmt.size(payload * 1024)} each way" if payload else ""
     return f"{short}, {v.rows[0]['tasks']} tasks of {fmt.seconds(task_s)}{carried}"
 
@@ -221,6 +225,8 @@ def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
         return "**no model decided faster than a plain loop**"
     groups: dict[str, list[str]] = {}
     won_in: dict[str, list[VerdictRow]] = defaultdict(list)
+    # Rows where a model's default way tied with its winning variant, by the mention.
+    stock_tied: dict[str, list[VerdictRow]] = defaultdict(list)
     for v in counted:
         for r in v.winners:
             named = groups.setdefault(mechanism(r), [])
@@ -228,12 +234,12 @@ def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
             if r["backend"] not in named:
                 named.append(r["backend"])
             stock = model(r)
-            if (
-                stock in v.defaults_tied
-                and stock not in named
-                and f"stock {stock} tied" not in named
-            ):
-                named.append(f"stock {stock} tied")
+            mention = f"stock {stock} tied"
+            if stock in v.defaults_tied and stock not in named:
+                if v not in stock_tied[mention]:
+                    stock_tied[mention].append(v)
+                if mention not in named:
+                    named.append(mention)
 
     levels = {v.in_flight for v in counted}
 
@@ -256,9 +262,17 @@ def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
         partly: dict[str, list[str]] = defaultdict(list)
         everywhere = []
         for n in named:
-            lost = [v for v in counted if ran(n, v) and not won(n, v)]
-            if lost and n in won_in:
-                won_rows = won_in[n]
+            if n in stock_tied:
+                # Tied where its variant won, not in every row the variant won: say where.
+                variant_rows = [
+                    v for v in counted for w in v.winners if f"stock {model(w)} tied" == n
+                ]
+                lost = [v for v in variant_rows if v not in stock_tied[n]]
+                won_rows = stock_tied[n]
+            else:
+                lost = [v for v in counted if ran(n, v) and not won(n, v)]
+                won_rows = won_in.get(n, [])
+            if lost and won_rows:
                 # Past a few rows a list of them is no longer read: count them instead.
                 at = (
                     "at " + "; ".join(where(v) for v in won_rows)
