@@ -224,9 +224,11 @@ def test_the_front_page_gives_each_line_its_boundaries_against_the_yardstick():
     # CPU lines against the plain loop, I/O lines against the thread pool.
     cpu_line = "- **cpu.primes, 2 workers**, along task size, 64.0 KiB each way: against a plain"
     assert cpu_line in text
-    assert "**processes** faster from" in text and "**processes** faster below" in text
+    assert "**processes** 10% ahead from" in text and "**processes** 10% ahead below" in text
     assert "- **io.http**, along requests in flight" in text
-    assert "against `threads`, **asyncio** faster from" in text
+    # asyncio / threads = sqrt(200 / in flight): equal at 200, 10% ahead at 200 * 1.1^2.
+    assert "against `threads`, **asyncio** 10% ahead from 242 (" in text
+    assert "; equal at 200 (" in text
     # Undecided pairs and pairs decided throughout stay in the details.
     assert "dask" not in text
     assert maps.front(cpu_grid()[:2], Context()) == []
@@ -277,3 +279,28 @@ def test_make_diff_checks_each_line_of_two_runs_maps():
     apart = [line for line in moved if "**intervals apart**" in line]
     assert len(apart) == 2 and "io.http, along requests in flight at delay=" in apart[0]
     assert diff._grid_lines(io_grid(), cpu_grid()) == []
+
+
+def test_a_crossing_never_ten_percent_ahead_reads_as_a_practical_tie():
+    # asyncio over threads: threads 20% ahead at 10, asyncio ahead above, never by 10%.
+    ratios = {10: 1.2, 100: 0.97, 1000: 0.95}
+    cells = [
+        made_up.around(
+            backend,
+            0.1 * (ratios[workers] if backend == "asyncio" else 1.0),
+            workload="io.http",
+            kind="io",
+            category="waiting I/O",
+            tasks=workers,
+            workers=workers,
+            params={"delay": delay, "kilobytes": 4},
+            spread=0.002,
+        )
+        for workers in ratios
+        for delay in (0.01, 0.1)
+        for backend in ("threads", "asyncio")
+    ]
+    text = "\n".join(maps.render(cells, Context()))
+    assert "never 10% ahead along the line: tied for practical purposes" in text
+    front = "\n".join(maps.front(cells, Context()))
+    assert "**asyncio** ahead from" in front and "but never by 10% (equal at" in front

@@ -37,8 +37,16 @@ from typing import Any
 from comparisons import formatting as fmt
 from comparisons.backends import BASELINE
 from comparisons.cell.outcome import Status
+from comparisons.measure.stats import PRACTICAL_THRESHOLD
 from comparisons.records.cells import Cell, baseline_key, is_measured, median_s
-from comparisons.records.crossover import Crossover, Point, crossover, sweep_pairs, winners_at
+from comparisons.records.crossover import (
+    Answer,
+    Crossover,
+    Point,
+    crossover,
+    sweep_pairs,
+    winners_at,
+)
 from comparisons.records.ranking import Ranking
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
@@ -273,8 +281,16 @@ def _line(grid: Grid, varies: Axis, fixed: Axis, on_line: list[GridPoint]) -> Li
     for first, second in pairs(grid):
         points = [pt for p in on_line if (pt := _point(p, first, second, along_x, varies))]
         result = crossover(first, second, points)
-        if result is not None:
-            found.append(_unshifted(result, varies.shift))
+        if result is None:
+            continue
+        if result.answer is Answer.CROSSES:
+            # Where the winner gets the verdict's tie band ahead: equal times alone may
+            # fall where the two are tied for practical purposes.
+            ahead = crossover(first, second, points, ahead_by=PRACTICAL_THRESHOLD)
+            result = replace(
+                result, ahead=None if ahead is None else _unshifted(ahead, varies.shift)
+            )
+        found.append(_unshifted(result, varies.shift))
     return Line(varies, fixed, fixed_at, tuple(found))
 
 

@@ -154,18 +154,35 @@ def front(cells: Cells, context: Context) -> list[str]:
                 )
     if len(out) > 2:
         out.append(
-            "  Each boundary is interpolated between the two grid points around it; its "
-            "interval covers the measurements' noise, not that interpolation."
+            "  Each boundary is where the winner gets 10% ahead (the verdict's tie band; "
+            "where the two times are equal beside it), interpolated between the two grid "
+            "points around it; its interval covers the measurements' noise, not that "
+            "interpolation."
         )
     return out
 
 
+def _ahead(c: Crossover, axis: Axis, side: str) -> str:
+    """Where the winner of a crossing gets the verdict's tie band (10%) ahead, or that
+    it never does along the line (the two are then tied for practical purposes)."""
+    ahead = c.ahead
+    if ahead is not None and ahead.answer is Answer.CROSSES and ahead.at is not None:
+        return f"10% ahead {side} {axis.show(ahead.at)} ({interval_text(ahead, axis.show)})"
+    return "never 10% ahead along the line: tied for practical purposes"
+
+
 def _boundary(c: Crossover, axis: Axis) -> str:
+    """The front page's boundary: where the winner gets 10% ahead (the verdict's tie
+    band), with where the times are equal beside it; equal times alone are no answer."""
     side = "from" if c.first_wins_above else "below"
-    return (
-        f"**{c.first}** faster {side} {axis.show(c.at or 0)} "
-        f"({axis.show(c.low or 0)}–{axis.show(c.high or 0)})"
-    )
+    equal = f"equal at {axis.show(c.at or 0)} ({axis.show(c.low or 0)}–{axis.show(c.high or 0)})"
+    ahead = c.ahead
+    if ahead is not None and ahead.answer is Answer.CROSSES and ahead.at is not None:
+        return (
+            f"**{c.first}** 10% ahead {side} {axis.show(ahead.at)} "
+            f"({axis.show(ahead.low or 0)}–{axis.show(ahead.high or 0)}; {equal})"
+        )
+    return f"**{c.first}** ahead {side} {axis.show(c.at or 0)} but never by 10% ({equal})"
 
 
 def _decided(c: Crossover) -> bool:
@@ -210,7 +227,7 @@ def describe(c: Crossover, axis: Axis) -> str:
         interval = interval_text(c, axis.show)
         return (
             f"**{c.first}** faster than {c.second} {side} {axis.show(c.at)} {axis.tail} "
-            f"({interval}); {c.second} {other}"
+            f"({interval}); {c.second} {other}; {_ahead(c, axis, side)}"
         )
     if c.answer is Answer.TIED:
         return f"{c.first} and {c.second} within 10% of each other along the line ({span})"
