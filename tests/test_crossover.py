@@ -228,3 +228,16 @@ def test_an_interval_past_its_bracket_says_so_and_one_inside_it_does_not() -> No
     past = interval_text(crossing(11, 158), str)
     assert past.startswith("11–158: interpolated between the grid's 10 and 100")
     assert "beyond them" in past
+
+
+def test_an_event_loop_running_the_work_itself_is_set_against_the_plain_loop_only() -> None:
+    from comparisons.records.crossover import on_the_loop, sweep_pairs
+
+    present = {"serial", "processes", "processes:executor", "threads", "asyncio"}
+    pairs = sweep_pairs(present, {"asyncio"})
+    assert ("asyncio", "serial") in pairs and ("threads", "processes:executor") in pairs
+    assert not [p for p in pairs if p[0] == "asyncio" and p[1] != "serial"]
+    assert ("asyncio", "processes:executor") in sweep_pairs(present)
+    rows = [cell("asyncio", 1e-3, 0.1), cell("threads", 1e-3, 0.1)]
+    rows[0]["blocks_event_loop"] = True
+    assert on_the_loop(rows) == {"asyncio"}

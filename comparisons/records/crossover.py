@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -289,14 +289,22 @@ def pool_for(backend: str, present: set[str]) -> str:
     return PER_TASK_POOL if per_task and PER_TASK_POOL in present else POOL
 
 
-def sweep_pairs(present: set[str]) -> list[tuple[str, str]]:
+def sweep_pairs(present: set[str], on_loop: Set[str] = frozenset()) -> list[tuple[str, str]]:
     """The pairs of CPU work's maps: every model (of the backends `present`) against the
     plain loop, then every other model against the process pool that dispatches as it
-    does (`pool_for`)."""
+    does (`pool_for`), except those that hand no task to anyone (`on_loop`: an event
+    loop running the work on its own thread, set against the plain loop only)."""
     models = sorted(present - {BASELINE, "ceiling"})
     return [(m, BASELINE) for m in models] + [
-        (m, pool_for(m, present)) for m in models if m not in (POOL, PER_TASK_POOL)
+        (m, pool_for(m, present))
+        for m in models
+        if m not in (POOL, PER_TASK_POOL) and m not in on_loop
     ]
+
+
+def on_the_loop(rows: Sequence[Cell]) -> set[str]:
+    """The backends whose cells ran the work on an event loop's own thread."""
+    return {r["backend"] for r in rows if r.get("blocks_event_loop")}
 
 
 def sweep_crossovers(rows: list[Cell]) -> list[Crossover]:
@@ -305,7 +313,7 @@ def sweep_crossovers(rows: list[Cell]) -> list[Crossover]:
     where the winner gets `PRACTICAL_THRESHOLD` ahead (`Crossover.ahead`), and carries a
     caveat where a plain loop it was placed by is flagged unreliable."""
     found = []
-    for first, second in sweep_pairs({r["backend"] for r in rows}):
+    for first, second in sweep_pairs({r["backend"] for r in rows}, on_the_loop(rows)):
         points = sweep_points(rows, first, second)
         result = crossover(first, second, points)
         if result is None:

@@ -44,6 +44,7 @@ from comparisons.records.crossover import (
     Crossover,
     Point,
     crossover,
+    on_the_loop,
     sweep_pairs,
     winners_at,
 )
@@ -252,7 +253,7 @@ def pairs(grid: Grid) -> list[tuple[str, str]]:
     every model against `IO_POOL`, and asyncio against Trio when both ran."""
     present = {r["backend"] for r in grid.cells}
     if grid.kind == "cpu":
-        return sweep_pairs(present)
+        return sweep_pairs(present, on_the_loop(grid.cells))
     found = [(m, IO_POOL) for m in sorted(present - {IO_POOL})] if IO_POOL in present else []
     return found + ([LOOPS] if set(LOOPS) <= present else [])
 
@@ -333,9 +334,9 @@ def point_winners(point: GridPoint) -> Ranking | None:
 @dataclass(frozen=True)
 class MemoryLine:
     """One model's memory over an I/O grid's requests in flight: at each count, the peak
-    PSS of its cell (the highest over the grid's waits, which hold the same requests
-    open for longer), and the cost of each request added, the slope between the fewest
-    and the most in flight."""
+    PSS of its cell at the grid's longest wait (where the requests are all held open at
+    once: with short waits a pool reuses its threads and fewer exist), and the cost of
+    each request added, the slope between the fewest and the most in flight."""
 
     backend: str
     peaks: tuple[tuple[int, int], ...]  # (in flight, peak PSS bytes), fewest first
@@ -353,13 +354,16 @@ def memory_lines(grid: Grid) -> list[MemoryLine]:
     no count of anything held open)."""
     if grid.kind != "io":
         return []
-    peaks: dict[str, dict[int, int]] = defaultdict(dict)
+    longest: dict[tuple[str, int], tuple[float, int]] = {}
     for p in grid.points:
         for r in p.rows:
             if r["peak_pss_bytes"]:
-                held = peaks[r["backend"]]
-                flight = int(r["workers"])
-                held[flight] = max(held.get(flight, 0), int(r["peak_pss_bytes"]))
+                at = (r["backend"], int(r["workers"]))
+                if at not in longest or p.y > longest[at][0]:
+                    longest[at] = (p.y, int(r["peak_pss_bytes"]))
+    peaks: dict[str, dict[int, int]] = defaultdict(dict)
+    for (backend, flight), (_, peak) in longest.items():
+        peaks[backend][flight] = peak
     return [
         MemoryLine(backend, tuple(sorted(by_flight.items())))
         for backend, by_flight in sorted(peaks.items())

@@ -541,13 +541,14 @@ def grid_maps(records: Records, path: Path) -> str | None:
         "bar the 95% interval (noise of fresh processes and repeats, not the "
         "interpolation between points; every other pair is in the tables); *S*: the "
         "test server set the pace there, not the model. Beside each "
-        "waiting-I/O grid, each model's peak memory (PSS) over the requests in flight."
+        "waiting-I/O grid, each model's peak memory (PSS) over the requests in flight, "
+        "at its longest wait."
     )
 
 
 def _memory_panel(ax: Axes, grid: Grid, found: list[MemoryLine], colours: dict[str, str]) -> None:
-    """Peak PSS against the requests in flight, one line per model (the highest over the
-    grid's waits), labelled with what each request added costs."""
+    """Peak PSS against the requests in flight, one line per model (at the grid's longest
+    wait, as `memory_lines` reads it), labelled with what each request added costs."""
     for m in found:
         xs, ys = zip(*m.peaks, strict=True)
         slope = m.per_request_bytes
@@ -556,7 +557,13 @@ def _memory_panel(ax: Axes, grid: Grid, found: list[MemoryLine], colours: dict[s
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    _label(ax, "requests in flight (log)", "peak PSS (MiB, log)", f"{grid.workload}: memory")
+    longest = grid.y.show(max(p.y for p in grid.points))
+    _label(
+        ax,
+        "requests in flight (log)",
+        "peak PSS (MiB, log)",
+        f"{grid.workload}: memory at {longest}",
+    )
 
 
 def _grid_panel(ax: Axes, grid: Grid, colours: dict[str, str]) -> None:

@@ -34,7 +34,9 @@ INTRO = (
     "side faster over the whole grid, or *tied throughout* (within 10% at every size). "
     "*Undecided*: fewer than 95% of the bootstrap replicates agree. Each model against "
     "the plain loop, and against the process pool that dispatches as it does "
-    "(`processes:executor` one task per message, `processes` Pool.map's batches). A "
+    "(`processes:executor` one task per message, `processes` Pool.map's batches); an "
+    "event loop that runs the work on its own thread hands no task over, so it is set "
+    "against the plain loop only. A "
     "suite may cap the tasks per size (`SUITE=map` does, at 1,000), so the job's size "
     "differs between sizes: each workload's table gives its tasks."
 )

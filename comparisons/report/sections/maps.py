@@ -43,7 +43,8 @@ INTRO = (
     "which on a grid of few points can be the larger error. Or the side faster along the "
     "whole line, or *tied throughout* (within 10% at every point); *undecided*: fewer "
     "than 95% of the bootstrap replicates agree. CPU work: each model against a plain "
-    "loop and against the process pool that dispatches as it does; waiting I/O: each "
+    "loop and against the process pool that dispatches as it does (an event loop "
+    "running the work on its own thread: against the plain loop only); waiting I/O: each "
     "model against the thread pool (`threads`), and asyncio against Trio."
 )
 
@@ -101,9 +102,11 @@ def _memory(grid: Grid) -> list[str]:
         return []
     counts = sorted({n for m in found for n, _ in m.peaks})
     out = [
-        "Memory over requests in flight (peak PSS of the cell's whole process tree, the "
-        "highest over the waits; the last column is the slope between the fewest and the "
-        "most in flight each model ran, what one more request held open costs):",
+        "Memory over requests in flight (peak PSS of the cell's whole process tree, at "
+        f"the longest wait, {grid.y.show(max(p.y for p in grid.points))}, where every "
+        "request in flight is held open at once; the last column is the slope between the "
+        "fewest and the most in flight each model ran, what one more request held open "
+        "costs; an engine runs one worker process per request in flight):",
         "",
         "| model | " + " | ".join(f"{n:,} in flight" for n in counts) + " | each request added |",
         "|---|" + "---|" * (len(counts) + 1),
