@@ -121,7 +121,9 @@ FRONT: tuple[Section, ...] = (
         "Published claims",
         "Each checked by a rule this run's cells could fail: *holds*, *does not hold*, "
         "*depends* (holds on some of the rows it applies to, not on others), or *undecided* "
-        "(a row's 95% interval straddles the rule's edge and no row contradicts it).",
+        "(a row's 95% interval straddles the rule's edge and no row contradicts it; a row "
+        "decided against a claim makes it *does not hold*, or *depends* where others "
+        "hold).",
         _claims_verdicts,
     ),
     Part("Details", "Every table, plot and note, with the reading guide:", _contents),

@@ -8,7 +8,8 @@ it became (`concurrent.interpreters`) make three about subinterpreters.
 Each claim below is a rule over the records: it finds the cells that bear on it, and
 says *holds*, *does not hold*, *depends* (holds for some of the cells, not others),
 *undecided* (some cell's interval straddles the rule's edge, and no other cell
-contradicts it) or *not measured* (this run has no cell that bears on it), with the
+contradicts it; one that does makes it *does not hold*, or *depends* where others
+hold) or *not measured* (this run has no cell that bears on it), with the
 numbers that decided.
 Nothing here is written by hand beyond the claim's wording, its source and its rule.
 `CLAIMS` is the declared list; a claim is added by writing its rule and one entry there.
@@ -111,10 +112,14 @@ def _speedup(r: Cell) -> float | None:
 def verdict_of(results: list[bool], undecided: int = 0) -> str:
     """A claim's verdict from its rows: `results` the rows that decided (True: holds
     there), `undecided` the rows whose interval straddled the rule's edge. Rows that
-    disagree make it *depends*; rows that agree with others the run could not decide
-    make it *undecided*, never a verdict the undecided rows might overturn."""
+    disagree make it *depends*. A row decided against the claim contradicts it: with no
+    row decided for it, the claim *does not hold* as stated (the undecided rows could at
+    most make it *depends*, which refutes it too). Rows decided for it beside rows the
+    run could not decide make it *undecided*: those rows might yet contradict it."""
     if results and any(results) and not all(results):
         return "depends"
+    if results and not any(results):
+        return "does not hold"
     if undecided:
         return "undecided"
     if not results:
