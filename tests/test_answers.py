@@ -310,3 +310,22 @@ def test_a_row_whose_best_is_undecided_against_a_plain_loop_crowns_no_one():
         "- **Pure-Python CPU work (a CPU-heavy batch job)**: **no model decided faster than a "
         "plain loop**"
     )
+
+
+def test_a_row_whose_best_is_no_faster_than_a_plain_loop_says_so_in_its_evidence():
+    def at(backend: str, time_s: float, span: int) -> Cell:
+        key = f"cpu.primes|{backend}|w=2|t=32|span={span}"
+        return row(backend, time_s, params={"span": span}, key=key)
+
+    text = line(
+        [
+            at("serial", 1.0, 1500),
+            at("processes", 0.5, 1500),
+            at("threads", 1.0, 1500),
+            at("serial", 0.1, 15),
+            at("processes", 0.2, 15),
+            at("threads", 0.104, 15),
+        ]
+    )
+    # At the small tasks threads are best, 4% behind the plain loop: within the band.
+    assert "threads 104 ms" in text and "0.96x a plain loop: no faster" in text, text

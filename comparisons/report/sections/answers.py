@@ -28,6 +28,7 @@ from collections import defaultdict
 
 from comparisons import formatting as fmt
 from comparisons.backends import REGISTRY, backend_class
+from comparisons.measure.stats import PRACTICAL_THRESHOLD
 from comparisons.records.cells import Cell, is_measured, median_s
 from comparisons.records.maps import BYTES_PARAM
 from comparisons.records.ranking import (
@@ -277,7 +278,7 @@ def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
                 at = (
                     "at " + "; ".join(where(v) for v in won_rows)
                     if len(won_rows) <= 3
-                    else f"in {len(won_rows)} of {len(counted)} rows"
+                    else f"in {len(won_rows)} of the {len(counted)} rows a model won"
                 )
                 partly[at].append(n)
             else:
@@ -296,7 +297,22 @@ def _brief(rows: list[VerdictRow]) -> str:
     text = f"{best['backend']} {fmt.seconds(speed_s(best))}"
     if v.margin is not None and v.runner is not None:
         text += f", the nearest decided slower, {v.runner['backend']}, ×{v.margin.ratio:.2f}"
-    return text
+    return text + _against_loop(v)
+
+
+def _against_loop(v: VerdictRow) -> str:
+    """Where the best of a row is no faster than a plain loop by the tie band (or the
+    run cannot tell), the loop's ratio, so that the row is not read as a win."""
+    if v.serial is None:
+        return ""
+    loop = speed_s(v.serial) / speed_s(v.winners[0])
+    if v.slower_than_serial is not None:
+        return f", but a plain loop is faster ({loop:.2f}x)"
+    if v.undecided_against_serial is not None:
+        return f", {loop:.2f}x a plain loop: undecided against it"
+    if loop < 1 + PRACTICAL_THRESHOLD:
+        return f", {loop:.2f}x a plain loop: no faster"
+    return ""
 
 
 def _evidence(v: VerdictRow, named: str = "") -> str:
