@@ -256,3 +256,20 @@ def test_subinterpreters_start_up_is_held_against_the_process_pool():
     )
     verdict, evidence = claims.subinterpreters_start_cheaper_than_processes([procs])
     assert verdict == "not measured" and "subinterpreters" in evidence
+
+
+def test_a_task_size_whose_plain_loop_is_unreliable_is_named_as_left_out():
+    cells = []
+    for tasks, span, serial_s in ((8, 1000, 1.0), (32, 250, 1.0), (128, 62, 1.5)):
+        span_of = {"params": {"span": span}}
+        cells.append(row("serial", serial_s, workers=1, tasks=tasks, **span_of))
+        # 1.5 / 0.5 = 3x on 2 cores at the smallest tasks: that plain loop ran slow.
+        cells.append(pool_map(0.5 if tasks == 128 else 0.55, tasks=tasks, **span_of))
+    lines = granularity.render(attach_baselines(cells), Context())
+    assert lines[-1].startswith("Task sizes left out, their plain loop exposed as unreliable")
+    assert lines[-1].endswith("cpu.primes, 2 workers: 11.7 ms per task."), lines[-1]
+    for c in cells:
+        if c["backend"] == "serial" and c["tasks"] == 128:
+            c.update(row("serial", 1.0, workers=1, tasks=128, params={"span": 62}))
+    fine = granularity.render(attach_baselines(cells), Context())
+    assert len(fine) > 2 and not any("left out" in line for line in fine)

@@ -63,6 +63,7 @@ def smallest_affordable(rows: list[Cell], best: float) -> str:
 def render(cells: Cells, context: Context) -> list[str]:
     """Per model, the smallest task at which it reaches 80% of its own best efficiency."""
     lines: list[str] = []
+    left_out: list[str] = []
     for (workload, workers), found in sweeps(cells).items():
         # A task size whose serial baseline is unreliable says nothing of efficiency.
         rows = [
@@ -70,6 +71,16 @@ def render(cells: Cells, context: Context) -> list[str]:
             for r in found
             if r["backend"] != BASELINE and r["baseline"] and not r["baseline"].unreliable
         ]
+        exposed = sorted(
+            {
+                r["baseline"].median_s / r["tasks"]
+                for r in found
+                if r["backend"] != BASELINE and r["baseline"] and r["baseline"].unreliable
+            }
+        )
+        if exposed:
+            sizes = ", ".join(fmt.seconds(s) for s in exposed)
+            left_out.append(f"{workload}, {workers} workers: {sizes} per task")
         if not lines:
             lines = [
                 "| work | model | dispatch | best efficiency | smallest task reaching 80% of it |",
@@ -85,4 +96,10 @@ def render(cells: Cells, context: Context) -> list[str]:
                 f"| {workload}, {workers} workers | {backend} | {dispatch_label(mine)} | "
                 f"{fmt.percent(best)} | {smallest_affordable(mine, best)} |"
             )
+    if lines and left_out:
+        lines += [
+            "",
+            "Task sizes left out, their plain loop exposed as unreliable by a speedup above "
+            "the cores (a model's best may lie there): " + "; ".join(left_out) + ".",
+        ]
     return lines
