@@ -334,7 +334,11 @@ def _evidence(v: VerdictRow, named: str = "") -> str:
         )
     elif v.undecided:
         parts.append("the rest undecided or tied")
-    if v.serial is not None and v.slower_than_serial is None:
+    base = best.get("baseline")
+    if base is not None and base.unreliable:
+        # A speedup above the cores exposed the loop as measured slow: no ratio to it.
+        parts.append("no ratio to a plain loop (its time was exposed as unreliable)")
+    elif v.serial is not None and v.slower_than_serial is None:
         loop = speed_s(v.serial) / speed_s(best)
         parts.append(f"{loop:.1f}x a plain loop")
     undecided = [s for s in v.standings if s.outcome is Outcome.UNDECIDED]
