@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import made_up
 
-from comparisons.records.cells import Cell
+from comparisons.records.cells import Cell, attach_baselines
 from comparisons.records.ranking import verdict_rows
 from comparisons.report.sections import answers
 from comparisons.report.sections.context import Context
@@ -333,9 +333,8 @@ def test_a_row_whose_best_is_no_faster_than_a_plain_loop_says_so_in_its_evidence
 
 def test_a_plain_loop_exposed_as_unreliable_gives_no_ratio_on_the_front_page():
     two = {"env": {"usable_cores": 2}}
-    text = line(
-        [row("serial", 1.0, workers=1, **two), row("processes", 0.3, **two), row("threads", 1.0)]
-    )
+    made = [row("serial", 1.0, workers=1, **two), row("processes", 0.3, **two), row("threads", 1.0)]
+    text = line(attach_baselines(made))
     # 3.3x on 2 cores: the loop ran slow, and no "3.3x a plain loop" is published.
     assert "no ratio to a plain loop (its time was exposed as unreliable)" in text
     assert "3.3x a plain loop" not in text
