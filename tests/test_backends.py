@@ -24,3 +24,15 @@ CELLS = [
 @pytest.mark.parametrize(("workload", "backend"), CELLS)
 def test_backend_runs_workload_and_verifies_every_repeat(workload, backend):
     run_verified(workload, backend)
+
+
+def test_set_up_that_waits_for_workers_gives_up_with_one_line(monkeypatch) -> None:
+    import multiprocessing
+
+    from comparisons.backends import processes
+
+    monkeypatch.setattr(processes, "START_TIMEOUT_S", 0.05)
+    started = multiprocessing.get_context().SimpleQueue()
+    started.put(1)  # one of two workers said it is up
+    with pytest.raises(RuntimeError, match="did not start within 0.05 s"):
+        processes.wait_for_workers(started, 2)
