@@ -19,6 +19,12 @@ def line(cells: list[Cell]) -> str:
     return answers.render(cells, Context())[0]
 
 
+def span_of(backend: str, time_s: float, span: int) -> Cell:
+    """A cpu.primes row of 32 tasks of `span` integers each."""
+    key = f"cpu.primes|{backend}|w=2|t=32|span={span}"
+    return row(backend, time_s, params={"span": span}, key=key)
+
+
 def test_one_way_of_running_the_work_alone_at_the_top_is_decided():
     text = line([row("serial", 0.5, workers=1), row("processes", 0.25), row("threads", 0.5)])
     assert text.startswith("- **Pure-Python CPU work (a CPU-heavy batch job)**: **a process pool**")
@@ -217,21 +223,17 @@ def test_a_kinds_other_rows_are_quoted_with_the_models_they_did_not_run():
 
 
 def test_an_idiom_that_wins_only_some_of_a_kinds_rows_is_named_with_them():
-    def at(backend: str, time_s: float, span: int) -> Cell:
-        key = f"cpu.primes|{backend}|w=2|t=32|span={span}"
-        return row(backend, time_s, params={"span": span}, key=key)
-
     text = line(
         [
-            at("serial", 1.0, 60),
-            at("processes", 0.5, 60),
-            at("processes:executor", 2.0, 60),
-            at("threads", 1.0, 60),
-            at("serial", 1.0, 7000),
-            at("threads", 1.0, 7000),
-            at("processes", 0.5, 7000),
-            at("processes:executor", 0.49, 7000),
-            at("trio:parallel", 0.5, 7000),
+            span_of("serial", 1.0, 60),
+            span_of("processes", 0.5, 60),
+            span_of("processes:executor", 2.0, 60),
+            span_of("threads", 1.0, 60),
+            span_of("serial", 1.0, 7000),
+            span_of("threads", 1.0, 7000),
+            span_of("processes", 0.5, 7000),
+            span_of("processes:executor", 0.49, 7000),
+            span_of("trio:parallel", 0.5, 7000),
         ]
     )
     # The executor ties at the large tasks and loses at the small ones: qualified. Pool.map
@@ -242,12 +244,12 @@ def test_an_idiom_that_wins_only_some_of_a_kinds_rows_is_named_with_them():
     # The executor best in both rows: no row named.
     both = line(
         [
-            at("serial", 1.0, 60),
-            at("threads", 1.0, 60),
-            at("processes:executor", 0.49, 60),
-            at("serial", 1.0, 7000),
-            at("threads", 1.0, 7000),
-            at("processes:executor", 0.49, 7000),
+            span_of("serial", 1.0, 60),
+            span_of("threads", 1.0, 60),
+            span_of("processes:executor", 0.49, 60),
+            span_of("serial", 1.0, 7000),
+            span_of("threads", 1.0, 7000),
+            span_of("processes:executor", 0.49, 7000),
         ]
     )
     assert "**a process pool** (processes:executor):" in both
@@ -313,18 +315,14 @@ def test_a_row_whose_best_is_undecided_against_a_plain_loop_crowns_no_one():
 
 
 def test_a_row_whose_best_is_no_faster_than_a_plain_loop_says_so_in_its_evidence():
-    def at(backend: str, time_s: float, span: int) -> Cell:
-        key = f"cpu.primes|{backend}|w=2|t=32|span={span}"
-        return row(backend, time_s, params={"span": span}, key=key)
-
     text = line(
         [
-            at("serial", 1.0, 1500),
-            at("processes", 0.5, 1500),
-            at("threads", 1.0, 1500),
-            at("serial", 0.1, 15),
-            at("processes", 0.2, 15),
-            at("threads", 0.104, 15),
+            span_of("serial", 1.0, 1500),
+            span_of("processes", 0.5, 1500),
+            span_of("threads", 1.0, 1500),
+            span_of("serial", 0.1, 15),
+            span_of("processes", 0.2, 15),
+            span_of("threads", 0.104, 15),
         ]
     )
     # At the small tasks threads are best, 4% behind the plain loop: within the band.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import made_up
 import pytest
@@ -70,19 +71,23 @@ def io_grid(tie_at: float = 200) -> list[Cell]:
                 ("threads", threads_s),
                 ("asyncio", threads_s * math.sqrt(tie_at / workers)),
             ):
-                made.append(
-                    made_up.around(
-                        backend,
-                        time_s,
-                        workload="io.http",
-                        kind="io",
-                        category="waiting I/O",
-                        tasks=workers,
-                        workers=workers,
-                        params={"delay": delay, "kilobytes": 4},
-                    )
-                )
+                made.append(http_cell(backend, time_s, workers, delay))
     return made
+
+
+def http_cell(backend: str, time_s: float, workers: int, delay: float, **fields: Any) -> Cell:
+    """An io.http cell at `workers` in flight and `delay` s of the server's wait."""
+    return made_up.around(
+        backend,
+        time_s,
+        workload="io.http",
+        kind="io",
+        category="waiting I/O",
+        tasks=workers,
+        workers=workers,
+        params={"delay": delay, "kilobytes": 4},
+        **fields,
+    )
 
 
 def one_grid(cells: list[Cell]) -> Grid:
@@ -284,15 +289,11 @@ def test_a_crossing_never_ten_percent_ahead_reads_as_a_practical_tie():
     # asyncio over threads: threads 20% ahead at 10, asyncio ahead above, never by 10%.
     ratios = {10: 1.2, 100: 0.97, 1000: 0.95}
     cells = [
-        made_up.around(
+        http_cell(
             backend,
             0.1 * (ratios[workers] if backend == "asyncio" else 1.0),
-            workload="io.http",
-            kind="io",
-            category="waiting I/O",
-            tasks=workers,
-            workers=workers,
-            params={"delay": delay, "kilobytes": 4},
+            workers,
+            delay,
             spread=0.002,
         )
         for workers in ratios
