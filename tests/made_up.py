@@ -91,6 +91,7 @@ def record(**fields: Any) -> Record:
         "machine": None,
         "share_s": None,
         "shared_input": None,
+        "shared_process": [],
     }
     return cast(Record, {**defaults, **fields})
 

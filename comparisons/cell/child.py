@@ -34,7 +34,14 @@ import psutil
 
 from comparisons.backends.base import Backend, CellSkipped
 from comparisons.backends.clusters import CONNECT_TIMEOUT_S
-from comparisons.cell.contract import EXIT_GAVE_UP, CellSpec, ResolvedCell, measuring_flag
+from comparisons.cell.contract import (
+    EXIT_GAVE_UP,
+    CellSpec,
+    ResolvedCell,
+    measuring_flag,
+    point_answer,
+    point_flag,
+)
 from comparisons.cell.faults import probe_fault, probe_host_loss
 from comparisons.cell.outcome import CellOutcome, Checked
 from comparisons.measure.environment import capture_environment
@@ -55,6 +62,9 @@ from workloads.vocabulary import Kind
 MAX_LOOPS = 10_000
 # What a model's own teardown left running gets this long to exit before it is ended.
 LEFTOVER_GRACE_S = 5.0
+# How long a point boundary waits for the harness to read the tree (`PointBoundary`).
+POINT_ANSWER_WAIT_S = 5.0
+POINT_POLL_S = 0.005
 STDLIB_HELPERS = (
     "multiprocessing.resource_tracker",
     "multiprocessing.forkserver",
@@ -118,6 +128,81 @@ def measure_cell(
                 measure(spec, backend, cell.workload, inputs, outcome, on_measuring)
     tear_down(backend, outcome)
     return outcome
+
+
+def measure_points(
+    specs: list[CellSpec],
+    on_setup_done: Callable[[], None] | None = None,
+    on_measuring: Callable[[bool], None] | None = None,
+    on_point: Callable[[int], None] | None = None,
+) -> list[CellOutcome]:
+    """Several points of one model in this one process (`process_key`): the model set up
+    once, then each point in the order given (its inputs made, its own warm-ups and
+    measured repeats, as `measure_cell`), then torn down once; one outcome per point.
+
+    Every outcome carries the shared set-up and teardown times (what running any one of
+    the points once costs) and `process_points`. `on_point(i)` is called before point i
+    starts, so the harness can close the previous point's memory and CPU window. A point
+    whose run fails leaves the model in doubt: the points after it are not run and say so.
+    """
+    if len(specs) == 1:
+        return [measure_cell(specs[0], on_setup_done, on_measuring)]
+    try:
+        cells = [spec.resolve() for spec in specs]
+    except ModuleNotFoundError as exc:
+        reason = _missing_package(specs[0].backend, exc)
+        return [
+            CellOutcome(
+                params=load_workload(s.workload).resolve_params(s.params), skip_reason=reason
+            )
+            for s in specs
+        ]
+    first = cells[0].spec
+    backend = cells[0].backend(first.workers, first.address)
+    outcomes = [
+        CellOutcome(params=c.params, verification=Checked(), process_points=len(cells))
+        for c in cells
+    ]
+    started = CellOutcome(params=cells[0].params)
+    if set_up(backend, first.backend, started):
+        if on_setup_done is not None:
+            on_setup_done()
+        broken: str | None = None
+        for index, (cell, outcome) in enumerate(zip(cells, outcomes, strict=True)):
+            outcome.process_position = index
+            outcome.setup_s = started.setup_s
+            if broken is not None:
+                outcome.fail(broken)
+                continue
+            if on_point is not None:
+                on_point(index)
+            if admits(backend, cell.workload, outcome):
+                try:
+                    inputs = cell.workload.make_inputs(cell.spec.tasks, cell.params)
+                except BaseException:
+                    outcome.fail("making the inputs failed: " + traceback.format_exc(limit=8))
+                else:
+                    measure(cell.spec, backend, cell.workload, inputs, outcome, on_measuring)
+                    del inputs
+            if outcome.error is not None:
+                broken = (
+                    f"not run: an earlier point in this process ({cell.spec.key}) failed, "
+                    "so the model's state is in doubt"
+                )
+        if on_point is not None:
+            on_point(len(cells))  # the last point's window closes before teardown
+    for outcome in outcomes:
+        if started.skip_reason is not None:
+            outcome.skip_reason = started.skip_reason
+        if started.error is not None:
+            outcome.fail(started.error)
+    ended = CellOutcome()
+    tear_down(backend, ended)
+    for outcome in outcomes:
+        outcome.teardown_s = ended.teardown_s
+        if ended.error is not None:
+            outcome.fail(ended.error)
+    return outcomes
 
 
 def set_up(backend: Backend, name: str, outcome: CellOutcome) -> bool:
@@ -429,28 +514,61 @@ def _flag_measuring(flag: Path) -> Callable[[bool], None]:
     return measuring
 
 
+class PointBoundary:
+    """Tells the harness that point `i` is about to start (or, past the last, that the
+    points are done) and waits until it has read the tree at that boundary, so the
+    point's memory and CPU window starts there; without an answer within
+    `POINT_ANSWER_WAIT_S` (no harness watching) it goes on, the windows then blurred."""
+
+    def __init__(self, result_path: str) -> None:
+        self.flag = point_flag(result_path)
+        self.answer = point_answer(result_path)
+
+    def __call__(self, index: int) -> None:
+        temporary = self.flag.with_name(self.flag.name + ".new")
+        temporary.write_text(str(index))
+        temporary.replace(self.flag)
+        deadline = time.monotonic() + POINT_ANSWER_WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                if self.answer.read_text() == str(index):
+                    return
+            except OSError:
+                pass
+            time.sleep(POINT_POLL_S)
+
+
 def cell_main(spec_path: str, result_path: str) -> int:
-    """Entry point of the cell subprocess: read the spec, measure, write the result."""
+    """Entry point of the cell subprocess: read the spec (one cell, or a list of points
+    sharing the process: `measure_points`), measure, write the result (one outcome, or
+    a list in the same order)."""
     _die_with_harness()
     limits = raise_soft_limits()
-    spec = CellSpec.from_json(json.loads(Path(spec_path).read_text()))
-    watchdog = _connect_watchdog(spec, result_path)
+    data = json.loads(Path(spec_path).read_text())
+    specs = [CellSpec.from_json(d) for d in (data if isinstance(data, list) else [data])]
+    watchdog = _connect_watchdog(specs[0], result_path)
     try:
-        outcome = measure_cell(
-            spec,
+        outcomes = measure_points(
+            specs,
             on_setup_done=watchdog.cancel if watchdog else None,
             on_measuring=_flag_measuring(measuring_flag(result_path)),
+            on_point=PointBoundary(result_path) if len(specs) > 1 else None,
         )
     except BaseException:
-        outcome = CellOutcome(error="cell failed: " + traceback.format_exc(limit=8))
-    outcome.limits = limits
-    outcome.env = capture_environment()
-    outcome.leftover_processes = _end_own_leftovers()
+        error = "cell failed: " + traceback.format_exc(limit=8)
+        outcomes = [CellOutcome(error=error) for _ in specs]
+    env = capture_environment()
+    leftovers = _end_own_leftovers()
+    for outcome in outcomes:
+        outcome.limits = limits
+        outcome.env = env
+        outcome.leftover_processes = leftovers
+    written = [o.to_json() for o in outcomes] if isinstance(data, list) else outcomes[0].to_json()
     # Written to a file rather than stdout: Ray and Dask may print there.
-    Path(result_path).write_text(json.dumps(outcome.to_json(), default=repr))
+    Path(result_path).write_text(json.dumps(written, default=repr))
     sys.stdout.flush()
     sys.stderr.flush()
-    if outcome.fault is not None:
+    if any(outcome.fault is not None for outcome in outcomes):
         # A thread stuck in a hung task would keep the interpreter from exiting (it joins
         # worker threads at exit); everything is written and torn down, so leave now.
         os._exit(0)

@@ -17,6 +17,7 @@ from comparisons.backends import backend_class
 from comparisons.backends.base import Backend
 from workloads import load_workload
 from workloads.spec import Workload
+from workloads.vocabulary import Kind
 
 # The cell's exit status when it gave up on an external cluster that did not answer in
 # time (the harness then fails later cells on that address at once).
@@ -27,6 +28,18 @@ def measuring_flag(result_path: str | Path) -> Path:
     """The file that exists, beside the cell's result file, while its measured repeats
     run: the harness then watches its tree with a lighter hand (`TreeWatcher`)."""
     return Path(result_path).with_name("measuring")
+
+
+def point_flag(result_path: str | Path) -> Path:
+    """In a process that measures several points (`process_key`), the file where the
+    cell writes the index of the point it is about to start; it then waits for the
+    harness to answer in `point_answer` (`comparisons.cell.child.PointBoundary`), so each
+    point's memory and CPU are read over its own window."""
+    return Path(result_path).with_name("point")
+
+
+def point_answer(result_path: str | Path) -> Path:
+    return Path(result_path).with_name("point-read")
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,33 @@ class ResolvedCell:
     @property
     def in_flight(self) -> int:
         return in_flight(self.spec.workers, self.spec.tasks)
+
+
+def process_key(spec: CellSpec) -> tuple[Any, ...]:
+    """What points must share to be measured in one fresh process with the model set up
+    once: the same model, worker count, cluster, repeats and invocation (they differ in
+    tasks and parameters only)."""
+    return (
+        spec.workload,
+        spec.backend,
+        spec.workers,
+        spec.address,
+        spec.service_host,
+        spec.repeats,
+        spec.warmups,
+        spec.min_repeat_s,
+        spec.invocation,
+    )
+
+
+def can_share_process(cell: ResolvedCell) -> bool:
+    """Whether a point may share its process with others of the same `process_key`: not
+    a fault probe (it may leave the model broken), nor a workload whose set-up depends
+    on the point (a shared input delivered at set-up, a hand-off's placement)."""
+    workload = cell.workload
+    return (
+        workload.kind != Kind.FAULT and workload.shared_input is None and workload.produce is None
+    )
 
 
 def in_flight(workers: int, tasks: int) -> int:

@@ -84,6 +84,10 @@ class CellOutcome(_JsonFields):
     # The machine's speed probe (`comparisons.measure.machine_speed`), CPU seconds of a
     # fixed loop: one before the first measured repeat and one after each.
     speed_probes_s: list[float] = field(default_factory=list)
+    # Points measured in this one process with the model set up once
+    # (`comparisons.cell.child.measure_points`), and this point's place among them.
+    process_points: int = 1
+    process_position: int = 0
 
     def fail(self, error: str) -> None:
         """Keep the first error: a teardown failing after a run failed is not the news."""
@@ -107,6 +111,9 @@ class Monitor(_JsonFields):
     finished_at: str
     python: str
     cell_wall_s: float = 0.0
+    # The whole process's wall time where it measured several points (each point's
+    # `cell_wall_s` is then its own window and a share of the rest).
+    process_wall_s: float | None = None
     exit_code: int | None = None
     timed_out: bool = False
     peak_rss_bytes: int | None = None

@@ -212,6 +212,19 @@ class TreeWatcher:
         rss = proc.memory_info().rss
         return rss, rss, rss
 
+    def reset_peaks(self) -> None:
+        """Forget the peaks seen so far: a new window (the next point of a process that
+        measures several, `comparisons.run.harness`) starts here."""
+        self.peak_rss_bytes = self.peak_pss_bytes = self.peak_uss_bytes = 0
+        self.children_uss_at_peak = []
+        self.root_uss_at_peak = 0
+        self.peak_processes = 0
+        self.samples = 0
+
+    def tree_cpu_seconds(self) -> float:
+        """CPU of every member seen, as last sampled, with the orphans reaped here."""
+        return sum(self.cpu_seen.values()) + self.orphan_cpu_s
+
     def memory_summary(self) -> dict[str, object]:
         """The tree's memory at its PSS peak, for the record."""
         children = self.children_uss_at_peak
@@ -475,6 +488,18 @@ class MemoryCgroup(CellCgroup):
     @property
     def counter(self) -> str:
         return f"cgroup v{self.version} {self.COUNTERS[self.version]}"
+
+    def reset_peak(self) -> bool:
+        """Start the peak again from what is charged now (cgroup v1: writing 0 to the
+        counter); False where that cannot be done (v2 resets only per open file)."""
+        if self.version != 1:
+            return False
+        try:
+            with open(os.path.join(self.path, self.COUNTERS[1]), "w") as counter:
+                counter.write("0")
+            return True
+        except OSError:
+            return False
 
 
 def _cgroup_bases(v1_controller: str) -> list[tuple[str, int]]:

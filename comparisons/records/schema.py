@@ -230,6 +230,10 @@ class Record(TypedDict):
     # Workloads with one shared read-only input (cpu.shared): its delivery (`shared`).
     share_s: Annotated[float | None, Merge.MEDIAN]
     shared_input: SharedInput | None
+    # Invocations that measured this point in a process shared with other points of the
+    # same model, set up once (`comparisons.cell.child.measure_points`): per invocation
+    # the points in the process, this one's place among them and the process's wall time.
+    shared_process: Annotated[list[dict[str, Any]], Merge.CONCAT]
 
 
 def merge_rules() -> dict[str, Merge]:
@@ -341,6 +345,17 @@ def build_record(
         "command": context.get("command"),
         "machine": monitor.machine,
         "share_s": measured.share_s,
+        "shared_process": (
+            [
+                {
+                    "points": measured.process_points,
+                    "position": measured.process_position,
+                    "process_wall_s": monitor.process_wall_s,
+                }
+            ]
+            if measured.process_points > 1
+            else []
+        ),
         "shared_input": shared_input(cell, measured, params),
     }
     return record

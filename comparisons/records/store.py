@@ -82,6 +82,7 @@ def upgrade(record: dict[str, Any]) -> Record:
         record["schema_version"] = 2
     record.setdefault("share_s", None)
     record.setdefault("shared_input", None)
+    record.setdefault("shared_process", [])
     for name in OPTIONAL_SINCE_SCHEMA_1:
         record.setdefault(name, None)
     if record.get("stats") is not None:

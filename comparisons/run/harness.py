@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,14 @@ from typing import Any
 import psutil
 
 from comparisons.backends.clusters import unreachable
-from comparisons.cell.contract import EXIT_GAVE_UP, CellSpec, measuring_flag
+from comparisons.cell.contract import (
+    EXIT_GAVE_UP,
+    CellSpec,
+    ResolvedCell,
+    measuring_flag,
+    point_answer,
+    point_flag,
+)
 from comparisons.cell.outcome import CellOutcome, Monitor
 from comparisons.measure.environment import PROJECT_ROOT
 from comparisons.measure.machine_speed import PROBE
@@ -81,11 +88,28 @@ def run_cell(
     starting anything; a cell whose cluster is unreachable or whose services do not
     start is recorded as an `error`.
     """
+    return run_points([spec], python=python, context=context, skip_reason=skip_reason)[0]
+
+
+def run_points(
+    specs: list[CellSpec],
+    *,
+    python: str = sys.executable,
+    context: dict[str, Any] | None = None,
+    skip_reason: str | None = None,
+) -> list[Record]:
+    """Measure points of one `process_key` in one fresh `python` subprocess, the model
+    set up once (`comparisons.cell.child.measure_points`); one record per point, in
+    order. Each point's memory and CPU are read over its own window of the process
+    (`PointWindows`); its set-up and teardown are the process's. A point that cannot
+    run as asked is recorded as skipped without joining the process."""
     context = context or {}
     started_at = _now()
-    cell = spec.resolve()
+    cells = [spec.resolve() for spec in specs]
 
-    def not_started(skip_reason: str | None, error: str | None = None) -> Record:
+    def not_started(
+        cell: ResolvedCell, skip_reason: str | None, error: str | None = None
+    ) -> Record:
         monitor = Monitor(
             started_at=started_at,
             finished_at=_now(),
@@ -95,47 +119,63 @@ def run_cell(
         )
         return build_record(cell, None, monitor, context)
 
-    reason = skip_reason or why_not_run(cell, interpreter_version(python))
-    if reason:
-        return not_started(reason)
-    if spec.address:
-        error = _GAVE_UP_ON.get(spec.address) or unreachable(
-            cell.backend.cluster_engine or "", spec.address
+    records: dict[int, Record] = {}
+    for index, cell in enumerate(cells):
+        reason = skip_reason or why_not_run(cell, interpreter_version(python))
+        if reason:
+            records[index] = not_started(cell, reason)
+    runnable = [i for i in range(len(cells)) if i not in records]
+    first = specs[runnable[0]] if runnable else None
+    if first is not None and first.address:
+        error = _GAVE_UP_ON.get(first.address) or unreachable(
+            cells[runnable[0]].backend.cluster_engine or "", first.address
         )
         if error:
-            return not_started(None, error)
-    # A short prefix: Ray's socket paths under TMPDIR must fit in 107 characters.
-    with tempfile.TemporaryDirectory(prefix="cmp-", ignore_cleanup_errors=True) as scratch:
-        try:
-            with running_services(
-                cell.workload.services, python, Path(scratch), host=spec.service_host
-            ) as services:
-                monitor, outcome = _measure(spec, python, Path(scratch), services, started_at)
-        except ServiceError as exc:
-            return not_started(None, str(exc))
-    record = build_record(cell, outcome, monitor, context)
-    if spec.address and monitor.exit_code == EXIT_GAVE_UP:
-        _GAVE_UP_ON[spec.address] = f"{record['error']} (an earlier cell; not tried again)"
-    return record
+            records |= {i: not_started(cells[i], None, error) for i in runnable}
+            runnable = []
+    if runnable:
+        points = [specs[i] for i in runnable]
+        workload = cells[runnable[0]].workload
+        # A short prefix: Ray's socket paths under TMPDIR must fit in 107 characters.
+        with tempfile.TemporaryDirectory(prefix="cmp-", ignore_cleanup_errors=True) as scratch:
+            try:
+                with running_services(
+                    workload.services, python, Path(scratch), host=points[0].service_host
+                ) as services:
+                    measured = _measure(points, python, Path(scratch), services, started_at)
+            except ServiceError as exc:
+                measured = []
+                records |= {i: not_started(cells[i], None, str(exc)) for i in runnable}
+        for index, (monitor, outcome) in zip(runnable, measured, strict=False):
+            records[index] = build_record(cells[index], outcome, monitor, context)
+        first_record = records[runnable[0]]
+        if first is not None and first.address and first_record["exit_code"] == EXIT_GAVE_UP:
+            _GAVE_UP_ON[first.address] = (
+                f"{first_record['error']} (an earlier cell; not tried again)"
+            )
+    return [records[i] for i in range(len(cells))]
 
 
 def _measure(
-    spec: CellSpec, python: str, scratch: Path, services: Services, started_at: str
-) -> tuple[Monitor, CellOutcome | None]:
+    specs: list[CellSpec], python: str, scratch: Path, services: Services, started_at: str
+) -> list[tuple[Monitor, CellOutcome | None]]:
     """Start the cell process, watch its tree until it exits or times out, end what it
-    left, and return what was seen from outside with what the cell wrote."""
+    left, and return what was seen from outside with what the cell wrote: one pair per
+    point (`specs` share one process when there are several)."""
     load_before = [round(v, 2) for v in os.getloadavg()]
     around = CpuAround.start(services)
-    paths = _CellFiles.make(scratch, spec)
+    paths = _CellFiles.make(scratch, specs)
     token = secrets.token_hex(8)
     groups = _CellGroups.create(token)
+    windows = PointWindows(paths, groups, services, len(specs)) if len(specs) > 1 else None
     with adopting_orphans():
         begin = time.perf_counter()
         proc = _start(python, paths, token, services, groups)
         groups.confirm(proc.pid)
         watcher = _watch(proc, token)
         try:
-            timed_out, root_cpu = _wait(proc, watcher, begin, spec.timeout_s, paths.measuring)
+            timeout_s = sum(spec.timeout_s for spec in specs)
+            timed_out, root_cpu = _wait(proc, watcher, begin, timeout_s, paths.measuring, windows)
         except BaseException:
             _stop_cell(proc, watcher)
             groups.remove()
@@ -157,8 +197,9 @@ def _measure(
         accounting = "rusage"
     else:
         tree_cpu, accounting = None, None
-    outcome = _read_outcome(paths.result)
-    PROBE.add_window(outcome.speed_probes_s if outcome else [])
+    outcomes = _read_outcomes(paths.result, len(specs))
+    for outcome in outcomes:
+        PROBE.add_window(outcome.speed_probes_s if outcome else [])
     monitor = Monitor(
         started_at=started_at,
         finished_at=_now(),
@@ -180,7 +221,132 @@ def _measure(
         services=sorted(services.variables),
         machine=PROBE.summary(),
     )
-    return monitor, outcome
+    if windows is None:
+        return [(monitor, outcomes[0])]
+    return list(zip(windows.monitors(monitor), outcomes, strict=True))
+
+
+@dataclass(frozen=True)
+class _WindowStart:
+    at: float
+    cpu_s: float | None
+    around: CpuAround
+
+
+@dataclass(frozen=True)
+class PointWindow:
+    """What the harness read of the tree over one point of a shared process."""
+
+    wall_s: float
+    cpu_s: float | None
+    cpu_accounting: str
+    others: OtherCpu
+    memory: dict[str, Any]
+    peak_rss_bytes: int
+    peak_processes: int
+
+
+class PointWindows:
+    """The windows of a process that measures several points: when the cell announces
+    the next point (`point_flag`), the tree is read at that boundary (its CPU, the
+    services' and the rest of the machine's, and the memory peaks since the last
+    boundary, which then start again), and the cell is answered (`point_answer`)."""
+
+    def __init__(self, paths: _CellFiles, groups: _CellGroups, services: Services, points: int):
+        self.paths = paths
+        self.groups = groups
+        self.services = services
+        self.points = points
+        self.current: int | None = None
+        self.started: _WindowStart | None = None
+        self.closed: dict[int, PointWindow] = {}
+        self.kernel_peaks = groups.memory is not None
+
+    def poll(self, watcher: TreeWatcher | None) -> None:
+        try:
+            index = int(self.paths.point.read_text())
+        except (OSError, ValueError):
+            return
+        if index == self.current:
+            return
+        if watcher is not None:
+            watcher.sample()
+        self._close(watcher)
+        self.current = index
+        if index < self.points:
+            if watcher is not None:
+                watcher.reset_peaks()
+                watcher.sample()
+            if self.groups.memory is not None:
+                self.kernel_peaks = self.kernel_peaks and self.groups.memory.reset_peak()
+            self.started = _WindowStart(
+                time.perf_counter(), self._cpu_s(watcher), CpuAround.start(self.services)
+            )
+        answer = self.paths.point_answer
+        temporary = answer.with_name(answer.name + ".new")
+        temporary.write_text(str(index))
+        temporary.replace(answer)
+
+    def _cpu_s(self, watcher: TreeWatcher | None) -> float | None:
+        if self.groups.cpu is not None:
+            return self.groups.cpu.cpu_seconds()
+        return watcher.tree_cpu_seconds() if watcher is not None else None
+
+    def _close(self, watcher: TreeWatcher | None) -> None:
+        if self.current is None or self.started is None or self.current >= self.points:
+            return
+        wall = time.perf_counter() - self.started.at
+        cpu_now = self._cpu_s(watcher)
+        cpu = (
+            cpu_now - self.started.cpu_s
+            if cpu_now is not None and self.started.cpu_s is not None
+            else None
+        )
+        memory = watcher.memory_summary() if watcher is not None else {}
+        if self.kernel_peaks and self.groups.memory is not None:
+            peak = self.groups.memory.peak_bytes()
+            if peak is not None:
+                memory |= {
+                    "kernel_peak_bytes": peak,
+                    "kernel_peak_counter": self.groups.memory.counter,
+                }
+        self.closed[self.current] = PointWindow(
+            wall_s=wall,
+            cpu_s=cpu,
+            cpu_accounting="cgroup" if self.groups.cpu is not None else "sampled",
+            others=self.started.around.finish(self.services),
+            memory=memory,
+            peak_rss_bytes=watcher.peak_rss_bytes if watcher is not None else 0,
+            peak_processes=watcher.peak_processes if watcher is not None else 0,
+        )
+        self.started = None
+
+    def monitors(self, process: Monitor) -> list[Monitor]:
+        """Each point's monitor: the process's, with the point's own window where it was
+        read (memory, CPU, the machine around it) and, as its wall time, its window plus
+        an equal share of what no window holds (start, set-up, teardown, exit)."""
+        if len(self.closed) < self.points:
+            return [process] * self.points  # the cell died before its points ran
+        unshared = max(0.0, process.cell_wall_s - sum(w.wall_s for w in self.closed.values()))
+        found = []
+        for index in range(self.points):
+            window = self.closed[index]
+            found.append(
+                replace(
+                    process,
+                    cell_wall_s=window.wall_s + unshared / self.points,
+                    process_wall_s=process.cell_wall_s,
+                    peak_rss_bytes=window.peak_rss_bytes or None,
+                    memory=window.memory,
+                    peak_processes=window.peak_processes or None,
+                    cpu_s_total=window.cpu_s,
+                    cpu_accounting=window.cpu_accounting,
+                    service_cpu_s=window.others.service_s,
+                    kernel_cpu_s=window.others.kernel_s,
+                    other_cpu_cores=window.others.neighbours_cores(window.cpu_s, window.wall_s),
+                )
+            )
+        return found
 
 
 @dataclass
@@ -224,9 +390,12 @@ class _CellFiles:
     log: Path
     tmp: Path
     measuring: Path  # exists while the measured repeats run
+    point: Path  # the point a shared process is about to start
+    point_answer: Path
 
     @classmethod
-    def make(cls, scratch: Path, spec: CellSpec) -> _CellFiles:
+    def make(cls, scratch: Path, specs: list[CellSpec]) -> _CellFiles:
+        """The files, with the spec written: one cell's, or a list of points."""
         result = scratch / "result.json"
         files = cls(
             scratch / "spec.json",
@@ -234,9 +403,12 @@ class _CellFiles:
             scratch / "output.log",
             scratch / "tmp",
             measuring_flag(result),
+            point_flag(result),
+            point_answer(result),
         )
         files.tmp.mkdir()
-        files.spec.write_text(json.dumps(spec.to_json()))
+        written = specs[0].to_json() if len(specs) == 1 else [s.to_json() for s in specs]
+        files.spec.write_text(json.dumps(written))
         return files
 
 
@@ -269,6 +441,7 @@ def _wait(
     begin: float,
     timeout_s: float,
     measuring: Path,
+    windows: PointWindows | None = None,
 ) -> tuple[bool, float | None]:
     """Sample the tree until the cell exits (its CPU, children reaped included) or
     outlives `timeout_s`: (timed out, the root's CPU seconds or None). While the cell's
@@ -280,6 +453,8 @@ def _wait(
         if code is not None:
             proc.returncode = code
             return False, cpu
+        if windows is not None:
+            windows.poll(watcher)
         if watcher is not None and watcher.sample_due(measuring.exists()):
             watcher.sample()
             watcher.reap_orphans()
@@ -398,9 +573,14 @@ def _stop_cell(proc: subprocess.Popen, watcher: TreeWatcher | None) -> None:
     proc.wait()
 
 
-def _read_outcome(result_path: Path) -> CellOutcome | None:
-    """What the cell wrote, or None when it died before writing a readable result."""
+def _read_outcomes(result_path: Path, points: int) -> list[CellOutcome | None]:
+    """What the cell wrote, one per point, or None for each when it died before writing
+    a readable result."""
     try:
-        return CellOutcome.from_json(json.loads(result_path.read_text()))
-    except (OSError, ValueError, TypeError):
-        return None
+        data = json.loads(result_path.read_text())
+        found = [CellOutcome.from_json(d) for d in (data if points > 1 else [data])]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return [None] * points
+    if len(found) != points:
+        return [None] * points
+    return list(found)

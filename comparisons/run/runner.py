@@ -7,7 +7,9 @@ serial baseline as soon as it exists, appends every record the moment it is comp
 `results/latest` at the run.
 
 Order (`run_order`): a cell runs as `invocations` fresh processes; round r holds every
-cell's r-th invocation, shuffled with the suite's seed. Slow drift of the machine
+cell's r-th invocation, shuffled with the suite's seed. A suite with `shared_processes`
+(the maps) runs the points of one model and worker count in a round in one fresh process,
+the model set up once for them (`process_units`). Slow drift of the machine
 (another tenant, thermal state) then spreads over every model instead of favouring
 whichever ran first, and a cell's spread includes it. A suite with `extra_budget_s`
 then spends up to that much on extra rounds: first for the serial and ceiling cells a
@@ -38,7 +40,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from comparisons import formatting as fmt
 from comparisons.backends import BASELINE
-from comparisons.cell.contract import CellSpec
+from comparisons.cell.contract import CellSpec, can_share_process, process_key
 from comparisons.cell.outcome import Status
 from comparisons.errors import UserError
 from comparisons.layout import CELLS_FILE, ENV_FILE, LATEST_LINK, RECORDS_FILE
@@ -48,7 +50,7 @@ from comparisons.records.schema import CEILING, Record
 from comparisons.records.store import append_record, invocation_id, load_records
 from comparisons.run.adaptive import MAX_EXTRA_ROUNDS, extra_rows
 from comparisons.run.budget import STOP_PREFIX, Deadline, by_priority
-from comparisons.run.harness import run_cell
+from comparisons.run.harness import run_cell, run_points
 from comparisons.run.suite import DEFAULT_SEED
 
 
@@ -119,6 +121,28 @@ def run_order(cells: list[CellSpec], seed: int = DEFAULT_SEED) -> list[CellSpec]
             round_cells.sort(key=lambda c: c.backend != BASELINE)
         order.extend(round_cells)
     return order
+
+
+def process_units(order: list[CellSpec], shared: bool) -> list[list[CellSpec]]:
+    """The fresh processes to start, in `order`: with `shared`, the points of one
+    `process_key` in a round share one process (a model's set-up paid once for all of
+    them), placed where the first of them stood and run in the order they stand in the
+    shuffled round, so neither the process nor the points inside it keep a fixed place;
+    points that cannot share (`can_share_process`) keep a process each."""
+    if not shared:
+        return [[spec] for spec in order]
+    units: list[list[CellSpec]] = []
+    by_key: dict[tuple[Any, ...], list[CellSpec]] = {}
+    for spec in order:
+        if not can_share_process(spec.resolve()):
+            units.append([spec])
+            continue
+        key = process_key(spec)
+        if key not in by_key:
+            by_key[key] = []
+            units.append(by_key[key])
+        by_key[key].append(spec)
+    return units
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -314,6 +338,15 @@ def run_suite(
         ) as progress:
             bar = progress.add_task("starting", total=len(todo))
 
+            def keep(spec: CellSpec, record: Record, label: str) -> None:
+                key = baseline_key(record)
+                if spec.backend == BASELINE and is_measured(record):
+                    baselines[key] = record
+                attach_baseline(record, baselines.get(key))
+                append_record(records_path, record)
+                progress.advance(bar)
+                console.print(f"{label}: {summarize_record(record)}", highlight=False)
+
             def run_one(spec: CellSpec, label: str) -> None:
                 progress.update(bar, description=label)
                 if not console.is_terminal:
@@ -326,19 +359,35 @@ def run_suite(
                         progress.advance(bar)
                         return
                     record = found
-                key = baseline_key(record)
-                if spec.backend == BASELINE and is_measured(record):
-                    baselines[key] = record
-                attach_baseline(record, baselines.get(key))
-                append_record(records_path, record)
-                progress.advance(bar)
-                console.print(f"{label}: {summarize_record(record)}", highlight=False)
+                keep(spec, record, label)
 
-            for index, spec in enumerate(todo, start=1):
-                label = f"[{index}/{len(todo)}] {describe_cell(spec)}"
-                if spec.invocations > 1:
-                    label += f" (run {spec.invocation + 1}/{spec.invocations})"
-                run_one(spec, label)
+            def run_shared(unit: list[CellSpec], labels: list[str]) -> None:
+                head = (
+                    f"{labels[0]} and {len(unit) - 1} more points of {unit[0].backend} "
+                    "in one process"
+                )
+                progress.update(bar, description=head)
+                if not console.is_terminal:
+                    console.print(f"{head} ...", highlight=False)
+                for spec, record, label in zip(
+                    unit, run_points(unit, python=python, context=context), labels, strict=True
+                ):
+                    keep(spec, record, label)
+
+            shared = bool(suite.get("shared_processes")) and deadline is None
+            index = 0
+            for unit in process_units(todo, shared):
+                labels = []
+                for spec in unit:
+                    index += 1
+                    label = f"[{index}/{len(todo)}] {describe_cell(spec)}"
+                    if spec.invocations > 1:
+                        label += f" (run {spec.invocation + 1}/{spec.invocations})"
+                    labels.append(label)
+                if len(unit) == 1:
+                    run_one(unit[0], labels[0])
+                else:
+                    run_shared(unit, labels)
             extra_budget_s = float(suite.get("extra_budget_s", 0))
             if deadline is not None:
                 extra_budget_s = min(extra_budget_s, deadline.left_s())

@@ -6,7 +6,9 @@ varies (see `_task_sizes`). In `backends`, "all" means the models' default idiom
 the `ceiling` yardstick runs only where a suite names it.
 
 A suite file has top-level defaults (`description`, `repeats`, `warmups`, `timeout_s`,
-`min_repeat_s`, `invocations`: fresh processes per cell, `seed`: the interleaved order)
+`min_repeat_s`, `invocations`: fresh processes per cell, `seed`: the interleaved order,
+`extra_budget_s`: extra rounds for rows in doubt, `shared_processes`: points of one model
+and worker count share a fresh process per round, the model set up once)
 and a list of `[[cells]]` tables. In a cell table, `backends`, `workers`, `tasks` and each
 entry of `params` may be one value or a list; the cell expands to their Cartesian
 product. `workers` accepts integers, the words `cores` and `N*cores` (the number of
@@ -40,6 +42,7 @@ SUITE_KEYS = {
     "invocations",
     "seed",
     "extra_budget_s",
+    "shared_processes",
     "cells",
 }
 CELL_KEYS = {
@@ -240,12 +243,18 @@ def expand_suite(
         raise UserError(
             f"suite {path.name}: extra_budget_s must be 0 or more, got {extra_budget_s}"
         )
+    shared_processes = data.get("shared_processes", False)
+    if not isinstance(shared_processes, bool):
+        raise UserError(
+            f"suite {path.name}: shared_processes must be true or false, got {shared_processes!r}"
+        )
     settings = {
         "name": path.stem,
         "path": str(path),
         "description": data.get("description", ""),
         "seed": seed,
         "extra_budget_s": extra_budget_s,
+        "shared_processes": shared_processes,
     }
     return settings, unique
 

@@ -199,6 +199,24 @@ def _measured(grid: Grid) -> str:
     return (
         f"**{where}**{f' ({held})' if held else ''}: {_values(grid, grid.x)} × "
         f"{_values(grid, grid.y)}; {len(grid.cells)} cells at {len(grid.points)} points."
+        + _shared_processes(grid)
+    )
+
+
+def _shared_processes(grid: Grid) -> str:
+    """How many fresh processes measured the grid's points, where points shared them."""
+    entries = [e for c in grid.cells for e in c["shared_process"]]
+    if not entries:
+        return ""
+    processes = round(sum(1 / e["points"] for e in entries))
+    alone = sum(c["invocations_done"] for c in grid.cells) - len(entries)
+    tail = f" and {alone} of their own" if alone else ""
+    return (
+        f" Each model's points shared a fresh process per round, the model set up once: "
+        f"{len(entries)} point measurements in {processes} processes{tail}; a point's "
+        "set-up and teardown are its process's, its memory and CPU its own window, and its "
+        "first run skips what an earlier point in the process already paid (imports, "
+        "code shipped to workers)."
     )
 
 

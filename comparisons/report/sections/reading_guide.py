@@ -67,6 +67,19 @@ HOW_TO_READ = [
 ]
 
 
+SHARED_PROCESSES = (
+    "- **shared processes** (this suite's `shared_processes`): each round, a model's "
+    "points at one worker count ran in one fresh process with the model set up once, in "
+    "the round's shuffled order, so an engine's start-up is paid once a round, not once "
+    "a point. Each point keeps its own warm-up, repeats, memory peak and CPU (read over "
+    "its own window of the process); its set-up and teardown are the process's, and its "
+    "first run skips what an earlier point in the process already paid (imports, code "
+    "shipped to workers), so *run once* of a point other than the first reads low by that."
+)
+
+
 def render(cells: Cells, context: Context) -> list[str]:
-    """The guide's bullets, the same for every run."""
-    return list(HOW_TO_READ)
+    """The guide's bullets, the same for every run but for the one on shared processes,
+    there only when some point shared one."""
+    shared = any(c["shared_process"] for c in cells)
+    return [*HOW_TO_READ, *([SHARED_PROCESSES] if shared else [])]

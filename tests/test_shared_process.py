@@ -1,0 +1,130 @@
+"""Points of one model sharing a fresh process (the maps' `shared_processes`): which
+points share (`process_units`), what one shared process records per point
+(`run_points`: the shared set-up, each point's own memory and CPU window), and a failed
+point's effect on the points after it (`measure_points`)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from comparisons.cell.child import measure_points
+from comparisons.cell.contract import CellSpec, process_key
+from comparisons.run.harness import run_points
+from comparisons.run.runner import process_units, run_order
+from comparisons.run.suite import expand_suite
+
+
+def _points(backend: str, spans: list[int], invocations: int = 2) -> list[CellSpec]:
+    return [
+        CellSpec("cpu.primes", backend, 2, 8, {"span": span}, repeats=2, invocations=invocations)
+        for span in spans
+    ]
+
+
+def test_points_of_one_model_share_a_process_per_round_in_their_shuffled_order():
+    cells = [*_points("threads", [100, 200, 300]), *_points("processes", [100, 200])]
+    cells.append(CellSpec("cpu.primes", "threads", 1, 8, {"span": 100}, repeats=2, invocations=2))
+    order = run_order(cells, seed=5)
+    units = process_units(order, shared=True)
+    # Every invocation runs exactly once, and a unit never mixes models, worker counts
+    # or rounds.
+    assert sorted(c.invocation_key for u in units for c in u) == sorted(
+        c.invocation_key for c in order
+    )
+    for unit in units:
+        assert len({process_key(c) for c in unit}) == 1
+    sizes = sorted(len(u) for u in units)
+    assert sizes == [1, 1, 2, 2, 3, 3]
+    # Inside a unit the points run in the order the seeded shuffle gave them, which
+    # differs between rounds for some seed: no point keeps a fixed place.
+    position = {c.invocation_key: i for i, c in enumerate(order)}
+    for unit in units:
+        assert [position[c.invocation_key] for c in unit] == sorted(
+            position[c.invocation_key] for c in unit
+        )
+    orders = set()
+    for seed in range(12):
+        for unit in process_units(run_order(cells[:3], seed=seed), shared=True):
+            orders.add(tuple(c.params["span"] for c in unit))
+    assert len(orders) > 1
+    # Without sharing, every invocation is a process of its own.
+    assert all(len(u) == 1 for u in process_units(order, shared=False))
+
+
+def test_fault_probes_and_shared_input_workloads_keep_a_process_each():
+    cells = [
+        CellSpec("fault.raise", "threads", 2, 4),
+        CellSpec("fault.raise", "threads", 2, 8),
+        CellSpec("cpu.shared", "threads", 2, 4),
+        CellSpec("cpu.shared", "threads", 2, 8),
+    ]
+    assert [len(u) for u in process_units(cells, shared=True)] == [1, 1, 1, 1]
+
+
+def test_a_suite_says_whether_its_points_share_processes(tmp_path):
+    suite = tmp_path / "s.toml"
+    body = '[[cells]]\nworkload = "cpu.primes"\nbackends = ["threads"]\n'
+    suite.write_text("shared_processes = true\n" + body)
+    assert expand_suite(suite)[0]["shared_processes"] is True
+    suite.write_text(body)
+    assert expand_suite(suite)[0]["shared_processes"] is False
+    suite.write_text('shared_processes = "yes"\n' + body)
+    with pytest.raises(Exception, match="shared_processes must be true or false"):
+        expand_suite(suite)
+
+
+def test_one_process_measures_each_point_with_one_set_up_and_its_own_window():
+    specs = _points("processes", [300, 3000], invocations=1)
+    records = run_points(specs)
+    assert [r["status"] for r in records] == ["ok", "ok"], [r["error"] for r in records]
+    a, b = records
+    assert a["key"] != b["key"] and a["params"]["span"] == 300 and b["params"]["span"] == 3000
+    # One set-up and one teardown, carried by both.
+    assert a["setup_s"] == b["setup_s"] > 0 and a["teardown_s"] == b["teardown_s"]
+    shared = [a["shared_process"][0], b["shared_process"][0]]
+    assert [s["points"] for s in shared] == [2, 2]
+    assert sorted(s["position"] for s in shared) == [0, 1]
+    wall = shared[0]["process_wall_s"]
+    assert wall == shared[1]["process_wall_s"]
+    # Each point's wall time is its window plus an equal share of the rest: together
+    # they are the process's.
+    assert math.isclose(a["cell_wall_s"] + b["cell_wall_s"], wall, rel_tol=1e-9)
+    # Each window read the tree: the pool's processes, its memory and its CPU; the
+    # larger point (10x the work) spent more CPU in its window.
+    for r in records:
+        assert r["peak_processes"] >= 3 and r["peak_pss_bytes"] > 0
+        assert r["cpu_s_total"] is not None and r["cpu_s_total"] > 0
+    assert b["cpu_s_total"] > a["cpu_s_total"]
+
+
+def test_a_point_that_fails_leaves_the_points_after_it_unrun():
+    # io.http outside the harness has no latency server: its run fails, a real failure.
+    specs = [
+        CellSpec("io.http", "threads", 2, 2, {"delay": d}, repeats=1, warmups=0)
+        for d in (0.01, 0.02)
+    ]
+    first, second = measure_points(specs)
+    assert first.error is not None and "COMPARISONS_SERVICE_LATENCY_SERVER" in first.error
+    assert second.error is not None and second.error.startswith("not run: an earlier point")
+    assert not second.samples_s
+    assert first.setup_s == second.setup_s and first.teardown_s is not None
+
+
+def test_the_report_says_where_points_shared_a_process_and_only_there():
+    from test_maps import io_grid
+
+    from comparisons.report.sections import maps, reading_guide
+    from comparisons.report.sections.context import Context
+
+    alone = io_grid()
+    assert "shared a fresh process" not in "\n".join(maps.render(alone, Context()))
+    assert reading_guide.SHARED_PROCESSES not in reading_guide.render(alone, Context())
+    # Each model's three waits at one in-flight count in one process, in one round.
+    shared = io_grid()
+    for cell in shared:
+        cell["shared_process"] = [{"points": 2, "position": 0, "process_wall_s": 1.0}]
+    text = "\n".join(maps.render(shared, Context()))
+    assert "12 point measurements in 6 processes" in text
+    assert reading_guide.SHARED_PROCESSES in reading_guide.render(shared, Context())
