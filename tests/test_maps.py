@@ -304,3 +304,32 @@ def test_a_crossing_never_ten_percent_ahead_reads_as_a_practical_tie():
     assert "never 10% ahead along the line: tied for practical purposes" in text
     front = "\n".join(maps.front(cells, Context()))
     assert "**asyncio** ahead from" in front and "but never by 10% (equal at" in front
+
+
+def test_a_grid_names_the_points_where_running_the_job_once_has_another_answer(tmp_path):
+    from comparisons.records.maps import once_at_points
+
+    # Without start-up costs the job run once has the answer of the job run many times.
+    same = once_at_points(one_grid(io_grid()))
+    assert len(same) == 6 and not any(o.differs for o in same)
+    text = "\n".join(maps.render(io_grid(), Context()))
+    assert "the cheapest is among the fastest run many times at every point" in text
+    # asyncio wins at 1,000 in flight run many times; with a second of set-up, a job run
+    # once is cheapest on threads there (and only there: threads win elsewhere anyway).
+    slow_start = io_grid()
+    for c in slow_start:
+        if c["backend"] == "asyncio":
+            c["setup_s"] = 1.0
+    found = once_at_points(one_grid(slow_start))
+    differs = [o for o in found if o.differs]
+    assert {o.point.x for o in differs} == {1000}
+    assert all(o.once == ("threads",) and o.steady == ("asyncio",) for o in differs)
+    text = "\n".join(maps.render(slow_start, Context()))
+    assert "the cheapest differs from the fastest run many times at 2 of 6 points" in text
+    assert "**threads**" in text and "many times: asyncio" in text
+    # The figure gains the run-once panel beside the grid only where the answer differs.
+    from matplotlib.image import imread
+
+    plots.grid_maps(io_grid(), tmp_path / "same.png")
+    plots.grid_maps(slow_start, tmp_path / "differs.png")
+    assert imread(tmp_path / "same.png").shape != imread(tmp_path / "differs.png").shape

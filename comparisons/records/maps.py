@@ -48,7 +48,7 @@ from comparisons.records.crossover import (
     sweep_pairs,
     winners_at,
 )
-from comparisons.records.ranking import Ranking
+from comparisons.records.ranking import Ranking, model, one_shot_s, one_shot_winners
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
 
@@ -329,6 +329,54 @@ def point_winners(point: GridPoint) -> Ranking | None:
     """Every model's standing at one point (`crossover.winners_at`: each by its best
     variant, the plain loop a contender of CPU work; I/O grids hold no plain loop)."""
     return winners_at(point.rows)
+
+
+@dataclass(frozen=True)
+class OnceAtPoint:
+    """At one point of a grid, the job run once (set-up, first run, teardown:
+    `ranking.one_shot_s`) beside the job run many times: the cheapest model to run once
+    and every model within the practical threshold of it (`one_shot_winners`; one value
+    per process, medians, so no interval), and the fastest many times (`point_winners`)."""
+
+    point: GridPoint
+    steady: tuple[str, ...]
+    once: tuple[str, ...]
+    once_s: float
+
+    @property
+    def differs(self) -> bool:
+        """None of the cheapest to run once (the cheapest and those tied with it) is
+        among the fastest to run many times."""
+        return not set(self.once) & set(self.steady)
+
+
+def once_at_points(grid: Grid) -> list[OnceAtPoint]:
+    """`OnceAtPoint` at every point of the grid that has a ranking, each model by its
+    cheapest row to run once (the plain loop a contender of CPU work, as on the map)."""
+    found = []
+    for p in grid.points:
+        ranked = point_winners(p)
+        if ranked is None:
+            continue
+        cheapest: dict[str, Cell] = {}
+        for r in p.rows:
+            if not is_measured(r) or (r["yardstick"] and r["backend"] != BASELINE):
+                continue
+            name = model(r)
+            if name not in cheapest or one_shot_s(r) < one_shot_s(cheapest[name]):
+                cheapest[name] = r
+        if not cheapest:
+            continue
+        once = one_shot_winners(list(cheapest.values()))
+        found.append(
+            OnceAtPoint(
+                p,
+                tuple(dict.fromkeys(model(r) for r in ranked.winners)),
+                tuple(model(r) for r in once),
+                one_shot_s(once[0]),
+            )
+        )
+    return found
 
 
 @dataclass(frozen=True)

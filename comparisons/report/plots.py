@@ -45,9 +45,11 @@ from comparisons.records.maps import (
     Axis,
     Grid,
     MemoryLine,
+    OnceAtPoint,
     grids,
     lines,
     memory_lines,
+    once_at_points,
     point_winners,
 )
 from comparisons.records.ranking import model, speed_s
@@ -525,11 +527,16 @@ def grid_maps(records: Records, path: Path) -> str | None:
         return None
     colours = _colours(_backends([r for g in found for r in g.cells if r["backend"] != "ceiling"]))
     memory = [(grid, lines) for grid in found if (lines := memory_lines(grid))]
-    fig, axes = _grid(len(found) + len(memory))
-    for ax, grid in zip(axes, found, strict=False):
-        _grid_panel(ax, grid, colours)
-    for ax, (grid, lines_of) in zip(axes[len(found) :], memory, strict=True):
-        _memory_panel(ax, grid, lines_of, colours)
+    once = {id(grid): at for grid in found for at in [once_at_points(grid)]}
+    once = {key: at for key, at in once.items() if any(o.differs for o in at)}
+    fig, axes = _grid(len(found) + len(once) + len(memory))
+    panels = iter(axes)
+    for grid in found:
+        _grid_panel(next(panels), grid, colours)
+        if id(grid) in once:
+            _once_panel(next(panels), grid, once[id(grid)], colours)
+    for grid, lines_of in memory:
+        _memory_panel(next(panels), grid, lines_of, colours)
     _save(fig, path, f"Where the answer changes on two axes: {_machine(records)}")
     return (
         "Where the answer changes on two axes, one panel per grid (CPU work by task size "
@@ -540,10 +547,44 @@ def grid_maps(records: Records, path: Path) -> str | None:
         "work) or the thread pool's (waiting I/O) along a line, in the model's colour, its "
         "bar the 95% interval (noise of fresh processes and repeats, not the "
         "interpolation between points; every other pair is in the tables); *S*: the "
-        "test server set the pace there, not the model. Beside each "
-        "waiting-I/O grid, each model's peak memory (PSS) over the requests in flight, "
+        "test server set the pace there, not the model. Beside a grid whose answer "
+        "differs when the job runs once: the same points coloured by the cheapest to run "
+        "once (set-up + first run + teardown, start-up included). Then each "
+        "waiting-I/O grid's peak memory (PSS) per model over the requests in flight, "
         "at its longest wait."
     )
+
+
+def _once_panel(ax: Axes, grid: Grid, found: list[OnceAtPoint], colours: dict[str, str]) -> None:
+    """The grid's points coloured by the cheapest model to run the job once (grey and
+    hatched where others are within the practical threshold of it, named)."""
+    for o in found:
+        tie = len(o.once) > 1
+        ax.scatter(
+            [o.point.x],
+            [o.point.y],
+            marker="s",
+            s=320,
+            color="lightgrey" if tie else colours.get(o.once[0], "grey"),
+            hatch="//" if tie else None,
+            edgecolor="black" if o.differs else "white",
+            zorder=2,
+        )
+        if tie:
+            text = "\n".join(o.once[:3])
+            ax.text(o.point.x, o.point.y, text, ha="center", va="center", fontsize=6, zorder=3)
+    _axis_scale(ax, grid.x, [o.point.x for o in found], "x")
+    _axis_scale(ax, grid.y, [o.point.y for o in found], "y")
+    ax.margins(x=0.08, y=0.12)
+    where = grid.workload + (f", {grid.workers} workers" if grid.workers else "")
+    ax.set_xlabel(f"{grid.x.name} ({grid.x.unit})")
+    ax.set_ylabel(f"{grid.y.name} ({grid.y.unit})")
+    ax.set_title(f"{where}: run once, start-up included (outlined: another answer)", fontsize=9)
+    ax.grid(alpha=0.3)
+    shown = sorted({o.once[0] for o in found if len(o.once) == 1})
+    handles = [Patch(color=colours[b], label=b) for b in shown if b in colours]
+    if handles:
+        ax.legend(handles=handles, fontsize=7, loc="best")
 
 
 def _memory_panel(ax: Axes, grid: Grid, found: list[MemoryLine], colours: dict[str, str]) -> None:

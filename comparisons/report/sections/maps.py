@@ -24,6 +24,7 @@ from comparisons.records.maps import (
     grids,
     lines,
     memory_lines,
+    once_at_points,
     point_winners,
 )
 from comparisons.records.service import SERVER_BOUND_SHARE, server_share
@@ -64,8 +65,35 @@ def render(cells: Cells, context: Context) -> list[str]:
             ]
             out.append("")
         out += _undecided(found)
-        out += _server_bound(grid) + _memory(grid)
+        out += _once(grid) + _server_bound(grid) + _memory(grid)
     return out[:-1] if out and not out[-1] else out
+
+
+def _once(grid: Grid) -> list[str]:
+    """Where the job run once (start-up included) has another answer than run many
+    times: each such point with the cheapest to run once, or one line saying there is
+    none."""
+    found = once_at_points(grid)
+    if not found:
+        return []
+    differs = [o for o in found if o.differs]
+    head = (
+        "Run once (set-up + first run + teardown: a job started, run and ended once, the "
+        "model's start-up included; medians over the processes, no interval): "
+    )
+    if not differs:
+        return [head + "the cheapest is among the fastest run many times at every point.", ""]
+    where = [
+        f"{grid.x.show(o.point.x)} {grid.x.tail} at {grid.y.show(o.point.y)} "
+        f"{grid.y.tail}: **{' / '.join(o.once)}** ({fmt.seconds(o.once_s)}; many times: "
+        f"{' / '.join(o.steady)})"
+        for o in differs
+    ]
+    return [
+        head + f"the cheapest differs from the fastest run many times at {len(differs)} of "
+        f"{len(found)} points (drawn in the map's run-once panel): " + "; ".join(where) + ".",
+        "",
+    ]
 
 
 def _server_bound(grid: Grid) -> list[str]:
