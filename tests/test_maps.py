@@ -313,7 +313,7 @@ def test_a_grid_names_the_points_where_running_the_job_once_has_another_answer(t
     same = once_at_points(one_grid(io_grid()))
     assert len(same) == 6 and not any(o.differs for o in same)
     text = "\n".join(maps.render(io_grid(), Context()))
-    assert "the cheapest is among the fastest run many times at every point" in text
+    assert "the cheapest is among the fastest run many times at each." in text
     # asyncio wins at 1,000 in flight run many times; with a second of set-up, a job run
     # once is cheapest on threads there (and only there: threads win elsewhere anyway).
     slow_start = io_grid()

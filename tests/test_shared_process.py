@@ -128,3 +128,47 @@ def test_the_report_says_where_points_shared_a_process_and_only_there():
     text = "\n".join(maps.render(shared, Context()))
     assert "12 point measurements in 6 processes" in text
     assert reading_guide.SHARED_PROCESSES in reading_guide.render(shared, Context())
+
+
+def _invocation(invocation: int, position: int | None, pss: int, warm: float, lag: float):
+    import made_up
+
+    shared = [] if position is None else [{"points": 3, "position": position}]
+    return made_up.record(
+        backend="asyncio",
+        invocation=invocation,
+        invocations=3,
+        shared_process=shared,
+        memory={"peak_pss_bytes": pss},
+        peak_pss_bytes=pss,
+        warmup_s=[warm],
+        backend_info={"loop_lag_max_s": lag, "loop": "asyncio"},
+    )
+
+
+def test_what_earlier_points_left_is_not_read_as_a_later_points_own():
+    from comparisons.records.cells import merge_invocations
+    from comparisons.records.ranking import has_own_first_run, one_shot_winners
+
+    # First in its process, then after two other points, then in an own (extra) process.
+    (cell,) = merge_invocations(
+        [
+            _invocation(0, 0, 100, 0.5, 0.01),
+            _invocation(1, 2, 900, 0.1, 0.7),
+            _invocation(2, None, 120, 0.6, 0.02),
+        ]
+    )
+    assert cell["peak_pss_bytes"] == 110 and cell["memory"]["peak_pss_bytes"] == 110
+    assert cell["warmup_s"] == [0.5, 0.6]
+    assert cell["backend_info"]["loop_lag_max_s"] == 0.02
+    assert has_own_first_run(cell)
+    # Measured only after other points: no memory, no first run of its own, no part in
+    # the run-once ranking, and no lag figure.
+    (later,) = merge_invocations(
+        [_invocation(0, 1, 900, 0.1, 0.7), _invocation(1, 2, 800, 0.1, 0.6)]
+    )
+    assert later["peak_pss_bytes"] is None and later["memory"] is None
+    assert later["warmup_s"] == [] and "loop_lag_max_s" not in later["backend_info"]
+    assert not has_own_first_run(later)
+    assert one_shot_winners([later]) == []
+    assert one_shot_winners([cell, later]) == [cell]

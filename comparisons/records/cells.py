@@ -33,7 +33,16 @@ from comparisons.cell.outcome import Status
 from comparisons.errors import UserError
 from comparisons.layout import RECORDS_FILE
 from comparisons.measure.stats import Ratio, Summary, ratio_of_medians, summarize
-from comparisons.records.schema import CEILING, Baseline, Merge, Record, merge_rules
+from comparisons.records.schema import (
+    CARRIED_OVER_FIELDS,
+    CARRIED_OVER_INFO,
+    CEILING,
+    Baseline,
+    Merge,
+    Record,
+    carried_over,
+    merge_rules,
+)
 from comparisons.records.store import CorruptRecords, load_records, unique_records
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
@@ -282,7 +291,10 @@ def merge_invocations(records: Iterable[Record]) -> list[Cell]:
     for runs in by_key.values():
         runs.sort(key=lambda r: r["invocation"])
         _check_same_environment(runs)
-        cell = _merge(runs, rules) if len(runs) > 1 else cast(dict[str, Any], dict(runs[0]))
+        shared = any(carried_over(r) for r in runs)
+        cell = (
+            _merge(runs, rules) if len(runs) > 1 or shared else cast(dict[str, Any], dict(runs[0]))
+        )
         measured = _measured(runs)
         cell.update(_first_failure(runs))
         cell["runs_s"] = [list(r["samples_s"]) for r in measured]
@@ -309,12 +321,27 @@ def _measured(runs: list[Record]) -> list[Record]:
 def _merge(runs: list[Record], rules: dict[str, Merge]) -> dict[str, Any]:
     """Every field of several invocations by its rule."""
     measured = _measured(runs)
+    alone = [r for r in runs if not carried_over(r)]
     cell: dict[str, Any] = {}
     for name, rule in rules.items():
         source = measured if rule in (Merge.CONCAT_MEASURED, Merge.MEDIAN_MEASURED) else runs
+        if name in CARRIED_OVER_FIELDS:
+            source = [r for r in source if not carried_over(r)]
         values = [r.get(name) for r in source]
-        cell[name] = MERGERS[rule](values)
+        if name == "backend_info":
+            values = [
+                r["backend_info"] if r in alone else _without_lag(r["backend_info"]) for r in source
+            ]
+        cell[name] = MERGERS[rule](values) if values else _EMPTY.get(rule)
     return cell
+
+
+_EMPTY: dict[Merge, Any] = {Merge.FIRST_OF_EACH: [], Merge.CONCAT: []}
+
+
+def _without_lag(info: dict[str, Any] | None) -> dict[str, Any]:
+    """A backend's description without what it kept over earlier points of its process."""
+    return {k: v for k, v in (info or {}).items() if k not in CARRIED_OVER_INFO}
 
 
 def _first_failure(runs: list[Record]) -> dict[str, Any]:

@@ -48,7 +48,13 @@ from comparisons.records.crossover import (
     sweep_pairs,
     winners_at,
 )
-from comparisons.records.ranking import Ranking, model, one_shot_s, one_shot_winners
+from comparisons.records.ranking import (
+    Ranking,
+    has_own_first_run,
+    model,
+    one_shot_s,
+    one_shot_winners,
+)
 from workloads import REGISTRY as WORKLOADS
 from workloads import load_workload
 
@@ -359,13 +365,19 @@ def once_at_points(grid: Grid) -> list[OnceAtPoint]:
         if ranked is None:
             continue
         cheapest: dict[str, Cell] = {}
+        models = set()
         for r in p.rows:
             if not is_measured(r) or (r["yardstick"] and r["backend"] != BASELINE):
+                continue
+            models.add(model(r))
+            if not has_own_first_run(r):
                 continue
             name = model(r)
             if name not in cheapest or one_shot_s(r) < one_shot_s(cheapest[name]):
                 cheapest[name] = r
-        if not cheapest:
+        if not cheapest or set(cheapest) != models:
+            # Some model's first run here was only measured warm (after other points in
+            # its process): no fair answer for the job run once at this point.
             continue
         once = one_shot_winners(list(cheapest.values()))
         found.append(

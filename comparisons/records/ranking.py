@@ -222,8 +222,18 @@ def one_shot_s(r: Cell) -> float:
     return (r["setup_s"] or 0) + (r["share_s"] or 0) + first + (r["teardown_s"] or 0)
 
 
+def has_own_first_run(r: Cell) -> bool:
+    """Whether the row's first run was measured in a process of its own (or as the first
+    point of a shared one): the others' first runs were warm (`schema.carried_over`)."""
+    return bool(r["warmup_s"]) or not r["shared_process"]
+
+
 def one_shot_winners(rows: list[Cell]) -> list[Cell]:
-    """The cheapest row to run once, and every row within the practical threshold."""
+    """The cheapest row to run once, and every row within the practical threshold; only
+    rows whose first run was measured alone take part (none: an empty list)."""
+    rows = [r for r in rows if has_own_first_run(r)]
+    if not rows:
+        return []
     ordered = sorted(rows, key=one_shot_s)
     cheapest = one_shot_s(ordered[0])
     margin = max(cheapest * PRACTICAL_THRESHOLD, NOTICEABLE_START_S)
@@ -264,9 +274,14 @@ def verdict_rows(cells: list[Cell]) -> list[VerdictRow]:
             # times: against one undecided or tied, the "gain" is noise and its job length
             # (hundreds of seconds from a 1% difference) means nothing.
             once_outcome = next(
-                (x.outcome for x in ranked.standings if x.cell is once[0]), Outcome.SLOWER
+                (x.outcome for x in ranked.standings if once and x.cell is once[0]),
+                Outcome.SLOWER,
             )
-            if not steady_models & {model(r) for r in once} and once_outcome is Outcome.SLOWER:
+            if (
+                once
+                and not steady_models & {model(r) for r in once}
+                and once_outcome is Outcome.SLOWER
+            ):
                 switch = break_even_s(ranked.winners[0], once[0])
             # A transfer's serial loop moves no bytes: losing to it says nothing.
             best = ranked.rows[0]

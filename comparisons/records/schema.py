@@ -236,6 +236,20 @@ class Record(TypedDict):
     shared_process: Annotated[list[dict[str, Any]], Merge.CONCAT]
 
 
+# What a point in a shared process (`shared_process`) measures on top of the points before
+# it in that process: its memory (what they left allocated), its first run (warm already)
+# and the event loop's worst lag (kept by the backend over every point). A cell takes
+# these only from the invocations that measured them alone: an own process, or the first
+# point of a shared one (`carried_over`).
+CARRIED_OVER_FIELDS = ("memory", "peak_rss_bytes", "peak_pss_bytes", "peak_processes", "warmup_s")
+CARRIED_OVER_INFO = ("loop_lag_max_s",)
+
+
+def carried_over(record: Record) -> bool:
+    """Whether the record's process had measured other points before this one."""
+    return any(entry.get("position", 0) > 0 for entry in record.get("shared_process") or [])
+
+
 def merge_rules() -> dict[str, Merge]:
     """Every field of `Record` with its merge rule (`FIRST` where none is declared)."""
     hints = get_type_hints(Record, include_extras=True)

@@ -74,15 +74,27 @@ def _once(grid: Grid) -> list[str]:
     times: each such point with the cheapest to run once, or one line saying there is
     none."""
     found = once_at_points(grid)
-    if not found:
+    ranked = sum(1 for p in grid.points if point_winners(p) is not None)
+    if not ranked:
         return []
-    differs = [o for o in found if o.differs]
+    left = ranked - len(found)
     head = (
         "Run once (set-up + first run + teardown: a job started, run and ended once, the "
-        "model's start-up included; medians over the processes, no interval): "
+        "model's start-up included; medians over the processes that measured each first "
+        "run alone, no interval)"
+        + (
+            f", at {len(found)} of {ranked} points (at the other {left} some model's first "
+            "run was only measured after other points in its process, already warm)"
+            if left
+            else ""
+        )
+        + ": "
     )
+    differs = [o for o in found if o.differs]
+    if not found:
+        return [head + "no point to compare.", ""]
     if not differs:
-        return [head + "the cheapest is among the fastest run many times at every point.", ""]
+        return [head + "the cheapest is among the fastest run many times at each.", ""]
     where = [
         f"{grid.x.show(o.point.x)} {grid.x.tail} at {grid.y.show(o.point.y)} "
         f"{grid.y.tail}: **{' / '.join(o.once)}** ({fmt.seconds(o.once_s)}; many times: "
@@ -242,9 +254,8 @@ def _shared_processes(grid: Grid) -> str:
     return (
         f" Each model's points shared a fresh process per round, the model set up once: "
         f"{len(entries)} point measurements in {processes} processes{tail}; a point's "
-        "set-up and teardown are its process's, its memory and CPU its own window, and its "
-        "first run skips what an earlier point in the process already paid (imports, "
-        "code shipped to workers)."
+        "set-up and teardown are its process's, its CPU its own window, and its memory and "
+        "first run are read only where it came first in its process."
     )
 
 

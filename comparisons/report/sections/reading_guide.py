@@ -72,9 +72,10 @@ SHARED_PROCESSES = (
     "points at one worker count ran in one fresh process with the model set up once, in "
     "the round's shuffled order, so an engine's start-up is paid once a round, not once "
     "a point. Each point keeps its own warm-up, repeats, memory peak and CPU (read over "
-    "its own window of the process); its set-up and teardown are the process's, and its "
-    "first run skips what an earlier point in the process already paid (imports, code "
-    "shipped to workers), so *run once* of a point other than the first reads low by that."
+    "its own window of the process); its set-up and teardown are the process's. Its "
+    "memory, first run and event-loop lag are read only from the processes where it "
+    "came first (after other points they include what those left: memory allocated, "
+    "imports and code shipped); a point never first has none of them, and no *run once*."
 )
 
 

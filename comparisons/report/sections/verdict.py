@@ -189,6 +189,8 @@ def _once(v: VerdictRow) -> str:
     """The cheapest model to run once with its time; others close to it each with their
     own time and the rule that kept them (a few tens of milliseconds nobody waits for)."""
     once = v.once
+    if not once:
+        return "– (no first run measured in a process of its own: shared processes)"
     text = f"**{once[0]['backend']}** ({fmt.seconds(one_shot_s(once[0]))})"
     if len(once) > 1:
         text += (
