@@ -172,3 +172,27 @@ def test_what_earlier_points_left_is_not_read_as_a_later_points_own():
     assert not has_own_first_run(later)
     assert one_shot_winners([later]) == []
     assert one_shot_winners([cell, later]) == [cell]
+
+
+def test_a_models_points_that_shared_processes_are_resampled_by_the_same_rounds():
+    import made_up
+    import numpy as np
+
+    from comparisons.measure.stats import resampled_percentiles
+    from comparisons.records.crossover import _rng
+
+    # Round 0 ran slow for every point of the process; a replicate that picks round 0
+    # for one point picks it for the others too.
+    runs = [[1.3, 1.31, 1.32], [1.0, 1.01, 1.02], [1.0, 1.02, 1.01]]
+    shared = [{"points": 2, "position": 0}]
+
+    def draws(backend: str, shared_process: list, stream: np.random.Generator):
+        cell = made_up.cell(runs, backend=backend, shared_process=shared_process)
+        return resampled_percentiles(runs, 25, _rng(cell, stream, 7))
+
+    stream = np.random.default_rng(1)
+    a, b = draws("ray", shared, stream), draws("ray", shared, stream)
+    assert np.array_equal(a, b)
+    # Another model's processes, or cells of their own processes, are drawn apart.
+    assert not np.array_equal(a, draws("dask", shared, stream))
+    assert not np.array_equal(draws("ray", [], stream), draws("ray", [], stream))

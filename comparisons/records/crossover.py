@@ -29,6 +29,7 @@ boundaries, `comparisons.report.plots.task_size_map` draws them.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Sequence, Set
@@ -147,13 +148,15 @@ def crossover(
     # One column per point: the replicates' log ratios, and their positions on the axis.
     replicates = np.column_stack(
         [
-            np.log(resampled_percentiles(samples_of(p.first), PERCENT, rng))
-            - np.log(resampled_percentiles(samples_of(p.second), PERCENT, rng))
+            np.log(resampled_percentiles(samples_of(p.first), PERCENT, _rng(p.first, rng, seed)))
+            - np.log(
+                resampled_percentiles(samples_of(p.second), PERCENT, _rng(p.second, rng, seed))
+            )
             + shift
             for p in ordered
         ]
     )
-    positions = np.column_stack([_positions(p, rng) for p in ordered])
+    positions = np.column_stack([_positions(p, rng, seed) for p in ordered])
     found = crossing(xs, estimate)
     per_replicate = [
         crossing(list(where), list(row)) for where, row in zip(positions, replicates, strict=True)
@@ -203,11 +206,24 @@ class Point:
     per: int = 1
 
 
-def _positions(p: Point, rng: np.random.Generator) -> np.ndarray:
+def _positions(p: Point, rng: np.random.Generator, seed: int) -> np.ndarray:
     """The point's position in every replicate: fixed, or resampled from its cell."""
     if p.axis_cell is None:
         return np.full(BOOTSTRAP_RESAMPLES, p.x)
-    return resampled_percentiles(samples_of(p.axis_cell), 50, rng) / p.per
+    return resampled_percentiles(samples_of(p.axis_cell), 50, _rng(p.axis_cell, rng, seed)) / p.per
+
+
+def _rng(cell: Cell, shared: np.random.Generator, seed: int) -> np.random.Generator:
+    """The generator a cell's replicates are drawn from. A model's points that shared
+    fresh processes (`shared_process`) were measured together, round by round (the same
+    slow spell, the same heap): each draws from a generator seeded by the model's
+    backend alone, so every replicate picks the same rounds for all of them (the first
+    draw of `resampled_percentiles` is the rounds) and the interval keeps that they
+    moved together. Other cells draw from the crossing's one stream, as they always did."""
+    if not cell["shared_process"]:
+        return shared
+    tag = int.from_bytes(hashlib.sha256(cell["backend"].encode()).digest()[:8], "little")
+    return np.random.default_rng([seed, tag])
 
 
 def _log_ratio(a: Cell, b: Cell) -> float:
