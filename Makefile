@@ -12,6 +12,7 @@ SUITE ?= default
 BACKENDS ?=
 WORKLOADS ?=
 REPEATS ?=
+SEED ?=
 RESULTS ?= results
 RUN ?= $(RESULTS)/latest
 RESUME ?=
@@ -31,7 +32,7 @@ comma := ,
 # DASK_ADDRESS=x -> --dask-address "x"); PYTHON passes the interpreter of the environment
 # `make python-env` prepared for it. SUITE (unless TARGET or RESUME is given) and RESULTS
 # are passed by the recipe itself.
-COMPARE_VARS := TARGET INPUTS TOLERANCE BUDGET PYTHON BACKENDS WORKLOADS REPEATS RESUME \
+COMPARE_VARS := TARGET INPUTS TOLERANCE BUDGET PYTHON BACKENDS WORKLOADS REPEATS SEED RESUME \
 	DASK_ADDRESS RAY_ADDRESS SERVICE_HOST
 compare_flag = --$(shell echo '$(1)' | tr 'A-Z_' 'a-z-')
 compare_value = $(if $(filter PYTHON,$(1)),$$(cat $(VENV)/.cell-python),$($(1)))
@@ -50,6 +51,8 @@ help: ## list targets and variables
 	@echo "  BACKENDS=a,b       only these backends or variants, e.g. threads,processes:* (serial stays)"
 	@echo "  WORKLOADS=x,y      only these workloads"
 	@echo "  REPEATS=N          measured repeats per cell (overrides the suite)"
+	@echo "  SEED=N             the interleaved order (default: drawn per run; each report's"
+	@echo "                     Reproduce section names the one it used)"
 	@echo "  RESULTS=$(RESULTS)    output root; runs go to RESULTS/<run-id>/"
 	@echo "  RUN=dir            the run for 'make report' (default RESULTS/latest)"
 	@echo "  RESUME=run-id      finish an interrupted run, skipping cells already done"

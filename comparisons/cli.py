@@ -109,6 +109,12 @@ def build_parser() -> Parser:
     compare.add_argument("--backends", default="", help="comma-separated subset of backends")
     compare.add_argument("--workloads", default="", help="comma-separated subset of workloads")
     compare.add_argument("--repeats", type=int, default=None, help="override measured repeats")
+    compare.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="the interleaved order's seed (default: the suite's, or one drawn per run)",
+    )
     compare.add_argument("--results", default="results", help="output root (default results)")
     compare.add_argument(
         "--resume",
@@ -292,6 +298,7 @@ def command_compare(args: argparse.Namespace) -> int:
             backends=split_names(args.backends),
             workloads=split_names(args.workloads),
             repeats=args.repeats,
+            seed=args.seed,
         )
         cells = place_cells(cells, args)
         run_dir = start_run(cells, suite=suite, results_root=results_root)

@@ -327,6 +327,26 @@ def test_a_row_whose_best_is_no_faster_than_a_plain_loop_says_so_in_its_evidence
     )
     # At the small tasks threads are best, 4% behind the plain loop: within the band.
     assert "threads 104 ms" in text and "0.96x a plain loop: no faster" in text, text
+    # ... so the line crowns the loop there, not threads: they only tie with it.
+    assert "**a process pool** (at cpu.primes, 32 tasks of 31.2 ms: processes)" in text
+    assert "**a plain loop** (tied with it: at cpu.primes, 32 tasks of 3.12 ms: threads)" in text
+    assert "**threads**" not in text
+
+
+def test_a_model_that_beats_a_plain_loop_somewhere_is_still_crowned_there():
+    text = line(
+        [
+            span_of("serial", 1.0, 1500),
+            span_of("processes", 1.2, 1500),
+            span_of("threads", 0.5, 1500),
+            span_of("serial", 0.1, 15),
+            span_of("processes", 0.2, 15),
+            span_of("threads", 0.104, 15),
+        ]
+    )
+    # Threads win outright at one size (2x the loop) and only tie with it at the other:
+    # named as a winner where they won, as tied with the loop where they tied.
+    assert "**threads** (" in text and "**a plain loop** (tied with it: " in text, text
 
 
 def test_a_plain_loop_exposed_as_unreliable_gives_no_ratio_on_the_front_page():

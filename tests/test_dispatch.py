@@ -113,4 +113,6 @@ def test_the_aa_suite_keeps_the_default_suites_budget_rules():
     aa, _ = expand_suite(resolve_suite_path("aa"))
     default, _ = expand_suite(resolve_suite_path("default"))
     assert aa["extra_budget_s"] == default["extra_budget_s"]
-    assert aa["seed"] == default["seed"]
+    # Neither fixes its order: each run draws a seed (and records it).
+    for name in ("aa", "default"):
+        assert "seed = " not in resolve_suite_path(name).read_text()

@@ -35,22 +35,59 @@ def test_points_of_one_model_share_a_process_per_round_in_their_shuffled_order()
     )
     for unit in units:
         assert len({process_key(c) for c in unit}) == 1
+    # Two rounds: two of the three threads points lead a process in one round (2 + 1
+    # points), the third in the other (all 3); each processes point leads one round (2
+    # and 2); the lone point at 1 worker is a process of its own in both.
     sizes = sorted(len(u) for u in units)
-    assert sizes == [1, 1, 2, 2, 3, 3]
-    # Inside a unit the points run in the order the seeded shuffle gave them, which
-    # differs between rounds for some seed: no point keeps a fixed place.
+    assert sizes == [1, 1, 1, 2, 2, 2, 3]
+    # Inside a unit the leader runs first, then the others in the order the seeded
+    # shuffle gave them, which differs between rounds for some seed: no point keeps a
+    # fixed place.
     position = {c.invocation_key: i for i, c in enumerate(order)}
     for unit in units:
-        assert [position[c.invocation_key] for c in unit] == sorted(
-            position[c.invocation_key] for c in unit
-        )
+        rest = [position[c.invocation_key] for c in unit[1:]]
+        assert rest == sorted(rest)
     orders = set()
     for seed in range(12):
-        for unit in process_units(run_order(cells[:3], seed=seed), shared=True):
+        for unit in process_units(run_order(cells[:3], seed=seed), shared=True, seed=seed):
             orders.add(tuple(c.params["span"] for c in unit))
     assert len(orders) > 1
     # Without sharing, every invocation is a process of its own.
     assert all(len(u) == 1 for u in process_units(order, shared=False))
+
+
+@pytest.mark.parametrize(
+    ("points", "rounds", "per_round"), [(11, 3, [4, 4, 3]), (3, 3, [1, 1, 1]), (2, 3, [1, 1, 1])]
+)
+def test_every_point_leads_a_process_in_some_round(points, rounds, per_round):
+    # A point's first run and memory are read only where it came first in its process:
+    # each point must lead one, with no more processes than that takes.
+    cells = _points("ray", [100 * (i + 1) for i in range(points)], invocations=rounds)
+    for seed in range(5):
+        units = process_units(run_order(cells, seed=seed), shared=True, seed=seed)
+        assert sorted(c.invocation_key for u in units for c in u) == sorted(
+            c.invocation_key for c in run_order(cells, seed=seed)
+        )
+        assert {u[0].key for u in units} == {c.key for c in cells}
+        counts = [sum(1 for u in units if u[0].invocation == r) for r in range(rounds)]
+        assert sorted(counts, reverse=True) == per_round
+        for r in range(rounds):
+            sizes = [len(u) for u in units if u[0].invocation == r]
+            assert sum(sizes) == points and max(sizes) - min(sizes) <= 1
+
+
+def test_the_leaders_follow_the_seed():
+    cells = _points("dask", [100 * (i + 1) for i in range(6)], invocations=2)
+    firsts = {
+        tuple(
+            sorted(
+                (u[0].invocation, u[0].params["span"])
+                for u in process_units(run_order(cells, seed=s), shared=True, seed=s)
+            )
+        )
+        for s in range(8)
+    }
+    assert len(firsts) > 1
 
 
 def test_fault_probes_and_shared_input_workloads_keep_a_process_each():

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from comparisons.errors import UserError
+from comparisons.run.runner import _with_seed
 from comparisons.run.suite import builtin_suites, expand_suite, resolve_suite_path, usable_cores
 
 
@@ -74,11 +75,42 @@ def test_filters_keep_the_serial_baseline():
         ("[[cells]]\nworkload='io.sleep'\ntimeout_s=0\n", "timeout_s must be"),
         ("extra_budget_s = 'a minute'\n[[cells]]\nworkload='io.sleep'\n", "number of seconds"),
         ("extra_budget_s = -5\n[[cells]]\nworkload='io.sleep'\n", "0 or more"),
+        ("seed = 'lucky'\n[[cells]]\nworkload='io.sleep'\n", "seed must be a whole number"),
     ],
 )
 def test_malformed_suites_are_refused_with_a_reason(tmp_path, text, message):
     with pytest.raises(UserError, match=message):
         expand_suite(write(tmp_path, text))
+
+
+def test_a_run_draws_its_own_seed_unless_the_suite_or_the_command_fixes_one(tmp_path):
+    # Two runs of one suite meet the machine in different orders; the seed is recorded,
+    # so either order can be run again.
+    plain = write(tmp_path, "[[cells]]\nworkload='io.sleep'\n")
+    drawn = {expand_suite(plain)[0]["seed"] for _ in range(6)}
+    assert len(drawn) > 1 and all(isinstance(s, int) for s in drawn)
+    fixed = tmp_path / "fixed.toml"
+    fixed.write_text("seed = 7\n[[cells]]\nworkload='io.sleep'\n")
+    assert expand_suite(fixed)[0]["seed"] == 7
+    assert expand_suite(fixed, seed=11)[0]["seed"] == 11
+    assert expand_suite(plain, seed=0)[0]["seed"] == 0
+    with pytest.raises(UserError, match="SEED must be a whole number of 0 or more"):
+        expand_suite(plain, seed=-1)
+
+
+def test_the_recorded_command_carries_the_seed_it_ran_with():
+    suite = {"seed": 42}
+    assert _with_seed(["compare", "--suite", "map"], suite) == [
+        "compare",
+        "--suite",
+        "map",
+        "--seed",
+        "42",
+    ]
+    # A command that already names it, a resume (its order is the recorded run's) and a
+    # TARGET run (ordered by its plan) are left as typed.
+    for argv in (["compare", "--seed", "3"], ["compare", "--resume", "x"], ["--target=a:b"]):
+        assert _with_seed(argv, suite) == argv
 
 
 def test_unknown_suite_names_the_valid_ones():

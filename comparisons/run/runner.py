@@ -123,26 +123,69 @@ def run_order(cells: list[CellSpec], seed: int = DEFAULT_SEED) -> list[CellSpec]
     return order
 
 
-def process_units(order: list[CellSpec], shared: bool) -> list[list[CellSpec]]:
+def process_units(
+    order: list[CellSpec], shared: bool, seed: int = DEFAULT_SEED
+) -> list[list[CellSpec]]:
     """The fresh processes to start, in `order`: with `shared`, the points of one
-    `process_key` in a round share one process (a model's set-up paid once for all of
-    them), placed where the first of them stood and run in the order they stand in the
-    shuffled round, so neither the process nor the points inside it keep a fixed place;
-    points that cannot share (`can_share_process`) keep a process each."""
+    `process_key` in a round share processes (a model's set-up paid once for several of
+    them), each process placed where its first point stood; points that cannot share
+    (`can_share_process`) keep a process each.
+
+    A point's first run, memory and loop lag are read only where it came first in its
+    process (`schema.carried_over`), so every point must lead a process in some round:
+    the points of a model are dealt to the rounds by a seeded permutation
+    (`_leading_round`), and a round splits the model's points into as many processes as
+    it has leaders, each leader first and the other points shared out between them in
+    the shuffled round's order. With 11 points and 3 rounds that is 4, 4 and 3 processes
+    a round, not 1 (then 8 of 11 points never came first) nor 11."""
     if not shared:
         return [[spec] for spec in order]
+    position = {spec.invocation_key: i for i, spec in enumerate(order)}
     units: list[list[CellSpec]] = []
     by_key: dict[tuple[Any, ...], list[CellSpec]] = {}
     for spec in order:
         if not can_share_process(spec.resolve()):
             units.append([spec])
-            continue
-        key = process_key(spec)
-        if key not in by_key:
-            by_key[key] = []
-            units.append(by_key[key])
-        by_key[key].append(spec)
+        else:
+            by_key.setdefault(process_key(spec), []).append(spec)
+    for points in by_key.values():
+        units.extend(_split_by_leaders(points, seed))
+    units.sort(key=lambda unit: position[unit[0].invocation_key])
     return units
+
+
+def _leading_round(points: list[CellSpec], seed: int) -> dict[str, int]:
+    """The round in which each of a model's points leads its process: the points, in a
+    permutation seeded by the suite's seed and the model, dealt to rounds in turn."""
+    keys = sorted(spec.key for spec in points)
+    model = repr(process_key(replace(points[0], invocation=0)))
+    random.Random(f"{seed}|{model}").shuffle(keys)
+    rounds = max(spec.invocations for spec in points)
+    return {key: i % rounds for i, key in enumerate(keys)}
+
+
+def _split_by_leaders(points: list[CellSpec], seed: int) -> list[list[CellSpec]]:
+    """One round's points of one model (in the round's order) as processes: one per
+    point that leads in this round, the others dealt to them in turn."""
+    number = points[0].invocation
+    leads = _leading_round(points, seed)
+    leaders = [spec for spec in points if leads[spec.key] == number]
+    others = [spec for spec in points if leads[spec.key] != number]
+    if not leaders:
+        return [points]
+    groups = [[leader] for leader in leaders]
+    for i, spec in enumerate(others):
+        groups[i % len(groups)].append(spec)
+    return groups
+
+
+def _with_seed(argv: list[str], suite: dict[str, Any]) -> list[str]:
+    """The command line with the order's seed on it, so the recorded command reruns the
+    same order (a suite run draws a seed unless given one)."""
+    given = {a.split("=")[0] for a in argv}
+    if "seed" not in suite or given & {"--seed", "--resume", "--target"}:
+        return argv
+    return [*argv, "--seed", str(suite["seed"])]
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -153,7 +196,7 @@ def start_run(cells: list[CellSpec], *, suite: dict[str, Any], results_root: Pat
     """Create the run directory with `env.json` and the cell list a resume will need."""
     run_id = new_run_id(suite["name"])
     run_dir = make_run_dir(results_root, run_id)
-    command = shlex.join(["python", "-m", "comparisons", *sys.argv[1:]])
+    command = shlex.join(["python", "-m", "comparisons", *_with_seed(sys.argv[1:], suite)])
     env = capture_environment()
     (run_dir / ENV_FILE).write_text(
         json.dumps(
@@ -314,7 +357,7 @@ def run_suite(
     ]
     if deadline is not None:
         todo = by_priority(todo)
-    command = shlex.join(["python", "-m", "comparisons", *sys.argv[1:]])
+    command = shlex.join(["python", "-m", "comparisons", *_with_seed(sys.argv[1:], suite)])
     context = {"run_id": run_id, "suite": suite["name"], "command": command}
     console = Console(stderr=True, soft_wrap=True)
     skipped = f", {len(done)} already done" if done else ""
@@ -376,7 +419,7 @@ def run_suite(
 
             shared = bool(suite.get("shared_processes")) and deadline is None
             index = 0
-            for unit in process_units(todo, shared):
+            for unit in process_units(todo, shared, suite.get("seed", DEFAULT_SEED)):
                 labels = []
                 for spec in unit:
                     index += 1

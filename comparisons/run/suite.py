@@ -6,7 +6,8 @@ varies (see `_task_sizes`). In `backends`, "all" means the models' default idiom
 the `ceiling` yardstick runs only where a suite names it.
 
 A suite file has top-level defaults (`description`, `repeats`, `warmups`, `timeout_s`,
-`min_repeat_s`, `invocations`: fresh processes per cell, `seed`: the interleaved order,
+`min_repeat_s`, `invocations`: fresh processes per cell, `seed`: fixes the interleaved order
+(without it each run draws one and records it),
 `extra_budget_s`: extra rounds for rows in doubt, `shared_processes`: points of one model
 and worker count share a fresh process per round, the model set up once)
 and a list of `[[cells]]` tables. In a cell table, `backends`, `workers`, `tasks` and each
@@ -22,6 +23,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import secrets
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -61,6 +63,7 @@ CELL_KEYS = {
 }
 # Like pyperf's minimum time per value: shorter runs are looped within a repeat.
 DEFAULT_MIN_REPEAT_S = 0.1
+# The order of a TARGET run and of tests that need one; a suite run draws its own.
 DEFAULT_SEED = 20261125
 CORES_PATTERN = re.compile(r"^\s*(?:(\d+)\s*\*\s*)?cores\s*$")
 
@@ -173,17 +176,26 @@ def check_cell(spec: CellSpec) -> CellSpec:
     return replace(spec, params=params)
 
 
+def draw_seed() -> int:
+    """A fresh seed for a run whose suite fixes none."""
+    return secrets.randbelow(1_000_000)
+
+
 def expand_suite(
     path: Path,
     *,
     backends: list[str] | None = None,
     workloads: list[str] | None = None,
     repeats: int | None = None,
+    seed: int | None = None,
 ) -> tuple[dict[str, Any], list[CellSpec]]:
     """Read a suite file and return its settings and its validated cells, baseline first.
 
     `backends` and `workloads` narrow the suite; the serial baseline is kept whenever a
-    workload is kept, because speedup is meaningless without it.
+    workload is kept, because speedup is meaningless without it. `seed` (the command
+    line's) fixes the interleaved order over the suite's own `seed`; with neither, each
+    run draws one (`draw_seed`), so two runs of a suite meet the machine in different
+    orders, and the run records it for a rerun in the same order.
     """
     try:
         data = tomllib.loads(path.read_text())
@@ -214,9 +226,12 @@ def expand_suite(
         "min_repeat_s": data.get("min_repeat_s", DEFAULT_MIN_REPEAT_S),
         "invocations": data.get("invocations", 1),
     }
-    seed = data.get("seed", DEFAULT_SEED)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise UserError(f"suite {path.name}: seed must be a whole number, got {seed!r}")
+    suite_seed = data.get("seed")
+    if suite_seed is not None and (isinstance(suite_seed, bool) or not isinstance(suite_seed, int)):
+        raise UserError(f"suite {path.name}: seed must be a whole number, got {suite_seed!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise UserError(f"SEED must be a whole number of 0 or more, got {seed!r}")
+    seed = seed if seed is not None else suite_seed if suite_seed is not None else draw_seed()
     cells: list[CellSpec] = []
     for index, table in enumerate(tables, start=1):
         cells.extend(_expand_table(table, f"suite {path.name}, cell {index}", defaults, repeats))

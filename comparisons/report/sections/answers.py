@@ -211,10 +211,12 @@ def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
     """The winning ways of running the work, each with the models (as run) that won or
     tied that way: "**a process pool** (processes, trio:parallel)"; "no model" where
     every model loses to a plain loop. A row whose best is undecided against a plain
-    loop names no winner. Where the kind has several rows, a model that won
-    in some of the kind's rows only is named with those rows ("processes; at cpu.primes,
-    tasks of 14.6 ms: processes:executor"), so that a winner at large tasks is not read
-    as one at small tasks too."""
+    loop names no winner; one whose best is no faster than a plain loop (within the tie
+    band) crowns the loop, the models that tied with it named as such: threads that run
+    pure Python one at a time are not a way to speed it up. Where the kind has several
+    rows, a model that won in some of the kind's rows only is named with those rows
+    ("processes; at cpu.primes, tasks of 14.6 ms: processes:executor"), so that a winner
+    at large tasks is not read as one at small tasks too."""
     if all(v.slower_than_serial is not None for v in rows):
         return "**no model**"
     # A row whose best is undecided against a plain loop crowns no one: it is named by
@@ -225,13 +227,15 @@ def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
     if not counted:
         return "**no model decided faster than a plain loop**"
     groups: dict[str, list[str]] = {}
-    won_in: dict[str, list[VerdictRow]] = defaultdict(list)
+    # Rows each model won, by the way of running the work they are named under.
+    won_in: dict[tuple[str, str], list[VerdictRow]] = defaultdict(list)
     # Rows where a model's default way tied with its winning variant, by the mention.
     stock_tied: dict[str, list[VerdictRow]] = defaultdict(list)
     for v in counted:
         for r in v.winners:
-            named = groups.setdefault(mechanism(r), [])
-            won_in[r["backend"]].append(v)
+            how = PLAIN_LOOP if _no_faster(v) else mechanism(r)
+            named = groups.setdefault(how, [])
+            won_in[how, r["backend"]].append(v)
             if r["backend"] not in named:
                 named.append(r["backend"])
             stock = model(r)
@@ -248,10 +252,6 @@ def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
         named = _name(v, rows) or v.work
         return f"{named} at {v.in_flight} in flight" if len(levels) > 1 else named
 
-    def won(name: str, v: VerdictRow) -> bool:
-        # A model's default way tied with the best counts, though its best idiom stands.
-        return v in won_in[name] or (":" not in name and name in v.defaults_tied)
-
     def ran(name: str, v: VerdictRow) -> bool:
         key = work_key(v.rows[0])
         return any(
@@ -259,7 +259,7 @@ def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
             for c in [*(cells or []), *v.rows]
         )
 
-    def listed(named: list[str]) -> str:
+    def listed(how: str, named: list[str]) -> str:
         partly: dict[str, list[str]] = defaultdict(list)
         everywhere = []
         for n in named:
@@ -271,8 +271,16 @@ def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
                 lost = [v for v in variant_rows if v not in stock_tied[n]]
                 won_rows = stock_tied[n]
             else:
-                lost = [v for v in counted if ran(n, v) and not won(n, v)]
-                won_rows = won_in.get(n, [])
+                won_rows = won_in.get((how, n), [])
+                # A model's default way tied with the best counts, though its best idiom
+                # stands.
+                lost = [
+                    v
+                    for v in counted
+                    if ran(n, v)
+                    and v not in won_rows
+                    and not (":" not in n and n in v.defaults_tied)
+                ]
             if lost and won_rows:
                 # Past a few rows a list of them is no longer read: count them instead.
                 at = (
@@ -287,7 +295,21 @@ def _winners(rows: list[VerdictRow], cells: list[Cell] | None = None) -> str:
         parts += [f"{at}: {', '.join(ns)}" for at, ns in partly.items()]
         return "; ".join(parts)
 
-    return " or ".join(f"**{how}** ({listed(named)})" for how, named in groups.items())
+    return " or ".join(
+        f"**{how}** ({'tied with it: ' if how == PLAIN_LOOP else ''}{listed(how, named)})"
+        for how, named in groups.items()
+    )
+
+
+PLAIN_LOOP = "a plain loop"
+
+
+def _no_faster(v: VerdictRow) -> bool:
+    """Whether the row's best is within the tie band of a plain loop (not behind it:
+    that row crowns no model at all)."""
+    if v.serial is None or v.slower_than_serial is not None:
+        return False
+    return speed_s(v.serial) / speed_s(v.winners[0]) < 1 + PRACTICAL_THRESHOLD
 
 
 def _brief(rows: list[VerdictRow]) -> str:

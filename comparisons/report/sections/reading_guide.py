@@ -69,13 +69,15 @@ HOW_TO_READ = [
 
 SHARED_PROCESSES = (
     "- **shared processes** (this suite's `shared_processes`): each round, a model's "
-    "points at one worker count ran in one fresh process with the model set up once, in "
-    "the round's shuffled order, so an engine's start-up is paid once a round, not once "
-    "a point. Each point keeps its own warm-up, repeats, memory peak and CPU (read over "
-    "its own window of the process); its set-up and teardown are the process's. Its "
-    "memory, first run and event-loop lag are read only from the processes where it "
-    "came first (after other points they include what those left: memory allocated, "
-    "imports and code shipped); a point never first has none of them, and no *run once*."
+    "points at one worker count shared a few fresh processes, the model set up once in "
+    "each, so an engine's start-up is paid a few times a round, not once a point. Every "
+    "point leads a process (comes first in it) in one round, dealt by the seed; the "
+    "others follow in the round's shuffled order. Each point keeps its own warm-up, "
+    "repeats, memory peak and CPU (read over its own window of the process); its set-up "
+    "and teardown are the process's. Its memory, first run and event-loop lag are read "
+    "only from the processes it led (after other points they include what those left: "
+    "memory allocated, imports and code shipped), so *run once* and memory rest on one "
+    "process a point; the time per run on all of them."
 )
 
 
