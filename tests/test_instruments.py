@@ -75,6 +75,40 @@ def test_a_process_per_task_cell_keeps_its_exited_childrens_cpu():
     assert record["cpu_utilisation"] <= cores * 1.05
 
 
+def test_a_child_reaped_by_its_parent_is_counted_once_without_a_cgroup():
+    """The fallback reading (no CPU cgroup): a member sampled while it ran, then reaped by
+    its parent, is in the parent's reaped-children time; its last sample is dropped."""
+    burn = "import time\nend = time.process_time() + {s}\nwhile time.process_time() < end: pass\n"
+    child = burn.format(s=0.2) + "print('half', flush=True)\ninput()\n" + burn.format(s=0.2)
+    parent = (
+        "import subprocess, sys\n"
+        f"c = subprocess.Popen([sys.executable, '-c', {child!r}], stdin=subprocess.PIPE,"
+        " stdout=subprocess.PIPE, text=True)\n"
+        "print(c.stdout.readline().strip(), flush=True)\n"
+        "c.stdin.write(input() + '\\n'); c.stdin.flush(); c.wait()\n"
+        "print('reaped', flush=True)\n"
+        "input()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", parent], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        watcher = TreeWatcher(proc.pid)
+        assert proc.stdout.readline().strip() == "half"
+        watcher.sample()
+        running = watcher.tree_cpu_seconds() - watcher.cpu_seen[proc.pid]
+        assert running >= 0.2  # the child's CPU so far, sampled
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "reaped"
+        watcher.sample()
+        # Only the parent is left, its reaped-children time holding the child's 0.4 s.
+        assert watcher.cpu_seen.keys() == {proc.pid}
+        assert watcher.tree_cpu_seconds() == watcher.cpu_seen[proc.pid] >= 0.4
+    finally:
+        proc.communicate("stop\n", timeout=30)
+
+
 def _bases() -> list[str]:
     return [base for kind in (CpuCgroup, MemoryCgroup) for base, _ in kind.bases()]
 

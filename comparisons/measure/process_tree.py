@@ -120,6 +120,9 @@ class TreeWatcher:
         self.token = token
         self.seen: dict[int, psutil.Process] = {root_pid: self.root}
         self.cpu_seen: dict[int, float] = {}
+        # Each member's parent when first seen: an exited member's CPU moves into its
+        # parent's reaped-children time once the parent waits for it.
+        self.parent_of: dict[int, int] = {}
         self.peak_rss_bytes = 0
         self.peak_pss_bytes = 0
         self.peak_uss_bytes = 0
@@ -161,7 +164,12 @@ class TreeWatcher:
         if sweep and self.token:
             current += processes_with_token(self.token)
         for proc in current:
-            self.seen.setdefault(proc.pid, proc)
+            if proc.pid not in self.seen:
+                self.seen[proc.pid] = proc
+                try:
+                    self.parent_of[proc.pid] = proc.ppid()
+                except psutil.Error:
+                    pass
         for _pid, proc in list(self.seen.items()):
             try:
                 # is_running() also guards against pid reuse (it compares create times).
@@ -176,6 +184,7 @@ class TreeWatcher:
         rss = pss = uss = root_uss = 0
         children_uss: list[int] = []
         live = self.members()
+        self._drop_reaped({p.pid for p in live})
         for proc in live:
             try:
                 with proc.oneshot():
@@ -200,6 +209,15 @@ class TreeWatcher:
         self.samples += 1
         self.sampled_at = time.monotonic()
         self.sample_cost_s = time.thread_time() - began
+
+    def _drop_reaped(self, live: set[int]) -> None:
+        """Forget the last sample of each member that is gone (reaped, not a zombie) while
+        its parent is a live member: the parent's reaped-children time, read after this,
+        holds all of its CPU, so keeping the sample too would count it twice. Called
+        before the live members are read, so that no reading falls between the two."""
+        for pid in [pid for pid in self.cpu_seen if pid not in live]:
+            if self.parent_of.get(pid) in live and not psutil.pid_exists(pid):
+                del self.cpu_seen[pid]
 
     def _memory(self, proc: psutil.Process) -> tuple[int, int, int]:
         """(RSS, PSS, USS) of one process; RSS stands in for both where PSS is unreadable."""
@@ -261,6 +279,8 @@ class TreeWatcher:
                 continue
             code, cpu = reap_if_exited(child.pid)
             if code is not None:
+                # Its whole CPU, in place of its last sample.
+                self.cpu_seen.pop(child.pid, None)
                 self.orphan_cpu_s += cpu
 
     def cpu_of(self, processes: list[psutil.Process]) -> float:

@@ -406,7 +406,8 @@ def run_suite(
 
             def run_shared(unit: list[CellSpec], labels: list[str]) -> None:
                 head = (
-                    f"{labels[0]} and {len(unit) - 1} more points of {unit[0].backend} "
+                    f"{labels[0]} and {len(unit) - 1} more "
+                    f"{'point' if len(unit) == 2 else 'points'} of {unit[0].backend} "
                     "in one process"
                 )
                 progress.update(bar, description=head)

@@ -27,6 +27,7 @@ from comparisons.records.maps import (
     once_at_points,
     point_winners,
 )
+from comparisons.records.ranking import NOTICEABLE_START_S, PRACTICAL_THRESHOLD
 from comparisons.records.service import SERVER_BOUND_SHARE, server_share
 from comparisons.report.sections.context import Cells, Context
 from comparisons.report.sections.crossovers import interval_text
@@ -80,8 +81,10 @@ def _once(grid: Grid) -> list[str]:
     left = ranked - len(found)
     head = (
         "Run once (set-up + first run + teardown: a job started, run and ended once, the "
-        "model's start-up included; medians over the processes that measured each first "
-        "run alone, no interval)"
+        "model's start-up included; the median over the processes that measured each "
+        "first run alone, often one a point, so no interval; tied within "
+        f"{PRACTICAL_THRESHOLD * 100:.0f}% or {fmt.seconds(NOTICEABLE_START_S)}, what a "
+        "job run once does not notice, however large the ratio)"
         + (
             f", at {len(found)} of {ranked} points (at the other {left} some model's first "
             "run was only measured after other points in its process, already warm)"
