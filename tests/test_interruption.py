@@ -21,6 +21,8 @@ from comparisons.records.store import load_records
 
 SUITE = """
 description = "interruption test"
+# A fixed order: the test reads the records in the order the cells ran.
+seed = 20261125
 timeout_s = 120
 
 [[cells]]
